@@ -1,0 +1,2 @@
+//! blocksale-backtest (being built).
+#![forbid(unsafe_code)]

@@ -1,0 +1,27 @@
+//! Market-impact models for a block sale, with the schedules that feed them.
+//!
+//! Pure maths: no I/O, no polars, no clock. Every model lives in its own file under [`models`] with
+//! its formula, units and references; every schedule under [`schedules`].
+//!
+//! Conventions (SCIENCE.md section 0): impact `I` is the adverse fractional price move (a sale of `Q`
+//! BTC moves the price by `dP/P = -I`); `sigma_daily` is the daily volatility of log returns;
+//! `adv_btc` is the average daily volume in BTC on the venues the sale is assumed to hit.
+//!
+//! ```
+//! use blocksale_impact::{models::PowerLaw, schedules::twap, ExecutionGrid, ImpactModel, MarketInputs};
+//! let market = MarketInputs::new_checked(0.03, 30_000.0).unwrap();
+//! let grid = ExecutionGrid::uniform(twap(4451.0, 48), 48, 2.0).unwrap();
+//! let path = PowerLaw::square_root().path(&grid, &market);
+//! assert!((path.peak - 0.0104).abs() < 1e-4); // 0.9 * 3% * sqrt(4451/30000) = 1.040 %
+//! assert!((path.avg_cost - path.peak * 2.0 / 3.0).abs() < 1e-12);
+//! ```
+#![forbid(unsafe_code)]
+
+mod error;
+mod grid;
+pub mod models;
+pub mod schedules;
+
+pub use error::ImpactError;
+pub use grid::{ExecutionGrid, ImpactPath, MarketInputs};
+pub use models::ImpactModel;

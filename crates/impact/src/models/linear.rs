@@ -1,0 +1,81 @@
+use super::{cumulative_path, ImpactModel};
+use crate::error::positive;
+use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
+use std::collections::BTreeMap;
+
+/// Impact linear in participation.
+///
+/// ```text
+/// I(q) = k * sigma_daily * q / V
+/// ```
+///
+/// * `q`: cumulative quantity sold, BTC; `V`: average daily volume, BTC/day.
+/// * `sigma_daily`: daily volatility of log returns; `k`: dimensionless, default 1.
+///
+/// `k = 1` makes the linear and square-root laws agree (up to `Y`) at `Q = V`: a sale of one day's
+/// volume moves the price by about one daily sigma. Below one day's volume the linear law predicts
+/// less impact than the square root, above it more. The average cost of the fills is `I(Q)/2`.
+///
+/// # References
+/// * Kyle 1985, "Continuous auctions and insider trading", Econometrica 53(6): linear price impact.
+/// * blocksale SCIENCE.md section 2 ("Linear in participation").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Linear {
+    k: f64,
+}
+
+impl Linear {
+    /// Checked constructor.
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] unless `k` is finite and > 0.
+    pub fn new_checked(k: f64) -> Result<Self, ImpactError> {
+        Ok(Self { k: positive("k", k)? })
+    }
+
+    /// The default `k = 1`.
+    pub fn unit() -> Self {
+        Self { k: 1.0 }
+    }
+
+    /// Prefactor `k`.
+    pub fn k(&self) -> f64 {
+        self.k
+    }
+
+    /// Impact of having sold `q_btc`: `k sigma q / V`.
+    pub fn impact(&self, q_btc: f64, m: &MarketInputs) -> f64 {
+        self.k * m.sigma_daily * q_btc / m.adv_btc
+    }
+}
+
+impl ImpactModel for Linear {
+    fn name(&self) -> String {
+        "linear".into()
+    }
+
+    fn params(&self) -> BTreeMap<String, f64> {
+        BTreeMap::from([("k".into(), self.k)])
+    }
+
+    fn path(&self, grid: &ExecutionGrid, m: &MarketInputs) -> ImpactPath {
+        cumulative_path(grid, |q| self.impact(q, m), |q| self.impact(q, m) * q / 2.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedules::twap;
+
+    #[test]
+    fn linear_values() {
+        let m = MarketInputs::new_checked(0.03, 30_000.0).unwrap();
+        let l = Linear::unit();
+        assert!((l.impact(4451.0, &m) - 0.03 * 4451.0 / 30_000.0).abs() < 1e-15);
+        let grid = ExecutionGrid::uniform(twap(4451.0, 10), 10, 2.0).unwrap();
+        let p = l.path(&grid, &m);
+        assert!((p.avg_cost - p.peak / 2.0).abs() < 1e-15);
+        assert!(Linear::new_checked(-1.0).is_err());
+    }
+}

@@ -1,0 +1,2 @@
+//! blocksale-ingest (being built).
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! blocksale-report (being built).
+#![forbid(unsafe_code)]
