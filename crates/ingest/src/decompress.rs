@@ -1,0 +1,159 @@
+//! Bytes of a data file, decompressed: gzip (libdeflate, multi-member aware) and zip archives.
+
+use crate::IngestError;
+use libdeflater::{DecompressionError, Decompressor};
+use std::path::Path;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const ZIP_MAGIC: [u8; 4] = [b'P', b'K', 3, 4];
+
+/// Read a file and return its text bytes, decompressing gzip or zip content (detected by magic bytes).
+pub fn read_file_bytes(path: &Path) -> Result<Vec<u8>, IngestError> {
+    let raw = std::fs::read(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decode(path, raw)
+}
+
+/// Decompress `raw` when it is gzip or zip, else return it unchanged.
+pub fn decode(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>, IngestError> {
+    if raw.starts_with(&GZIP_MAGIC) {
+        gunzip(path, &raw)
+    } else if raw.starts_with(&ZIP_MAGIC) {
+        crate::zipfile::unzip(path, &raw)
+    } else if is_gz_name(path) && !raw.is_empty() {
+        Err(IngestError::BadGzip {
+            path: path.to_path_buf(),
+            detail: "no gzip header".into(),
+        })
+    } else {
+        Ok(raw)
+    }
+}
+
+fn is_gz_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// Decompress every gzip member of `data` (concatenated members are legal gzip and common when daily
+/// archives are joined) into one buffer.
+///
+/// libdeflate decodes one member and ignores trailing bytes, without telling how many it consumed.
+/// The end of a member is found from its trailer: the first position after which the 8 bytes before
+/// are the CRC32 and size of what was just decoded and the next bytes start a new member (or the data ends).
+pub fn gunzip(path: &Path, data: &[u8]) -> Result<Vec<u8>, IngestError> {
+    let bad = |detail: &str| IngestError::BadGzip {
+        path: path.to_path_buf(),
+        detail: detail.to_string(),
+    };
+    if data.len() < 18 {
+        return Err(bad("shorter than a gzip header and trailer"));
+    }
+    let mut d = Decompressor::new();
+    let mut out: Vec<u8> = Vec::new();
+    let mut pos = 0usize;
+    while pos < data.len() {
+        let member = &data[pos..];
+        if member.len() < 18 || !member.starts_with(&GZIP_MAGIC) {
+            // Trailing zero padding is tolerated, anything else is not.
+            if member.iter().all(|&b| b == 0) {
+                break;
+            }
+            return Err(bad("garbage after the last gzip member"));
+        }
+        // The last 4 bytes hold the size of the last member: exact for single-member files.
+        let tail = &data[data.len() - 4..];
+        let isize_last = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]) as usize;
+        let mut cap = if pos == 0 {
+            isize_last.max(member.len() * 4)
+        } else {
+            member.len() * 8
+        };
+        cap = cap.max(1024);
+        let start = out.len();
+        let n = loop {
+            out.resize(start + cap, 0);
+            match d.gzip_decompress(member, &mut out[start..]) {
+                Ok(n) => break n,
+                Err(DecompressionError::InsufficientSpace) if cap < (1 << 34) => cap *= 2,
+                Err(DecompressionError::InsufficientSpace) => {
+                    return Err(bad("member larger than 16 GiB"))
+                }
+                Err(DecompressionError::BadData) => {
+                    return Err(bad(if pos == 0 {
+                        "the compressed stream ends early or fails its checksum"
+                    } else {
+                        "a later gzip member ends early or fails its checksum"
+                    }))
+                }
+            }
+        };
+        out.truncate(start + n);
+        let crc = libdeflater::crc32(&out[start..]).to_le_bytes();
+        let size = (n as u32).to_le_bytes();
+        let mut end = None;
+        // Smallest member: 10 header + 2 deflate + 8 trailer bytes.
+        let mut p = 18;
+        while p <= member.len() {
+            if member[p - 4..p] == size
+                && member[p - 8..p - 4] == crc
+                && (p == member.len()
+                    || member[p..].starts_with(&GZIP_MAGIC)
+                    || member[p..].iter().all(|&b| b == 0))
+            {
+                end = Some(p);
+                break;
+            }
+            p += 1;
+        }
+        match end {
+            Some(p) => pos += p,
+            None => return Err(bad("cannot find the end of a gzip member")),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libdeflater::{CompressionLvl, Compressor};
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut c = Compressor::new(CompressionLvl::default());
+        let mut out = vec![0; c.gzip_compress_bound(data.len())];
+        let n = c.gzip_compress(data, &mut out).unwrap();
+        out.truncate(n);
+        out
+    }
+
+    #[test]
+    fn single_and_multi_member() {
+        let p = Path::new("x.csv.gz");
+        let a = b"1,2,3\n4,5,6\n".repeat(1000);
+        let b = b"7,8,9\n".repeat(10);
+        assert_eq!(gunzip(p, &gz(&a)).unwrap(), a);
+        let mut both = gz(&a);
+        both.extend(gz(&b));
+        both.extend(gz(b""));
+        let mut want = a.clone();
+        want.extend(&b);
+        assert_eq!(gunzip(p, &both).unwrap(), want);
+    }
+
+    #[test]
+    fn truncated() {
+        let p = Path::new("x.csv.gz");
+        let a = b"1,2,3\n4,5,6\n".repeat(1000);
+        let z = gz(&a);
+        let e = gunzip(p, &z[..z.len() / 2]).unwrap_err();
+        assert!(
+            e.to_string().contains("gzip data is truncated or corrupt"),
+            "{e}"
+        );
+        assert!(gunzip(p, &z[..10]).is_err());
+    }
+}

@@ -1,0 +1,483 @@
+//! Format detection: preamble lines, delimiter, header, column positions, time kind and unit.
+
+use crate::options::{ColumnMap, Format, ReadOptions};
+use crate::timeparse::{parse_text_time, TimeUnit};
+use crate::IngestError;
+use blocksale_core::VolumeUnit;
+use std::path::Path;
+
+/// How the time column is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimeKind {
+    /// Integer epoch.
+    Int,
+    /// Float epoch (`1577836800.0`).
+    Float,
+    /// Text date/time.
+    Text,
+}
+
+/// Where everything is in one file.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub format: Format,
+    pub sep: u8,
+    /// Byte offset of the first data row in the text.
+    pub data_offset: usize,
+    /// 1-based line number of the first data row.
+    pub first_data_line: usize,
+    /// Fields per row.
+    pub n_fields: usize,
+    /// Display name of every column.
+    pub names: Vec<String>,
+    pub time: usize,
+    pub open: usize,
+    pub high: usize,
+    pub low: usize,
+    pub close: usize,
+    pub volume: Option<usize>,
+    pub quote_volume: Option<usize>,
+    pub trades: Option<usize>,
+    pub taker_buy: Option<usize>,
+    pub time_kind: TimeKind,
+    pub unit: TimeUnit,
+    pub volume_unit: VolumeUnit,
+}
+
+const BINANCE_NAMES: [&str; 12] = [
+    "open_time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "close_time",
+    "quote_volume",
+    "count",
+    "taker_buy_volume",
+    "taker_buy_quote_volume",
+    "ignore",
+];
+const KRAKEN_NAMES: [&str; 7] = ["time", "open", "high", "low", "close", "volume", "trades"];
+const OHLCV_NAMES: [&str; 6] = ["time", "open", "high", "low", "close", "volume"];
+
+/// Lowercase, alphanumerics only: `Open_Time` -> `opentime`, `Volume BTC` -> `volumebtc`.
+pub(crate) fn norm(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Split one line into trimmed fields with surrounding double quotes removed.
+pub(crate) fn split_fields(line: &str, sep: u8) -> impl Iterator<Item = &str> {
+    line.split(sep as char).map(|f| {
+        let f = f.trim();
+        f.strip_prefix('"')
+            .and_then(|x| x.strip_suffix('"'))
+            .unwrap_or(f)
+            .trim()
+    })
+}
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.parse::<f64>().is_ok_and(f64::is_finite)
+}
+
+fn clip(s: &str) -> String {
+    let s = s.trim_end_matches(['\r', '\n']);
+    if s.chars().count() > 200 {
+        let mut t: String = s.chars().take(200).collect();
+        t.push_str("...");
+        t
+    } else {
+        s.to_string()
+    }
+}
+
+fn is_preamble(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    l.contains("http") || l.contains("cryptodatadownload") || l.starts_with("timestamps are")
+}
+
+fn find(names: &[String], candidates: &[&str]) -> Option<usize> {
+    candidates
+        .iter()
+        .find_map(|c| names.iter().position(|n| n == c))
+}
+
+/// Detect the layout of `text` (BOM already stripped).
+pub(crate) fn detect(path: &Path, text: &str, opts: &ReadOptions) -> Result<Layout, IngestError> {
+    // Non-blank lines with byte offsets and 1-based numbers: at most the first few.
+    let mut lines: Vec<(usize, usize, &str)> = Vec::new();
+    let mut off = 0usize;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let l = raw.trim_end_matches(['\n', '\r']);
+        if !l.trim().is_empty() {
+            lines.push((off, i + 1, l));
+            if lines.len() >= 4 {
+                break;
+            }
+        }
+        off += raw.len();
+    }
+    if lines.is_empty() {
+        return Err(IngestError::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let unknown = |header: &str, reason: String| IngestError::UnknownFormat {
+        path: path.to_path_buf(),
+        header: clip(header),
+        reason,
+    };
+    let mut k = 0;
+    while k < lines.len().min(2) && is_preamble(lines[k].2) {
+        k += 1;
+    }
+    let preamble = k;
+    if k >= lines.len() {
+        return Err(IngestError::HeaderOnly {
+            path: path.to_path_buf(),
+            header: clip(lines[lines.len() - 1].2),
+        });
+    }
+    let first = lines[k].2;
+    let sep = [b',', b';', b'\t']
+        .into_iter()
+        .map(|s| (first.bytes().filter(|&b| b == s).count(), s))
+        .max_by_key(|&(n, s)| (n, s == b','))
+        .filter(|&(n, _)| n > 0)
+        .map(|(_, s)| s)
+        .ok_or_else(|| {
+            unknown(
+                first,
+                "no delimiter (expected ',', ';' or tab between columns)".into(),
+            )
+        })?;
+    let fields: Vec<&str> = split_fields(first, sep).collect();
+    let n_fields = fields.len();
+    let f0 = fields[0];
+    let has_header = !(is_number(f0) || parse_text_time(f0).is_some());
+    let (header, data_idx): (Option<Vec<String>>, usize) = if has_header {
+        (Some(fields.iter().map(|s| s.to_string()).collect()), k + 1)
+    } else {
+        (None, k)
+    };
+    if data_idx >= lines.len() {
+        return Err(IngestError::HeaderOnly {
+            path: path.to_path_buf(),
+            header: clip(first),
+        });
+    }
+    let (data_offset, first_data_line, data_line) = lines[data_idx];
+    let data_fields: Vec<&str> = split_fields(data_line, sep).collect();
+
+    let mut lay = Layout {
+        format: Format::Generic,
+        sep,
+        data_offset: if has_header { data_offset } else { lines[k].0 },
+        first_data_line,
+        n_fields,
+        names: Vec::new(),
+        time: 0,
+        open: 1,
+        high: 2,
+        low: 3,
+        close: 4,
+        volume: Some(5),
+        quote_volume: None,
+        trades: None,
+        taker_buy: None,
+        time_kind: TimeKind::Int,
+        unit: TimeUnit::Millis,
+        volume_unit: VolumeUnit::Base,
+    };
+    let positional = |lay: &mut Layout, fmt: Format| -> Result<(), IngestError> {
+        let need = match fmt {
+            Format::BinanceKlines => 12,
+            Format::Kraken => 7,
+            _ => 6,
+        };
+        if n_fields < need {
+            return Err(unknown(
+                first,
+                format!("format {fmt} needs {need} columns, the file has {n_fields}"),
+            ));
+        }
+        lay.format = fmt;
+        (lay.time, lay.open, lay.high, lay.low, lay.close, lay.volume) = (0, 1, 2, 3, 4, Some(5));
+        if fmt == Format::BinanceKlines {
+            (lay.quote_volume, lay.trades, lay.taker_buy) = (Some(7), Some(8), Some(9));
+        }
+        if fmt == Format::Kraken {
+            lay.trades = Some(6);
+        }
+        Ok(())
+    };
+
+    if let Some(map) = &opts.columns {
+        map_columns(&mut lay, map, header.as_deref(), n_fields).map_err(|r| unknown(first, r))?;
+        lay.format = opts.format.unwrap_or(Format::Generic);
+    } else {
+        match (opts.format, &header) {
+            (Some(f @ (Format::BinanceKlines | Format::Kraken | Format::Bitstamp | Format::TimestampOhlcv)), _) => {
+                positional(&mut lay, f)?
+            }
+            (Some(f), None) => {
+                return Err(unknown(first, format!("format {f} needs a header row, the file has none")));
+            }
+            (None, None) => match n_fields {
+                12.. => positional(&mut lay, Format::BinanceKlines)?,
+                7 => positional(&mut lay, Format::Kraken)?,
+                6 => positional(&mut lay, Format::TimestampOhlcv)?,
+                n => {
+                    return Err(unknown(
+                        first,
+                        format!(
+                            "a file without header has {n} columns; expected 12 (Binance klines), 7 (Kraken time,open,high,low,close,volume,trades) or 6 (time,open,high,low,close,volume)"
+                        ),
+                    ))
+                }
+            },
+            (forced, Some(h)) => {
+                by_name(&mut lay, h, forced, preamble).map_err(|r| unknown(first, r))?;
+            }
+        }
+    }
+    lay.names = match (&header, lay.format) {
+        (Some(h), _) => h.clone(),
+        (None, Format::BinanceKlines) => (0..n_fields)
+            .map(|i| {
+                BINANCE_NAMES
+                    .get(i)
+                    .map_or(format!("{}", i + 1), |s| s.to_string())
+            })
+            .collect(),
+        (None, Format::Kraken) => (0..n_fields)
+            .map(|i| {
+                KRAKEN_NAMES
+                    .get(i)
+                    .map_or(format!("{}", i + 1), |s| s.to_string())
+            })
+            .collect(),
+        (None, _) => (0..n_fields)
+            .map(|i| {
+                OHLCV_NAMES
+                    .get(i)
+                    .map_or(format!("{}", i + 1), |s| s.to_string())
+            })
+            .collect(),
+    };
+    for (i, n) in lay.names.iter_mut().enumerate() {
+        if n.is_empty() {
+            *n = format!("{}", i + 1);
+        }
+    }
+
+    // Time kind and unit from the first data row.
+    let tv = data_fields.get(lay.time).copied().unwrap_or("");
+    if let Ok(v) = tv.parse::<i64>() {
+        lay.time_kind = TimeKind::Int;
+        lay.unit = TimeUnit::from_magnitude(v as f64);
+    } else if is_number(tv) {
+        lay.time_kind = TimeKind::Float;
+        lay.unit = TimeUnit::from_magnitude(tv.parse::<f64>().unwrap_or(0.0));
+    } else if parse_text_time(tv).is_some() {
+        lay.time_kind = TimeKind::Text;
+        lay.unit = TimeUnit::Text;
+    } else {
+        return Err(IngestError::BadValue {
+            path: path.to_path_buf(),
+            line: first_data_line,
+            column: lay.names[lay.time].clone(),
+            value: tv.to_string(),
+            expected: "an epoch time (s, ms, us) or a date/time like 2024-01-01 00:00:00".into(),
+        });
+    }
+    if opts.columns.is_none()
+        && opts.format.is_none()
+        && lay.format == Format::TimestampOhlcv
+        && lay.unit == TimeUnit::Seconds
+    {
+        lay.format = Format::Bitstamp;
+    }
+    if lay.format == Format::Yahoo {
+        lay.volume_unit = VolumeUnit::Quote;
+    }
+    Ok(lay)
+}
+
+fn map_columns(
+    lay: &mut Layout,
+    map: &ColumnMap,
+    header: Option<&[String]>,
+    n: usize,
+) -> Result<(), String> {
+    let pos = |name: &str| -> Result<usize, String> {
+        if let Some(h) = header {
+            if let Some(i) = h.iter().position(|x| x.eq_ignore_ascii_case(name.trim())) {
+                return Ok(i);
+            }
+        }
+        match name.trim().parse::<usize>() {
+            Ok(i) if (1..=n).contains(&i) => Ok(i - 1),
+            _ => Err(format!(
+                "column map names {name:?}, which is not a header name{} nor a column number 1..{n}",
+                header.map_or(String::new(), |h| format!(" ({})", h.join(", ")))
+            )),
+        }
+    };
+    let opt = |x: &Option<String>| x.as_deref().map(pos).transpose();
+    lay.time = pos(&map.time)?;
+    lay.open = pos(&map.open)?;
+    lay.high = pos(&map.high)?;
+    lay.low = pos(&map.low)?;
+    lay.close = pos(&map.close)?;
+    lay.volume = Some(pos(&map.volume)?);
+    lay.quote_volume = opt(&map.quote_volume)?;
+    lay.trades = opt(&map.trades)?;
+    lay.taker_buy = opt(&map.taker_buy_volume)?;
+    Ok(())
+}
+
+fn by_name(
+    lay: &mut Layout,
+    header: &[String],
+    forced: Option<Format>,
+    preamble: usize,
+) -> Result<(), String> {
+    let names: Vec<String> = header.iter().map(|s| norm(s)).collect();
+    let has = |c: &str| names.iter().any(|n| n == c);
+    let time = find(
+        &names,
+        &[
+            "opentime",
+            "unix",
+            "unixtimestamp",
+            "timestamp",
+            "time",
+            "datetime",
+            "date",
+            "opentimems",
+            "ts",
+            "t",
+        ],
+    );
+    let open = find(&names, &["open", "o", "openprice"]);
+    let high = find(&names, &["high", "h", "highprice"]);
+    let low = find(&names, &["low", "l", "lowprice"]);
+    let close = find(&names, &["close", "c", "closeprice"]);
+    let missing: Vec<&str> = [
+        ("time", time),
+        ("open", open),
+        ("high", high),
+        ("low", low),
+        ("close", close),
+    ]
+    .iter()
+    .filter(|(_, i)| i.is_none())
+    .map(|(n, _)| *n)
+    .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "no column for {} in the header (pass --columns time=...,open=...,high=...,low=...,close=... to map them)",
+            missing.join(", ")
+        ));
+    }
+    let (time, open, high, low, close) = (
+        time.unwrap_or(0),
+        open.unwrap_or(1),
+        high.unwrap_or(2),
+        low.unwrap_or(3),
+        close.unwrap_or(4),
+    );
+    let base_vol = find(
+        &names,
+        &[
+            "volume",
+            "vol",
+            "v",
+            "volumebtc",
+            "volumexbt",
+            "basevolume",
+            "volumebase",
+            "volumefrom",
+        ],
+    );
+    let quote_vol = find(
+        &names,
+        &[
+            "quotevolume",
+            "quoteassetvolume",
+            "qav",
+            "volumeusdt",
+            "volumeusd",
+            "quoteav",
+            "volumequote",
+            "volumeto",
+        ],
+    );
+    let trades = find(
+        &names,
+        &[
+            "count",
+            "trades",
+            "numtrades",
+            "numberoftrades",
+            "tradecount",
+            "ntrades",
+        ],
+    );
+    let taker = find(
+        &names,
+        &[
+            "takerbuyvolume",
+            "takerbuybasevolume",
+            "takerbuybaseassetvolume",
+            "takerbasevol",
+            "tbbaseav",
+            "takerbuybase",
+        ],
+    );
+    let yahoo = has("adjclose");
+    let cdd = preamble > 0 || (has("unix") && (has("symbol") || has("tradecount")));
+    let binance = names.len() >= 12 && has("closetime");
+    let ohlcv_shape = names.len() == 6
+        && [time, open, high, low, close] == [0, 1, 2, 3, 4]
+        && base_vol == Some(5);
+    let detected = if yahoo {
+        Format::Yahoo
+    } else if cdd {
+        Format::CryptoDataDownload
+    } else if binance {
+        Format::BinanceKlines
+    } else if ohlcv_shape {
+        Format::TimestampOhlcv
+    } else {
+        Format::Generic
+    };
+    lay.format = forced.unwrap_or(detected);
+    (lay.time, lay.open, lay.high, lay.low, lay.close) = (time, open, high, low, close);
+    lay.volume = base_vol;
+    lay.quote_volume = quote_vol;
+    lay.trades = trades;
+    lay.taker_buy = taker;
+    if lay.volume.is_none() {
+        if lay.format == Format::Yahoo {
+            return Err("yahoo format needs a Volume column".into());
+        }
+        // Only a quote volume (e.g. `Volume USD`): use it as the volume, in quote units.
+        if let Some(q) = quote_vol {
+            lay.volume = Some(q);
+            lay.quote_volume = None;
+            lay.volume_unit = VolumeUnit::Quote;
+        }
+    }
+    if lay.volume.is_none() {
+        return Err(
+            "no column for volume in the header (pass --columns ...,volume=NAME to map it)".into(),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,387 @@
+//! Many files -> one series: ordered parallel reading, sort, duplicates, bar size, gaps.
+
+use crate::parse::{parse_file, FileBars};
+use crate::{FileInfo, Gap, IngestError, Loaded, OnConflict, ReadOptions, SkippedRow};
+use blocksale_core::{hour_of_week, is_weekend, BarColumns, BarSeries, Timestamp};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+/// Columns accumulated in path order, with the source (file index, line) of every row.
+#[derive(Debug, Default)]
+struct Acc {
+    cols: BarColumns,
+    src: Vec<(u32, u32)>,
+    files: Vec<FileInfo>,
+    skipped: Vec<SkippedRow>,
+}
+
+impl Acc {
+    fn push(&mut self, fb: FileBars) -> Result<(), IngestError> {
+        let FileBars {
+            cols,
+            lines,
+            skipped,
+            info,
+        } = fb;
+        let first = self.files.is_empty();
+        if first {
+            self.cols.volume_unit = cols.volume_unit;
+            self.cols.quote_volume = cols.quote_volume.as_ref().map(|_| Vec::new());
+            self.cols.trades = cols.trades.as_ref().map(|_| Vec::new());
+            self.cols.taker_buy_volume = cols.taker_buy_volume.as_ref().map(|_| Vec::new());
+        } else if cols.volume_unit != self.cols.volume_unit {
+            return Err(IngestError::Incompatible {
+                path: info.path.clone(),
+                problem: format!(
+                    "volume is in {:?} units but {} has {:?} units; read them separately",
+                    cols.volume_unit,
+                    self.files[0].path.display(),
+                    self.cols.volume_unit
+                )
+                .to_lowercase(),
+            });
+        }
+        let fi = self.files.len() as u32;
+        let d = &mut self.cols;
+        d.open_time_ms.extend_from_slice(&cols.open_time_ms);
+        d.open.extend_from_slice(&cols.open);
+        d.high.extend_from_slice(&cols.high);
+        d.low.extend_from_slice(&cols.low);
+        d.close.extend_from_slice(&cols.close);
+        d.volume.extend_from_slice(&cols.volume);
+        // An optional column survives only when every file has it.
+        match (d.quote_volume.as_mut(), &cols.quote_volume) {
+            (Some(a), Some(b)) => a.extend_from_slice(b),
+            _ => d.quote_volume = None,
+        }
+        match (d.trades.as_mut(), &cols.trades) {
+            (Some(a), Some(b)) => a.extend_from_slice(b),
+            _ => d.trades = None,
+        }
+        match (d.taker_buy_volume.as_mut(), &cols.taker_buy_volume) {
+            (Some(a), Some(b)) => a.extend_from_slice(b),
+            _ => d.taker_buy_volume = None,
+        }
+        self.src.extend(lines.iter().map(|&l| (fi, l)));
+        self.files.push(info);
+        self.skipped.extend(skipped);
+        Ok(())
+    }
+}
+
+/// Read `files` in parallel (in order of completion, appended in path order as soon as possible so
+/// few parsed files wait in memory) and merge them.
+pub(crate) fn load_files(
+    files: &[PathBuf],
+    opts: &ReadOptions,
+    progress: Option<&(dyn Fn(usize, usize) + Sync)>,
+) -> Result<Loaded, IngestError> {
+    let total = files.len();
+    let cancel = AtomicBool::new(false);
+    let mut acc = Acc::default();
+    let mut err: Option<IngestError> = None;
+    std::thread::scope(|s| {
+        let (tx, rx) = mpsc::channel::<(usize, Result<FileBars, IngestError>)>();
+        let cancel = &cancel;
+        s.spawn(move || {
+            files
+                .iter()
+                .enumerate()
+                .par_bridge()
+                .for_each_with(tx, |tx, (i, p)| {
+                    if !cancel.load(Ordering::Relaxed) {
+                        let _ = tx.send((i, parse_file(p, opts)));
+                    }
+                });
+        });
+        let mut pending = BTreeMap::new();
+        let mut next = 0usize;
+        let mut done = 0usize;
+        for (i, r) in rx {
+            done += 1;
+            if let Some(cb) = progress {
+                cb(done, total);
+            }
+            pending.insert(i, r);
+            while let Some(r) = pending.remove(&next) {
+                next += 1;
+                if err.is_some() {
+                    continue;
+                }
+                if let Err(e) = r.and_then(|fb| acc.push(fb)) {
+                    err = Some(e);
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    finish(acc, opts)
+}
+
+/// Merge results already in memory (in order).
+pub(crate) fn merge_results(
+    results: Vec<Result<FileBars, IngestError>>,
+    opts: &ReadOptions,
+) -> Result<Loaded, IngestError> {
+    let mut acc = Acc::default();
+    for r in results {
+        acc.push(r?)?;
+    }
+    finish(acc, opts)
+}
+
+fn permute<T: Copy>(v: &mut Vec<T>, perm: &[usize]) {
+    let out: Vec<T> = perm.iter().map(|&i| v[i]).collect();
+    *v = out;
+}
+
+fn compact<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut k = keep.iter();
+    v.retain(|_| *k.next().unwrap_or(&true));
+}
+
+fn same_row(c: &BarColumns, i: usize, j: usize) -> bool {
+    c.open[i] == c.open[j]
+        && c.high[i] == c.high[j]
+        && c.low[i] == c.low[j]
+        && c.close[i] == c.close[j]
+        && c.volume[i] == c.volume[j]
+        && c.quote_volume.as_ref().is_none_or(|v| v[i] == v[j])
+        && c.trades.as_ref().is_none_or(|v| v[i] == v[j])
+        && c.taker_buy_volume.as_ref().is_none_or(|v| v[i] == v[j])
+}
+
+/// The most common positive step between consecutive times (ties: the smallest).
+pub(crate) fn infer_step(t: &[i64]) -> Option<i64> {
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    let mut run: Option<(i64, usize)> = None;
+    for w in t.windows(2) {
+        let d = w[1] - w[0];
+        if d <= 0 {
+            continue;
+        }
+        match run.as_mut() {
+            Some((rd, n)) if *rd == d => *n += 1,
+            _ => {
+                if let Some((rd, n)) = run {
+                    *counts.entry(rd).or_default() += n;
+                }
+                run = Some((d, 1));
+            }
+        }
+    }
+    if let Some((rd, n)) = run {
+        *counts.entry(rd).or_default() += n;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(d, n)| (n, std::cmp::Reverse(d)))
+        .map(|(d, _)| d)
+}
+
+fn finish(acc: Acc, opts: &ReadOptions) -> Result<Loaded, IngestError> {
+    let Acc {
+        mut cols,
+        mut src,
+        files,
+        skipped,
+    } = acc;
+    if cols.is_empty() {
+        return Err(IngestError::NoRows {
+            files: files.len(),
+            skipped: skipped.len(),
+        });
+    }
+    // Sort (stable: equal times keep path order, then line order).
+    if !cols.open_time_ms.windows(2).all(|w| w[0] <= w[1]) {
+        let mut perm: Vec<usize> = (0..cols.len()).collect();
+        perm.sort_by_key(|&i| cols.open_time_ms[i]);
+        permute(&mut cols.open_time_ms, &perm);
+        permute(&mut cols.open, &perm);
+        permute(&mut cols.high, &perm);
+        permute(&mut cols.low, &perm);
+        permute(&mut cols.close, &perm);
+        permute(&mut cols.volume, &perm);
+        for v in [cols.quote_volume.as_mut(), cols.taker_buy_volume.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            permute(v, &perm);
+        }
+        if let Some(v) = cols.trades.as_mut() {
+            permute(v, &perm);
+        }
+        permute(&mut src, &perm);
+    }
+    // Duplicates.
+    let n = cols.len();
+    let mut keep: Option<Vec<bool>> = None;
+    let (mut dups, mut conflicts) = (0usize, 0usize);
+    let t = &cols.open_time_ms;
+    let mut i = 1;
+    while i < n {
+        if t[i] != t[i - 1] {
+            i += 1;
+            continue;
+        }
+        let a = i - 1;
+        let mut b = i;
+        while b < n && t[b] == t[a] {
+            b += 1;
+        }
+        let k = keep.get_or_insert_with(|| vec![true; n]);
+        let differing = (a + 1..b).find(|&j| !same_row(&cols, a, j));
+        match (differing, opts.on_conflict) {
+            (None, _) | (Some(_), OnConflict::First) => {
+                k[a + 1..b].iter_mut().for_each(|x| *x = false)
+            }
+            (Some(_), OnConflict::Last) => k[a..b - 1].iter_mut().for_each(|x| *x = false),
+            (Some(j), OnConflict::Error) => {
+                let (fa, la) = src[a];
+                let (fj, lj) = src[j];
+                return Err(IngestError::Conflict {
+                    time: Timestamp::from_millis(t[a]).to_rfc3339(),
+                    first_path: files[fa as usize].path.clone(),
+                    first_line: la as usize,
+                    second_path: files[fj as usize].path.clone(),
+                    second_line: lj as usize,
+                });
+            }
+        }
+        if differing.is_some() {
+            conflicts += b - a - 1;
+        } else {
+            dups += b - a - 1;
+        }
+        i = b + 1;
+    }
+    if let Some(k) = keep {
+        compact(&mut cols.open_time_ms, &k);
+        compact(&mut cols.open, &k);
+        compact(&mut cols.high, &k);
+        compact(&mut cols.low, &k);
+        compact(&mut cols.close, &k);
+        compact(&mut cols.volume, &k);
+        for v in [cols.quote_volume.as_mut(), cols.taker_buy_volume.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            compact(v, &k);
+        }
+        if let Some(v) = cols.trades.as_mut() {
+            compact(v, &k);
+        }
+    }
+    drop(src);
+    let step_ms = infer_step(&cols.open_time_ms).unwrap_or_else(|| {
+        if files.iter().all(|f| f.format == crate::Format::Yahoo) {
+            86_400_000
+        } else {
+            60_000
+        }
+    });
+    let bar_seconds = (step_ms / 1000).max(1);
+    let bar_ms = bar_seconds * 1000;
+    let gaps = cols
+        .open_time_ms
+        .windows(2)
+        .filter_map(|w| {
+            let missing = (w[1] - w[0] - 1) / bar_ms;
+            (missing > 0).then(|| Gap {
+                start: Timestamp::from_millis(w[0] + bar_ms),
+                end: Timestamp::from_millis(w[0] + missing * bar_ms),
+                missing_bars: missing as u64,
+            })
+        })
+        .collect();
+    let series = BarSeries::new_checked(cols, bar_seconds)?;
+    Ok(Loaded {
+        rows: series.len(),
+        series,
+        files,
+        duplicates_dropped: dups + conflicts,
+        conflicts_resolved: conflicts,
+        rows_skipped: skipped.len(),
+        skipped,
+        gaps,
+    })
+}
+
+/// Calendar tags of one bar (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalendarTag {
+    /// Saturday or Sunday.
+    pub weekend: bool,
+    /// 0 = Monday 00:00-01:00 .. 167 = Sunday 23:00-24:00.
+    pub hour_of_week: u32,
+}
+
+/// Weekday/weekend flag and hour of week for every bar of `series` (by open time, UTC).
+pub fn calendar_tags(series: &BarSeries) -> Vec<CalendarTag> {
+    series
+        .open_time_ms()
+        .iter()
+        .map(|&ms| CalendarTag {
+            weekend: is_weekend(ms),
+            hour_of_week: hour_of_week(ms),
+        })
+        .collect()
+}
+
+/// Parse a bar interval such as `1m`, `5m`, `15m`, `1h`, `4h`, `1d`, `1w` (also `30s`) into seconds.
+///
+/// # Errors
+/// [`IngestError::BadOption`] for anything else.
+pub fn parse_every(s: &str) -> Result<i64, IngestError> {
+    let bad = || IngestError::BadOption {
+        what: "interval",
+        value: s.to_string(),
+        expected: "a number and a unit s, m, h, d or w, like 1m, 5m, 15m, 1h, 4h, 1d, 1w".into(),
+    };
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = t.split_at(split);
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    let mult = match unit {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(bad()),
+    };
+    if n <= 0 {
+        return Err(bad());
+    }
+    n.checked_mul(mult).ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every() {
+        assert_eq!(parse_every("1m").unwrap(), 60);
+        assert_eq!(parse_every("15m").unwrap(), 900);
+        assert_eq!(parse_every("4h").unwrap(), 14_400);
+        assert_eq!(parse_every("1d").unwrap(), 86_400);
+        assert_eq!(parse_every("1w").unwrap(), 604_800);
+        assert!(parse_every("h").is_err());
+        assert!(parse_every("0m").is_err());
+        assert!(parse_every("5y").is_err());
+    }
+
+    #[test]
+    fn step() {
+        assert_eq!(infer_step(&[0, 60, 120, 240, 300]), Some(60));
+        assert_eq!(infer_step(&[0]), None);
+        assert_eq!(infer_step(&[0, 10, 20, 50, 80, 110]), Some(30));
+    }
+}

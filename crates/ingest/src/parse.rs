@@ -1,0 +1,547 @@
+//! One file -> columns: a polars fast path, and a line-by-line path that pins down bad rows.
+//!
+//! The fast path hands the data rows to polars' CSV reader (from memory, explicit schema, only the
+//! needed columns) and checks the result in one pass. Whenever it meets anything unusual (a reader
+//! error, a missing value, a row breaking a rule), the file is read again line by line: that path is
+//! authoritative for errors (file, line, column, value, what was expected) and for lenient skipping.
+
+use crate::decompress::read_file_bytes;
+use crate::detect::{detect, split_fields, Layout, TimeKind};
+use crate::options::{Format, ReadOptions};
+use crate::timeparse::{parse_text_time, MAX_MS, MIN_MS};
+use crate::{FileInfo, IngestError, SkippedRow};
+use blocksale_core::BarColumns;
+use polars::prelude::*;
+use std::io::Cursor;
+use std::path::Path;
+
+/// What one file produced.
+#[derive(Debug)]
+pub(crate) struct FileBars {
+    pub cols: BarColumns,
+    /// 1-based source line of every row.
+    pub lines: Vec<u32>,
+    pub skipped: Vec<SkippedRow>,
+    pub info: FileInfo,
+}
+
+/// Bytes looked at for detection.
+const PREFIX: usize = 64 * 1024;
+
+pub(crate) fn parse_file(path: &Path, opts: &ReadOptions) -> Result<FileBars, IngestError> {
+    let mut bytes = read_file_bytes(path)?;
+    parse_bytes(path, &mut bytes, opts)
+}
+
+pub(crate) fn parse_bytes(
+    path: &Path,
+    bytes: &mut Vec<u8>,
+    opts: &ReadOptions,
+) -> Result<FileBars, IngestError> {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(IngestError::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    if bytes[..bytes.len().min(PREFIX)].contains(&b'\r') {
+        // CRLF (or old Mac CR) line ends: drop CRs that end a line, keep line numbers.
+        let mut out = Vec::with_capacity(bytes.len());
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\r' {
+                if bytes.get(i + 1) != Some(&b'\n') {
+                    out.push(b'\n');
+                }
+            } else {
+                out.push(b);
+            }
+        }
+        *bytes = out;
+    }
+    let prefix = &bytes[..bytes.len().min(PREFIX)];
+    let prefix = match std::str::from_utf8(prefix) {
+        Ok(s) => s,
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&prefix[..e.valid_up_to()]).unwrap_or("")
+        }
+        Err(_) => {
+            let line = prefix.split(|&b| b == b'\n').next().unwrap_or(&[]);
+            return Err(IngestError::UnknownFormat {
+                path: path.to_path_buf(),
+                header: String::from_utf8_lossy(&line[..line.len().min(200)]).into_owned(),
+                reason: "the file is not UTF-8 text".into(),
+            });
+        }
+    };
+    let lay = detect(path, prefix, opts)?;
+    let data = &bytes[lay.data_offset..];
+    let (mut cols, mut lines, skipped) = match fast(data, &lay) {
+        Ok(c) => {
+            let n = c.len() as u32;
+            let first = lay.first_data_line as u32;
+            (c, (first..first + n).collect(), Vec::new())
+        }
+        Err(polars_msg) => match slow(path, data, &lay, opts.lenient)? {
+            Some(r) => r,
+            None => {
+                return Err(IngestError::Csv {
+                    path: path.to_path_buf(),
+                    message: polars_msg,
+                })
+            }
+        },
+    };
+    if cols.is_empty() && skipped.is_empty() {
+        return Err(IngestError::HeaderOnly {
+            path: path.to_path_buf(),
+            header: lay.names.join(&(lay.sep as char).to_string()),
+        });
+    }
+    let t = &cols.open_time_ms;
+    if t.len() >= 2 && t[0] > t[t.len() - 1] {
+        reverse(&mut cols);
+        lines.reverse();
+    }
+    let info = FileInfo {
+        path: path.to_path_buf(),
+        format: lay.format,
+        rows: cols.len(),
+        time_unit: lay.unit,
+        volume_unit: lay.volume_unit,
+    };
+    Ok(FileBars {
+        cols,
+        lines,
+        skipped,
+        info,
+    })
+}
+
+fn reverse(c: &mut BarColumns) {
+    c.open_time_ms.reverse();
+    c.open.reverse();
+    c.high.reverse();
+    c.low.reverse();
+    c.close.reverse();
+    c.volume.reverse();
+    for v in [c.quote_volume.as_mut(), c.taker_buy_volume.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        v.reverse();
+    }
+    if let Some(v) = c.trades.as_mut() {
+        v.reverse();
+    }
+}
+
+fn empty_cols(lay: &Layout, cap: usize) -> BarColumns {
+    BarColumns {
+        open_time_ms: Vec::with_capacity(cap),
+        open: Vec::with_capacity(cap),
+        high: Vec::with_capacity(cap),
+        low: Vec::with_capacity(cap),
+        close: Vec::with_capacity(cap),
+        volume: Vec::with_capacity(cap),
+        quote_volume: lay.quote_volume.map(|_| Vec::with_capacity(cap)),
+        trades: lay.trades.map(|_| Vec::with_capacity(cap)),
+        taker_buy_volume: lay.taker_buy.map(|_| Vec::with_capacity(cap)),
+        bars_present: None,
+        volume_unit: lay.volume_unit,
+    }
+}
+
+fn col_name(i: usize) -> String {
+    format!("c{i}")
+}
+
+/// Rule check of one row; `None` when it passes.
+/// The numbers of one row that the rules look at.
+#[derive(Debug, Clone, Copy)]
+struct RowVals {
+    o: f64,
+    h: f64,
+    l: f64,
+    c: f64,
+    v: f64,
+    qv: Option<f64>,
+    tb: Option<f64>,
+}
+
+fn check_row(lay: &Layout, r: RowVals) -> Option<String> {
+    let RowVals {
+        o,
+        h,
+        l,
+        c,
+        v,
+        qv,
+        tb,
+    } = r;
+    for (i, p) in [(lay.open, o), (lay.high, h), (lay.low, l), (lay.close, c)] {
+        if !(p.is_finite() && p > 0.0) {
+            return Some(format!(
+                "column {}: price {p} is not a finite number > 0",
+                lay.names[i]
+            ));
+        }
+    }
+    if h < o.max(c) {
+        return Some(format!(
+            "column {}: high {h} is below max(open, close) = {} (expected high >= open and high >= close)",
+            lay.names[lay.high],
+            o.max(c)
+        ));
+    }
+    if l > o.min(c) {
+        return Some(format!(
+            "column {}: low {l} is above min(open, close) = {} (expected low <= open and low <= close)",
+            lay.names[lay.low],
+            o.min(c)
+        ));
+    }
+    let vcols = [
+        (lay.volume, Some(v)),
+        (lay.quote_volume, qv),
+        (lay.taker_buy, tb),
+    ];
+    for (i, x) in vcols {
+        if let (Some(i), Some(x)) = (i, x) {
+            if !(x.is_finite() && x >= 0.0) {
+                return Some(format!(
+                    "column {}: volume {x} is not a finite number >= 0",
+                    lay.names[i]
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn time_ok(ms: i64) -> bool {
+    (MIN_MS..MAX_MS).contains(&ms)
+}
+
+fn f64_vec(df: &DataFrame, i: usize) -> Result<Vec<f64>, String> {
+    let c = df.column(&col_name(i)).map_err(|e| e.to_string())?;
+    if c.null_count() > 0 {
+        return Err(format!("missing values in column {}", i + 1));
+    }
+    let ca = c.f64().map_err(|e| e.to_string())?;
+    Ok(ca.into_no_null_iter().collect())
+}
+
+/// Polars fast path. `Err` means "look closer", with polars' message for the rare case the slow
+/// path finds nothing wrong.
+fn fast(data: &[u8], lay: &Layout) -> Result<BarColumns, String> {
+    let mut needed = vec![lay.time, lay.open, lay.high, lay.low, lay.close];
+    needed.extend(
+        [lay.volume, lay.quote_volume, lay.trades, lay.taker_buy]
+            .into_iter()
+            .flatten(),
+    );
+    let mut proj = needed.clone();
+    proj.sort_unstable();
+    proj.dedup();
+    let mut schema = Schema::with_capacity(lay.n_fields);
+    for i in 0..lay.n_fields {
+        let dt = if i == lay.time {
+            match lay.time_kind {
+                TimeKind::Int => DataType::Int64,
+                TimeKind::Float => DataType::Float64,
+                TimeKind::Text => DataType::String,
+            }
+        } else if proj.binary_search(&i).is_ok() {
+            DataType::Float64
+        } else {
+            DataType::String
+        };
+        schema.with_column(col_name(i).into(), dt);
+    }
+    let df = CsvReadOptions::default()
+        .with_has_header(false)
+        .with_schema(Some(Arc::new(schema)))
+        .with_projection(Some(Arc::new(proj)))
+        .with_n_threads(Some(1))
+        .with_raise_if_empty(false)
+        .map_parse_options(|p| p.with_separator(lay.sep))
+        .into_reader_with_file_handle(Cursor::new(data))
+        .finish()
+        .map_err(|e| e.to_string())?;
+    let n = df.height();
+    let mut cols = empty_cols(lay, 0);
+    let tcol = df.column(&col_name(lay.time)).map_err(|e| e.to_string())?;
+    if tcol.null_count() > 0 {
+        return Err("missing times".into());
+    }
+    cols.open_time_ms = match lay.time_kind {
+        TimeKind::Int => {
+            let u = lay.unit;
+            tcol.i64()
+                .map_err(|e| e.to_string())?
+                .into_no_null_iter()
+                .map(|v| u.int_to_ms(v))
+                .collect()
+        }
+        TimeKind::Float => {
+            let u = lay.unit;
+            tcol.f64()
+                .map_err(|e| e.to_string())?
+                .into_no_null_iter()
+                .map(|v| u.float_to_ms(v))
+                .collect()
+        }
+        TimeKind::Text => {
+            let mut out = Vec::with_capacity(n);
+            for s in tcol.str().map_err(|e| e.to_string())?.iter() {
+                out.push(s.and_then(parse_text_time).ok_or("bad text time")?);
+            }
+            out
+        }
+    };
+    if !cols.open_time_ms.iter().all(|&t| time_ok(t)) {
+        return Err("time out of range".into());
+    }
+    cols.open = f64_vec(&df, lay.open)?;
+    cols.high = f64_vec(&df, lay.high)?;
+    cols.low = f64_vec(&df, lay.low)?;
+    cols.close = f64_vec(&df, lay.close)?;
+    cols.volume = match lay.volume {
+        Some(i) => f64_vec(&df, i)?,
+        None => return Err("no volume".into()),
+    };
+    if let Some(i) = lay.quote_volume {
+        cols.quote_volume = Some(f64_vec(&df, i)?);
+    }
+    if let Some(i) = lay.taker_buy {
+        cols.taker_buy_volume = Some(f64_vec(&df, i)?);
+    }
+    if let Some(i) = lay.trades {
+        let v = f64_vec(&df, i)?;
+        if !v
+            .iter()
+            .all(|&x| x >= 0.0 && x.fract() == 0.0 && x < 1.8e19)
+        {
+            return Err("bad trade count".into());
+        }
+        cols.trades = Some(v.into_iter().map(|x| x as u64).collect());
+    }
+    for r in 0..n {
+        let qv = cols.quote_volume.as_ref().map(|v| v[r]);
+        let tb = cols.taker_buy_volume.as_ref().map(|v| v[r]);
+        let vals = RowVals {
+            o: cols.open[r],
+            h: cols.high[r],
+            l: cols.low[r],
+            c: cols.close[r],
+            v: cols.volume[r],
+            qv,
+            tb,
+        };
+        if check_row(lay, vals).is_some() {
+            return Err("row rule".into());
+        }
+    }
+    Ok(cols)
+}
+
+/// A row error and the reason without the file prefix (boxed: the error is large).
+type RowErr = Box<(IngestError, String)>;
+
+type SlowOut = (BarColumns, Vec<u32>, Vec<SkippedRow>);
+
+/// Line-by-line path. `Ok(None)`: strict mode found nothing wrong (the fast path's complaint stands).
+fn slow(
+    path: &Path,
+    data: &[u8],
+    lay: &Layout,
+    lenient: bool,
+) -> Result<Option<SlowOut>, IngestError> {
+    let mut cols = empty_cols(lay, 0);
+    let mut lines = Vec::new();
+    let mut skipped = Vec::new();
+    let mut fields: Vec<&str> = Vec::with_capacity(lay.n_fields);
+    let mut found_problem = false;
+    for (this, raw) in (lay.first_data_line..).zip(data.split(|&b| b == b'\n')) {
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t,
+            Err(_) => {
+                let e = IngestError::BadRow {
+                    path: path.to_path_buf(),
+                    line: this,
+                    problem: "the line is not UTF-8 text".into(),
+                };
+                found_problem = true;
+                if lenient {
+                    skipped.push(SkippedRow {
+                        path: path.to_path_buf(),
+                        line: this,
+                        reason: "the line is not UTF-8 text".into(),
+                    });
+                    continue;
+                }
+                return Err(e);
+            }
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        fields.clear();
+        fields.extend(split_fields(text, lay.sep));
+        match parse_row(path, this, &fields, lay, &mut cols) {
+            Ok(()) => lines.push(this as u32),
+            Err(b) => {
+                let (e, reason) = *b;
+                found_problem = true;
+                if lenient {
+                    skipped.push(SkippedRow {
+                        path: path.to_path_buf(),
+                        line: this,
+                        reason,
+                    });
+                } else {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    if !found_problem && !lenient {
+        return Ok(None);
+    }
+    Ok(Some((cols, lines, skipped)))
+}
+
+/// Parse, check and append one row; on failure the error and a reason without the file prefix.
+fn parse_row(
+    path: &Path,
+    line: usize,
+    f: &[&str],
+    lay: &Layout,
+    cols: &mut BarColumns,
+) -> Result<(), RowErr> {
+    if f.len() != lay.n_fields {
+        let problem = format!(
+            "expected {} fields separated by {:?}, found {}",
+            lay.n_fields,
+            lay.sep as char,
+            f.len()
+        );
+        return Err(Box::new((
+            IngestError::BadRow {
+                path: path.to_path_buf(),
+                line,
+                problem: problem.clone(),
+            },
+            problem,
+        )));
+    }
+    let bad = |i: usize, expected: String| {
+        let reason = format!("column {}: {:?} is not {expected}", lay.names[i], f[i]);
+        Box::new((
+            IngestError::BadValue {
+                path: path.to_path_buf(),
+                line,
+                column: lay.names[i].clone(),
+                value: f[i].to_string(),
+                expected,
+            },
+            reason,
+        ))
+    };
+    let num = |i: usize| -> Result<f64, RowErr> {
+        f[i].parse::<f64>().map_err(|_| bad(i, "a number".into()))
+    };
+    let unit = lay.unit;
+    let range_msg = || {
+        format!("an epoch time in {unit} (the unit of the file's first row) between 1990 and 2100")
+    };
+    let t = match lay.time_kind {
+        TimeKind::Int => match f[lay.time].parse::<i64>() {
+            Ok(v) => unit.int_to_ms(v),
+            Err(_) => match f[lay.time].parse::<f64>() {
+                Ok(v) if v.is_finite() => unit.float_to_ms(v),
+                _ => return Err(bad(lay.time, range_msg())),
+            },
+        },
+        TimeKind::Float => match f[lay.time].parse::<f64>() {
+            Ok(v) if v.is_finite() => unit.float_to_ms(v),
+            _ => return Err(bad(lay.time, range_msg())),
+        },
+        TimeKind::Text => parse_text_time(f[lay.time]).ok_or_else(|| {
+            bad(
+                lay.time,
+                "a date/time like 2024-01-01 00:00:00, 2024-01-01T00:00:00Z or 2024-01-01".into(),
+            )
+        })?,
+    };
+    if !time_ok(t) {
+        return Err(bad(lay.time, range_msg()));
+    }
+    let o = num(lay.open)?;
+    let h = num(lay.high)?;
+    let l = num(lay.low)?;
+    let c = num(lay.close)?;
+    let v = match lay.volume {
+        Some(i) => num(i)?,
+        None => 0.0,
+    };
+    let qv = lay.quote_volume.map(num).transpose()?;
+    let tb = lay.taker_buy.map(num).transpose()?;
+    let tr = match lay.trades {
+        Some(i) => {
+            let x = num(i)?;
+            if !(x >= 0.0 && x.fract() == 0.0 && x < 1.8e19) {
+                return Err(bad(i, "a trade count (an integer >= 0)".into()));
+            }
+            Some(x as u64)
+        }
+        None => None,
+    };
+    if let Some(problem) = check_row(
+        lay,
+        RowVals {
+            o,
+            h,
+            l,
+            c,
+            v,
+            qv,
+            tb,
+        },
+    ) {
+        return Err(Box::new((
+            IngestError::BadRow {
+                path: path.to_path_buf(),
+                line,
+                problem: problem.clone(),
+            },
+            problem,
+        )));
+    }
+    cols.push_ohlcv(t, o, h, l, c, v);
+    if let (Some(x), Some(q)) = (cols.quote_volume.as_mut(), qv) {
+        x.push(q);
+    }
+    if let (Some(x), Some(q)) = (cols.taker_buy_volume.as_mut(), tb) {
+        x.push(q);
+    }
+    if let (Some(x), Some(q)) = (cols.trades.as_mut(), tr) {
+        x.push(q);
+    }
+    Ok(())
+}
+
+/// Used by tests to compare the two paths on real files.
+#[doc(hidden)]
+pub fn slow_path_rows(path: &Path, opts: &ReadOptions) -> Result<usize, IngestError> {
+    let mut bytes = read_file_bytes(path)?;
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
+    let prefix = std::str::from_utf8(&bytes[..bytes.len().min(PREFIX)]).unwrap_or("");
+    let lay = detect(path, prefix, opts)?;
+    let _ = Format::Generic;
+    Ok(slow(path, &bytes[lay.data_offset..], &lay, true)?.map_or(0, |r| r.0.len()))
+}

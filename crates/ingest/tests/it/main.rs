@@ -1,0 +1,9 @@
+//! Integration tests of blocksale-ingest (one test binary).
+//!
+//! Real data is located through `BLOCKSALE_DATA`, else `../../../shared/data` relative to the crate.
+//! When it is missing: with `CI` set the tests panic; otherwise they run on small files they write
+//! themselves and say so on stderr.
+
+mod data;
+mod errors;
+mod real;
