@@ -23,7 +23,11 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64, ImpactErro
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
-        Err(ImpactError::Param { name, value, expected: "a finite number > 0" })
+        Err(ImpactError::Param {
+            name,
+            value,
+            expected: "a finite number > 0",
+        })
     }
 }
 
@@ -32,6 +36,10 @@ pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<f64, Impact
     if value.is_finite() && value >= 0.0 {
         Ok(value)
     } else {
-        Err(ImpactError::Param { name, value, expected: "a finite number >= 0" })
+        Err(ImpactError::Param {
+            name,
+            value,
+            expected: "a finite number >= 0",
+        })
     }
 }

@@ -19,7 +19,10 @@ impl MarketInputs {
     /// # Errors
     /// [`ImpactError::Param`] unless both values are finite and > 0.
     pub fn new_checked(sigma_daily: f64, adv_btc: f64) -> Result<Self, ImpactError> {
-        Ok(Self { sigma_daily: positive("sigma_daily", sigma_daily)?, adv_btc: positive("adv_btc", adv_btc)? })
+        Ok(Self {
+            sigma_daily: positive("sigma_daily", sigma_daily)?,
+            adv_btc: positive("adv_btc", adv_btc)?,
+        })
     }
 }
 
@@ -51,8 +54,10 @@ impl ExecutionGrid {
         if qty_btc.is_empty() {
             return Err(ImpactError::Input("the execution grid has no bars".into()));
         }
-        if t_days.windows(2).any(|w| !(w[1] > w[0])) || !t_days.iter().all(|t| t.is_finite()) {
-            return Err(ImpactError::Input("grid times must be finite and strictly increasing".into()));
+        if t_days.windows(2).any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater)) || !t_days.iter().all(|t| t.is_finite()) {
+            return Err(ImpactError::Input(
+                "grid times must be finite and strictly increasing".into(),
+            ));
         }
         for &q in &qty_btc {
             non_negative("quantity per bar (BTC)", q)?;
@@ -64,9 +69,16 @@ impl ExecutionGrid {
     ///
     /// # Errors
     /// As [`ExecutionGrid::new_checked`], and when `qty_btc` is longer than `n_bars`.
-    pub fn uniform(mut qty_btc: Vec<f64>, n_bars: usize, span_days: f64) -> Result<Self, ImpactError> {
+    pub fn uniform(
+        mut qty_btc: Vec<f64>,
+        n_bars: usize,
+        span_days: f64,
+    ) -> Result<Self, ImpactError> {
         if qty_btc.len() > n_bars {
-            return Err(ImpactError::Input(format!("{} quantities for {n_bars} bars", qty_btc.len())));
+            return Err(ImpactError::Input(format!(
+                "{} quantities for {n_bars} bars",
+                qty_btc.len()
+            )));
         }
         positive("grid span (days)", span_days)?;
         qty_btc.resize(n_bars, 0.0);
@@ -98,7 +110,17 @@ impl ExecutionGrid {
     /// Cumulative quantity sold at the end of each bar.
     pub fn cumulative_btc(&self) -> Vec<f64> {
         let mut acc = 0.0;
-        self.qty_btc.iter().map(|q| { acc += q; acc }).collect()
+        self.qty_btc
+            .iter()
+            .map(|q| {
+                acc += q;
+                acc
+            })
+            .collect()
+    }
+    /// Bar lengths in days.
+    pub fn dt_days(&self) -> Vec<f64> {
+        self.t_days.windows(2).map(|w| w[1] - w[0]).collect()
     }
     /// Index of the last bar with a non-zero quantity (the end of the sale), if any.
     pub fn last_trade_bar(&self) -> Option<usize> {
@@ -115,15 +137,32 @@ pub struct ImpactPath {
     pub peak: f64,
     /// Quantity-weighted average impact paid by the fills: the execution cost against the arrival price.
     pub avg_cost: f64,
-    /// Impact left at the end of the grid (the permanent part under the model's decay assumption).
+    /// Long-run impact (t -> infinity) under the model's decay assumption: the end-of-sale impact
+    /// for [`crate::models::Decay::Permanent`], 0 for full decay, the plateau otherwise.
     pub permanent: f64,
 }
 
 impl ImpactPath {
-    /// Build from the per-bar impacts and the average cost; peak and permanent follow.
+    /// Build from the per-bar impacts and the average cost; the peak follows and the permanent part
+    /// is the last value (no decay beyond the grid).
     pub fn from_impacts(impact: Vec<f64>, avg_cost: f64) -> Self {
-        let peak = impact.iter().copied().fold(0.0, f64::max);
         let permanent = impact.last().copied().unwrap_or(0.0);
-        Self { impact, peak, avg_cost, permanent }
+        Self::new(impact, avg_cost, permanent)
+    }
+
+    /// Build from the per-bar impacts, the average cost and the long-run level; the peak follows.
+    pub fn new(impact: Vec<f64>, avg_cost: f64, permanent: f64) -> Self {
+        let peak = impact.iter().copied().fold(0.0, f64::max);
+        Self {
+            impact,
+            peak,
+            avg_cost,
+            permanent,
+        }
+    }
+
+    /// Impact at the end of each bar in basis points.
+    pub fn impact_bps(&self) -> Vec<f64> {
+        self.impact.iter().map(|x| x * 1e4).collect()
     }
 }

@@ -18,10 +18,13 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod estimators;
 mod grid;
 pub mod models;
+pub mod rng;
 pub mod schedules;
 
 pub use error::ImpactError;
 pub use grid::{ExecutionGrid, ImpactPath, MarketInputs};
-pub use models::ImpactModel;
+pub use models::{Decay, ImpactModel};
+pub use schedules::{SaleWindow, Schedule};

@@ -1,4 +1,4 @@
-use super::{cumulative_path, ImpactModel};
+use super::{cumulative_path, Decay, ImpactModel};
 use crate::error::positive;
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
 use std::collections::BTreeMap;
@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 /// `k = 1` makes the linear and square-root laws agree (up to `Y`) at `Q = V`: a sale of one day's
 /// volume moves the price by about one daily sigma. Below one day's volume the linear law predicts
 /// less impact than the square root, above it more. The average cost of the fills is `I(Q)/2`.
+/// After the sale the impact follows the [`Decay`] rule (default: stays).
 ///
 /// # References
 /// * Kyle 1985, "Continuous auctions and insider trading", Econometrica 53(6): linear price impact.
@@ -22,6 +23,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Linear {
     k: f64,
+    decay: Decay,
 }
 
 impl Linear {
@@ -30,12 +32,28 @@ impl Linear {
     /// # Errors
     /// [`ImpactError::Param`] unless `k` is finite and > 0.
     pub fn new_checked(k: f64) -> Result<Self, ImpactError> {
-        Ok(Self { k: positive("k", k)? })
+        Ok(Self {
+            k: positive("k", k)?,
+            decay: Decay::Permanent,
+        })
     }
 
     /// The default `k = 1`.
     pub fn unit() -> Self {
-        Self { k: 1.0 }
+        Self {
+            k: 1.0,
+            decay: Decay::Permanent,
+        }
+    }
+
+    /// The same model with another decay after the sale (default [`Decay::Permanent`]).
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] for an invalid plateau fraction.
+    pub fn with_decay(mut self, decay: Decay) -> Result<Self, ImpactError> {
+        decay.validate()?;
+        self.decay = decay;
+        Ok(self)
     }
 
     /// Prefactor `k`.
@@ -59,7 +77,12 @@ impl ImpactModel for Linear {
     }
 
     fn path(&self, grid: &ExecutionGrid, m: &MarketInputs) -> ImpactPath {
-        cumulative_path(grid, |q| self.impact(q, m), |q| self.impact(q, m) * q / 2.0)
+        cumulative_path(
+            grid,
+            self.decay,
+            |q| self.impact(q, m),
+            |q| self.impact(q, m) * q / 2.0,
+        )
     }
 }
 

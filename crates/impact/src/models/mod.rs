@@ -1,12 +1,36 @@
 //! The impact-model family. One model per file; all implement [`ImpactModel`].
+//!
+//! | model | file | impact during the sale | after the sale (default) |
+//! |---|---|---|---|
+//! | [`PowerLaw`] | `power_law.rs` | `Y sigma (q/V)^delta` | stays ([`Decay::Permanent`]) |
+//! | [`Linear`] | `linear.rs` | `k sigma q/V` | stays |
+//! | [`Kyle`] | `kyle.rs` | `lambda q` (lambda per BTC) | stays |
+//! | [`Athl`] | `athl.rs` | permanent `gamma sigma (q/V)(Theta/V)^(1/4)` + temporary `eta sigma (v/V)^(3/5)` | permanent part stays |
+//! | [`AlmgrenChriss`] | `almgren_chriss.rs` | permanent `gamma q` + temporary `epsilon + eta v` | permanent part stays |
+//! | [`ExpKernel`] | `exp_kernel.rs` | linear impact, exponential kernel (Obizhaeva-Wang) | kernel decay |
+//! | [`Propagator`] | `propagator.rs` | power-law impact, power-law kernel | kernel decay |
+//!
+//! `q` is the cumulative quantity sold (BTC), `v` the selling rate (BTC/day), `V` the average daily
+//! volume (BTC/day), `sigma` the daily volatility. Every impact is a fraction of the arrival price.
 
+mod almgren_chriss;
+mod athl;
+mod exp_kernel;
+mod kyle;
 mod linear;
 mod power_law;
+mod propagator;
 
+pub use almgren_chriss::{AcProblem, AcSolution, AlmgrenChriss, FrontierPoint};
+pub use athl::{Athl, AthlCosts, ATHL_EXTRAPOLATION_WARNING};
+pub use exp_kernel::ExpKernel;
+pub use kyle::Kyle;
 pub use linear::Linear;
 pub use power_law::PowerLaw;
+pub use propagator::Propagator;
 
-use crate::{ExecutionGrid, ImpactPath, MarketInputs};
+use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A market-impact model: maps a sale laid out on a bar grid to a predicted impact path.
@@ -17,19 +41,208 @@ pub trait ImpactModel: Send + Sync + std::fmt::Debug {
     fn params(&self) -> BTreeMap<String, f64>;
     /// Impact path, peak, average cost and permanent part for this sale.
     fn path(&self, grid: &ExecutionGrid, market: &MarketInputs) -> ImpactPath;
+    /// Caveats an output must carry with this model's numbers (e.g. constants fitted on another
+    /// market). Empty by default.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// What happens to the impact after the last fill of the sale (at `T`, the end of the last bar
+/// with a non-zero quantity).
+///
+/// * `Permanent`: the impact stays at its end-of-sale level `I(T)` (for the [`Athl`] and
+///   [`AlmgrenChriss`] models: the permanent part stays, the temporary part vanishes).
+/// * `Full`: the model's own relaxation to zero. For the transient models ([`ExpKernel`],
+///   [`Propagator`]) this is the kernel's own decay. For the instantaneous models it is the
+///   relaxation of the square-root propagator (SCIENCE.md 3.3, [C]):
+///   `I(t) = I(T) (sqrt(t/T) - sqrt(t/T - 1))`, which is 0.5176 of `I(T)` at `1.5 T` and 0.4142 at `2 T`.
+/// * `Plateau { fraction }`: `I(t) = fraction * I(T) + (1 - fraction) * I_full(t)`: decays like
+///   `Full` but levels off at `fraction` of the end-of-sale impact. Literature default 2/3
+///   (Farmer, Gerig, Lillo & Waelbroeck 2013; Bershova & Rakhlin 2013; SCIENCE.md 3).
+///
+/// Every variant leaves the impact non-increasing after the sale.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    try_from = "DecayRaw"
+)]
+pub enum Decay {
+    /// No decay after the sale.
+    Permanent,
+    /// Decay to zero along the model's own relaxation.
+    Full,
+    /// Decay to `fraction` of the end-of-sale impact.
+    Plateau {
+        /// Share of the end-of-sale impact that survives, in `[0, 1]`.
+        fraction: f64,
+    },
+}
+
+/// Serde shape of [`Decay`]; deserialisation goes through [`Decay::validate`].
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum DecayRaw {
+    Permanent,
+    Full,
+    Plateau { fraction: f64 },
+}
+
+impl TryFrom<DecayRaw> for Decay {
+    type Error = ImpactError;
+    fn try_from(r: DecayRaw) -> Result<Self, ImpactError> {
+        let d = match r {
+            DecayRaw::Permanent => Decay::Permanent,
+            DecayRaw::Full => Decay::Full,
+            DecayRaw::Plateau { fraction } => Decay::Plateau { fraction },
+        };
+        d.validate()?;
+        Ok(d)
+    }
+}
+
+impl Decay {
+    /// The literature plateau at 2/3 of the end-of-sale impact.
+    pub fn two_thirds() -> Self {
+        Decay::Plateau {
+            fraction: 2.0 / 3.0,
+        }
+    }
+
+    /// Check a deserialised value.
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] when a plateau fraction is outside `[0, 1]`.
+    pub fn validate(&self) -> Result<(), ImpactError> {
+        if let Decay::Plateau { fraction } = *self {
+            if !(fraction.is_finite() && (0.0..=1.0).contains(&fraction)) {
+                return Err(ImpactError::Param {
+                    name: "plateau fraction",
+                    value: fraction,
+                    expected: "a number in [0, 1]",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checked plateau constructor.
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] unless `fraction` is in `[0, 1]`.
+    pub fn plateau_checked(fraction: f64) -> Result<Self, ImpactError> {
+        let d = Decay::Plateau { fraction };
+        d.validate()?;
+        Ok(d)
+    }
+
+    /// Short label for outputs.
+    pub fn label(&self) -> String {
+        match self {
+            Decay::Permanent => "permanent".into(),
+            Decay::Full => "full".into(),
+            Decay::Plateau { fraction } => format!("plateau_{fraction:.4}"),
+        }
+    }
+
+    /// Impact after the sale from the end-of-sale `level` and the model's full-decay value `full`.
+    pub(crate) fn apply(&self, level: f64, full: f64) -> f64 {
+        match *self {
+            Decay::Permanent => level,
+            Decay::Full => full,
+            Decay::Plateau { fraction } => fraction * level + (1.0 - fraction) * full,
+        }
+    }
+
+    /// Long-run impact (t -> infinity) from the end-of-sale level.
+    pub(crate) fn long_run(&self, level: f64) -> f64 {
+        self.apply(level, 0.0)
+    }
+}
+
+/// Relaxation of the square-root propagator after a constant-rate sale of duration `T`:
+/// `sqrt(x) - sqrt(x - 1)` at `x = t/T > 1`, 1 before. SCIENCE.md 3.3 [C].
+pub fn sqrt_relaxation(t_over_t_end: f64) -> f64 {
+    if t_over_t_end <= 1.0 {
+        1.0
+    } else {
+        t_over_t_end.sqrt() - (t_over_t_end - 1.0).sqrt()
+    }
+}
+
+/// End time of the sale on the grid: the end of the last bar with a non-zero quantity.
+pub(crate) fn sale_end(grid: &ExecutionGrid) -> Option<(usize, f64)> {
+    grid.last_trade_bar().map(|k| (k, grid.t_days()[k + 1]))
 }
 
 /// Path of an instantaneous impact function of cumulative quantity, `I = f(q)`, with the cost of each
-/// fill integrated exactly: bar `k` pays `(F(q_k) - F(q_{k-1})) / n_k` where `F` is the antiderivative
-/// of `f`. After the sale the impact stays at its final value (no decay).
+/// fill integrated exactly: the fills pay `(F(Q) - F(0)) / Q` on average where `F` is the
+/// antiderivative of `f`. After the sale the impact follows `decay` (square-root relaxation for
+/// `Full`).
 pub(crate) fn cumulative_path(
     grid: &ExecutionGrid,
+    decay: Decay,
     impact_of: impl Fn(f64) -> f64,
     antiderivative: impl Fn(f64) -> f64,
 ) -> ImpactPath {
     let cum = grid.cumulative_btc();
     let total = grid.total_btc();
-    let impact: Vec<f64> = cum.iter().map(|&q| impact_of(q)).collect();
-    let avg_cost = if total > 0.0 { (antiderivative(total) - antiderivative(0.0)) / total } else { 0.0 };
-    ImpactPath::from_impacts(impact, avg_cost)
+    let avg_cost = if total > 0.0 {
+        (antiderivative(total) - antiderivative(0.0)) / total
+    } else {
+        0.0
+    };
+    let Some((last, t_end)) = sale_end(grid) else {
+        return ImpactPath::new(vec![0.0; grid.len()], 0.0, 0.0);
+    };
+    let level = impact_of(total);
+    let t = grid.t_days();
+    let impact: Vec<f64> = cum
+        .iter()
+        .enumerate()
+        .map(|(k, &q)| {
+            if k <= last {
+                impact_of(q)
+            } else {
+                decay.apply(level, level * sqrt_relaxation(t[k + 1] / t_end))
+            }
+        })
+        .collect();
+    ImpactPath::new(impact, avg_cost, decay.long_run(level))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relaxation_vectors_t4() {
+        // SCIENCE.md T4: post-trade fraction of peak at 1.5 T: 0.5176, at 2 T: 0.4142.
+        assert!((sqrt_relaxation(1.5) - 0.5176).abs() < 5e-5);
+        assert!((sqrt_relaxation(2.0) - 0.4142).abs() < 5e-5);
+        assert_eq!(sqrt_relaxation(0.5), 1.0);
+    }
+
+    #[test]
+    fn decay_rules() {
+        assert_eq!(Decay::Permanent.apply(1.0, 0.2), 1.0);
+        assert_eq!(Decay::Full.apply(1.0, 0.2), 0.2);
+        let p = Decay::two_thirds();
+        assert!((p.apply(1.0, 0.0) - 2.0 / 3.0).abs() < 1e-15);
+        assert!((p.long_run(3.0) - 2.0).abs() < 1e-15);
+        assert!(Decay::plateau_checked(1.5).is_err());
+        assert!(Decay::plateau_checked(f64::NAN).is_err());
+        let d: Decay = serde_json::from_str(r#"{"kind":"plateau","fraction":0.5}"#).unwrap();
+        assert_eq!(d, Decay::Plateau { fraction: 0.5 });
+        assert!(
+            serde_json::from_str::<Decay>(r#"{"kind":"plateau","fraction":0.5,"x":1}"#).is_err()
+        );
+        assert!(serde_json::from_str::<Decay>(r#"{"kind":"plateau","fraction":2}"#).is_err());
+        assert_eq!(
+            serde_json::to_string(&Decay::Full).unwrap(),
+            r#"{"kind":"full"}"#
+        );
+    }
 }

@@ -1,4 +1,4 @@
-use super::{cumulative_path, ImpactModel};
+use super::{cumulative_path, Decay, ImpactModel};
 use crate::error::positive;
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
 use std::collections::BTreeMap;
@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 /// * `Y`: dimensionless prefactor, default 0.9; `delta`: exponent, default 0.5.
 ///
 /// The average cost of the fills is `I(Q) / (1 + delta)` (2/3 of the peak for the square root),
-/// integrated exactly over the cumulative quantity. After the sale the impact stays at `I(Q)`.
+/// integrated exactly over the cumulative quantity. After the sale the impact follows the
+/// [`Decay`] rule (default: stays at `I(Q)`).
 ///
 /// # References
 /// * Donier & Bonart 2015, "A million metaorder analysis of market impact on the Bitcoin",
@@ -27,6 +28,7 @@ use std::collections::BTreeMap;
 pub struct PowerLaw {
     y: f64,
     delta: f64,
+    decay: Decay,
 }
 
 impl PowerLaw {
@@ -37,14 +39,41 @@ impl PowerLaw {
     pub fn new_checked(y: f64, delta: f64) -> Result<Self, ImpactError> {
         positive("y", y)?;
         if !(delta.is_finite() && delta > 0.0 && delta <= 1.0) {
-            return Err(ImpactError::Param { name: "delta", value: delta, expected: "a number in (0, 1]" });
+            return Err(ImpactError::Param {
+                name: "delta",
+                value: delta,
+                expected: "a number in (0, 1]",
+            });
         }
-        Ok(Self { y, delta })
+        Ok(Self {
+            y,
+            delta,
+            decay: Decay::Permanent,
+        })
     }
 
     /// The BTC default: `Y = 0.9`, `delta = 0.5`.
     pub fn square_root() -> Self {
-        Self { y: 0.9, delta: 0.5 }
+        Self {
+            y: 0.9,
+            delta: 0.5,
+            decay: Decay::Permanent,
+        }
+    }
+
+    /// The same model with another decay after the sale (default [`Decay::Permanent`]).
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] for an invalid plateau fraction.
+    pub fn with_decay(mut self, decay: Decay) -> Result<Self, ImpactError> {
+        decay.validate()?;
+        self.decay = decay;
+        Ok(self)
+    }
+
+    /// Decay after the sale.
+    pub fn decay(&self) -> Decay {
+        self.decay
     }
 
     /// Prefactor `Y`.
@@ -64,7 +93,11 @@ impl PowerLaw {
 
 impl ImpactModel for PowerLaw {
     fn name(&self) -> String {
-        if self.delta == 0.5 { "sqrt".into() } else { "power".into() }
+        if self.delta == 0.5 {
+            "sqrt".into()
+        } else {
+            "power".into()
+        }
     }
 
     fn params(&self) -> BTreeMap<String, f64> {
@@ -73,7 +106,12 @@ impl ImpactModel for PowerLaw {
 
     fn path(&self, grid: &ExecutionGrid, m: &MarketInputs) -> ImpactPath {
         let d = self.delta;
-        cumulative_path(grid, |q| self.impact(q, m), |q| self.impact(q, m) * q / (1.0 + d))
+        cumulative_path(
+            grid,
+            self.decay,
+            |q| self.impact(q, m),
+            |q| self.impact(q, m) * q / (1.0 + d),
+        )
     }
 }
 
@@ -112,7 +150,10 @@ mod tests {
         assert!((p.avg_cost - p.peak * 2.0 / 3.0).abs() < 1e-15);
         // Brute-force integral of the fills agrees with the closed form.
         let n = 100_000;
-        let brute: f64 = (0..n).map(|i| sq.impact((i as f64 + 0.5) * 100.0 / n as f64, &mk)).sum::<f64>() / n as f64;
+        let brute: f64 = (0..n)
+            .map(|i| sq.impact((i as f64 + 0.5) * 100.0 / n as f64, &mk))
+            .sum::<f64>()
+            / n as f64;
         assert!((brute - p.avg_cost).abs() < 1e-9);
     }
 

@@ -1,3 +1,6 @@
+use super::{check_total, fix_sum, SaleWindow, Schedule};
+use crate::ImpactError;
+
 /// Time-weighted average price schedule: the block split evenly over `n_bars` bars.
 ///
 /// The last bar absorbs floating-point rounding so the quantities sum to `total_btc` exactly
@@ -12,9 +15,22 @@ pub fn twap(total_btc: f64, n_bars: usize) -> Vec<f64> {
     }
     let each = total_btc / n_bars as f64;
     let mut q = vec![each; n_bars];
-    let head: f64 = q[..n_bars - 1].iter().sum();
-    q[n_bars - 1] = total_btc - head;
+    fix_sum(&mut q, total_btc);
     q
+}
+
+/// [`twap`] as a [`Schedule`]: equal quantities on every bar of the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Twap;
+
+impl Schedule for Twap {
+    fn name(&self) -> String {
+        "twap".into()
+    }
+
+    fn quantities(&self, total_btc: f64, w: &SaleWindow) -> Result<Vec<f64>, ImpactError> {
+        Ok(twap(check_total(total_btc)?, w.n_bars))
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,170 @@
+use super::{sale_end, Decay, ImpactModel};
+use crate::error::positive;
+use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
+use std::collections::BTreeMap;
+
+/// Transient linear impact with an exponential kernel (Obizhaeva-Wang resilience).
+///
+/// ```text
+/// I(t) = integral_0^t eta * v(s) * exp(-rho (t - s)) ds
+/// constant rate v = X/T:  I(t) = eta v (1 - e^{-rho t}) / rho      (t <= T)
+///                         I(t) = I(T) e^{-rho (t - T)}             (t > T)
+/// ```
+///
+/// * `v(s)`: selling rate, BTC/day (piecewise constant on the bar grid, integrated exactly).
+/// * `eta`: impact per BTC sold, fraction per BTC (`1/q` in Obizhaeva-Wang's order-book depth `q`).
+/// * `rho`: resilience, 1/day; the impact of a fill halves in `ln 2 / rho` days.
+///
+/// The market inputs are not used. Within bar `k` of length `dt` and rate `v_k` the path obeys
+/// `I_{k+1} = I_k e^{-rho dt} + eta v_k (1 - e^{-rho dt}) / rho`, and the cost of the fills is the
+/// exact integral of `I(s) v(s)`. After the sale [`Decay::Full`] (the default) is the kernel's own
+/// decay; [`Decay::Plateau`] mixes it with a constant `fraction * I(T)`; [`Decay::Permanent`] holds `I(T)`.
+///
+/// Gatheral (2010): an exponential kernel is consistent (no price manipulation) only with linear
+/// impact, which is what this model is; pair the square root with [`super::Propagator`].
+///
+/// # References
+/// * Obizhaeva & Wang 2013, "Optimal trading strategy and supply/demand dynamics", J. Financial
+///   Markets 16(1), 1-32.
+/// * Gatheral 2010, "No-dynamic-arbitrage and market impact", Quantitative Finance 10(7), 749-759.
+/// * blocksale SCIENCE.md 3; test vector T5.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExpKernel {
+    eta_per_btc: f64,
+    rho_per_day: f64,
+    decay: Decay,
+}
+
+impl ExpKernel {
+    /// Checked constructor.
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] unless both are finite and > 0.
+    pub fn new_checked(eta_per_btc: f64, rho_per_day: f64) -> Result<Self, ImpactError> {
+        Ok(Self {
+            eta_per_btc: positive("eta (per BTC)", eta_per_btc)?,
+            rho_per_day: positive("rho (1/day)", rho_per_day)?,
+            decay: Decay::Full,
+        })
+    }
+
+    /// From a half-life in days: `rho = ln 2 / half_life`.
+    ///
+    /// # Errors
+    /// As [`ExpKernel::new_checked`].
+    pub fn from_half_life(eta_per_btc: f64, half_life_days: f64) -> Result<Self, ImpactError> {
+        positive("half-life (days)", half_life_days)?;
+        Self::new_checked(eta_per_btc, std::f64::consts::LN_2 / half_life_days)
+    }
+
+    /// The same model with another decay after the sale (default: the kernel's own, [`Decay::Full`]).
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] for an invalid plateau fraction.
+    pub fn with_decay(mut self, decay: Decay) -> Result<Self, ImpactError> {
+        decay.validate()?;
+        self.decay = decay;
+        Ok(self)
+    }
+
+    /// Resilience `rho`, 1/day.
+    pub fn rho_per_day(&self) -> f64 {
+        self.rho_per_day
+    }
+
+    /// Half-life of the kernel `ln 2 / rho`, days.
+    pub fn half_life_days(&self) -> f64 {
+        std::f64::consts::LN_2 / self.rho_per_day
+    }
+
+    /// Impact at time `t` (days) of selling `x_btc` at a constant rate over `horizon_days`.
+    pub fn constant_rate(&self, x_btc: f64, horizon_days: f64, t_days: f64) -> f64 {
+        let (eta, rho) = (self.eta_per_btc, self.rho_per_day);
+        let v = x_btc / horizon_days;
+        let at = |t: f64| eta * v * (-(-rho * t).exp_m1()) / rho;
+        if t_days <= horizon_days {
+            at(t_days.max(0.0))
+        } else {
+            at(horizon_days) * (-rho * (t_days - horizon_days)).exp()
+        }
+    }
+}
+
+impl ImpactModel for ExpKernel {
+    fn name(&self) -> String {
+        "exp_decay".into()
+    }
+
+    fn params(&self) -> BTreeMap<String, f64> {
+        BTreeMap::from([
+            ("eta_per_btc".into(), self.eta_per_btc),
+            ("rho_per_day".into(), self.rho_per_day),
+            ("half_life_days".into(), self.half_life_days()),
+        ])
+    }
+
+    fn path(&self, grid: &ExecutionGrid, _m: &MarketInputs) -> ImpactPath {
+        let Some((last, _)) = sale_end(grid) else {
+            return ImpactPath::new(vec![0.0; grid.len()], 0.0, 0.0);
+        };
+        let (eta, rho) = (self.eta_per_btc, self.rho_per_day);
+        let dt = grid.dt_days();
+        let mut i = 0.0f64;
+        let mut cost = 0.0;
+        let mut level = 0.0;
+        let mut impact = Vec::with_capacity(grid.len());
+        for (k, &n) in grid.qty_btc().iter().enumerate() {
+            let v = n / dt[k];
+            // 1 - e^{-rho dt}, accurate for small rho dt.
+            let g = -(-rho * dt[k]).exp_m1();
+            // integral over the bar of I(s) ds = I_k g / rho + eta v / rho (dt - g / rho)
+            cost += v * (i * g / rho + eta * v / rho * (dt[k] - g / rho));
+            i = i * (1.0 - g) + eta * v * g / rho;
+            if k == last {
+                level = i;
+            }
+            impact.push(if k > last {
+                self.decay.apply(level, i)
+            } else {
+                i
+            });
+        }
+        let total = grid.total_btc();
+        ImpactPath::new(impact, cost / total, self.decay.long_run(level))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SCIENCE.md T5: eta = 1, rho = 2, X = T = 1.
+    #[test]
+    fn t5_constant_rate() {
+        let k = ExpKernel::new_checked(1.0, 2.0).unwrap();
+        assert!((k.constant_rate(1.0, 1.0, 1.0) - 0.432332).abs() < 5e-7);
+        assert!((k.constant_rate(1.0, 1.0, 2.0) - 0.058510).abs() < 5e-7);
+        // The same on a grid: 10 bars of selling, 10 after.
+        let grid = ExecutionGrid::uniform(crate::schedules::twap(1.0, 10), 20, 2.0).unwrap();
+        let m = MarketInputs::new_checked(0.02, 1.0).unwrap();
+        let p = k.path(&grid, &m);
+        assert!((p.impact[9] - 0.432332).abs() < 5e-7);
+        assert!((p.impact[19] - 0.058510).abs() < 5e-7);
+        assert_eq!(p.permanent, 0.0);
+        // Cost: integral_0^1 (1 - e^{-2t})/2 dt = (1 - (1 - e^{-2})/2)/2 = 0.28383382..
+        assert!((p.avg_cost - (1.0 - (1.0 - (-2f64).exp()) / 2.0) / 2.0).abs() < 1e-12);
+        assert!((k.half_life_days() - std::f64::consts::LN_2 / 2.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn plateau_and_permanent() {
+        let k = ExpKernel::new_checked(1.0, 2.0).unwrap();
+        let grid = ExecutionGrid::uniform(crate::schedules::twap(1.0, 10), 20, 2.0).unwrap();
+        let m = MarketInputs::new_checked(0.02, 1.0).unwrap();
+        let p = k.with_decay(Decay::two_thirds()).unwrap().path(&grid, &m);
+        let want = 2.0 / 3.0 * 0.432332 + 0.058510 / 3.0;
+        assert!((p.impact[19] - want).abs() < 1e-6);
+        let h = k.with_decay(Decay::Permanent).unwrap().path(&grid, &m);
+        assert_eq!(h.impact[19], h.impact[9]);
+    }
+}

@@ -1,0 +1,107 @@
+use super::{cumulative_path, Decay, ImpactModel};
+use crate::error::positive;
+use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
+use std::collections::BTreeMap;
+
+/// Kyle linear impact with a price-impact coefficient per BTC.
+///
+/// ```text
+/// I(q) = lambda * q
+/// ```
+///
+/// * `q`: cumulative quantity sold, BTC.
+/// * `lambda`: log-price move per BTC of net signed volume (fraction per BTC), as estimated by
+///   [`crate::estimators::kyle_lambda`] from bar returns on signed taker volume. It does not use
+///   `sigma` or `V`: the market inputs are ignored.
+///
+/// The average cost of the fills is `lambda Q / 2`. After the sale the impact follows the
+/// [`Decay`] rule (default: stays, as in Kyle's model where all impact is permanent).
+///
+/// A lambda estimated on bars measures the response to aggregate order-flow imbalance, which
+/// mixes informed and uninformed flow; applied to a single large sale it is a linear benchmark,
+/// not a metaorder law.
+///
+/// # References
+/// * Kyle 1985, "Continuous auctions and insider trading", Econometrica 53(6), 1315-1335:
+///   `p = p0 + lambda (x + u)`.
+/// * blocksale SCIENCE.md section 2 (estimation from bars with taker-buy volume).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Kyle {
+    lambda_per_btc: f64,
+    decay: Decay,
+}
+
+impl Kyle {
+    /// Checked constructor.
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] unless `lambda_per_btc` is finite and > 0.
+    pub fn new_checked(lambda_per_btc: f64) -> Result<Self, ImpactError> {
+        Ok(Self {
+            lambda_per_btc: positive("lambda (per BTC)", lambda_per_btc)?,
+            decay: Decay::Permanent,
+        })
+    }
+
+    /// The same model with another decay after the sale.
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] for an invalid plateau fraction.
+    pub fn with_decay(mut self, decay: Decay) -> Result<Self, ImpactError> {
+        decay.validate()?;
+        self.decay = decay;
+        Ok(self)
+    }
+
+    /// `lambda`, fraction per BTC.
+    pub fn lambda_per_btc(&self) -> f64 {
+        self.lambda_per_btc
+    }
+
+    /// Impact of having sold `q_btc`: `lambda q`.
+    pub fn impact(&self, q_btc: f64) -> f64 {
+        self.lambda_per_btc * q_btc
+    }
+}
+
+impl ImpactModel for Kyle {
+    fn name(&self) -> String {
+        "kyle".into()
+    }
+
+    fn params(&self) -> BTreeMap<String, f64> {
+        BTreeMap::from([("lambda_per_btc".into(), self.lambda_per_btc)])
+    }
+
+    fn path(&self, grid: &ExecutionGrid, _m: &MarketInputs) -> ImpactPath {
+        cumulative_path(
+            grid,
+            self.decay,
+            |q| self.impact(q),
+            |q| self.impact(q) * q / 2.0,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedules::twap;
+
+    #[test]
+    fn kyle_values() {
+        let k = Kyle::new_checked(2e-6).unwrap();
+        let m = MarketInputs::new_checked(0.03, 30_000.0).unwrap();
+        let grid = ExecutionGrid::uniform(twap(4451.0, 4), 8, 1.0).unwrap();
+        let p = k.path(&grid, &m);
+        // 2e-6 * 4451 = 0.008902 by hand.
+        assert!((p.peak - 0.008902).abs() < 1e-15);
+        assert!((p.avg_cost - 0.004451).abs() < 1e-15);
+        assert!((p.impact[0] - 2e-6 * 4451.0 / 4.0).abs() < 1e-15);
+        let full = k.with_decay(Decay::Full).unwrap().path(&grid, &m);
+        // Sale ends at t = 0.5 d; bar 7 ends at 1.0 d = 2 T: 0.4142 of the peak (SCIENCE T4 shape).
+        assert!((full.impact[7] / full.peak - (2f64.sqrt() - 1.0)).abs() < 1e-12);
+        assert_eq!(full.permanent, 0.0);
+        assert!(Kyle::new_checked(0.0).is_err());
+    }
+}

@@ -1,0 +1,89 @@
+use super::{check_rate, check_total, fix_sum, SaleWindow, Schedule};
+use crate::ImpactError;
+use serde::Serialize;
+
+/// The three parts of the Obizhaeva-Wang optimal sale.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OwBlocks {
+    /// Block sold at the start, `X / (2 + rho T)`.
+    pub start_block: f64,
+    /// Quantity sold at a constant rate over `(0, T)`, `rho T X / (2 + rho T)`.
+    pub continuous: f64,
+    /// Block sold at the end, `X / (2 + rho T)`.
+    pub end_block: f64,
+}
+
+/// Obizhaeva-Wang optimum for a block `x` over `horizon_days` with resilience `rho` (1/day).
+pub fn ow_optimal_blocks(x: f64, rho_per_day: f64, horizon_days: f64) -> OwBlocks {
+    let rt = rho_per_day * horizon_days;
+    let b = x / (2.0 + rt);
+    OwBlocks {
+        start_block: b,
+        continuous: x - 2.0 * b,
+        end_block: b,
+    }
+}
+
+/// Obizhaeva-Wang optimal schedule on the window's bars: the start block in the first bar, the end
+/// block in the last bar, the continuous part spread evenly over all bars.
+///
+/// ```text
+/// block X/(2 + rho T) at 0,  rate rho X/(2 + rho T) on (0, T),  block X/(2 + rho T) at T
+/// ```
+///
+/// # References
+/// Obizhaeva & Wang 2013, J. Financial Markets 16(1), Proposition 1; SCIENCE.md 3; test vector T5.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OwOptimal {
+    rho_per_day: f64,
+}
+
+impl OwOptimal {
+    /// Checked constructor.
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] unless `rho > 0`.
+    pub fn new_checked(rho_per_day: f64) -> Result<Self, ImpactError> {
+        Ok(Self {
+            rho_per_day: check_rate("rho (1/day)", rho_per_day)?,
+        })
+    }
+}
+
+impl Schedule for OwOptimal {
+    fn name(&self) -> String {
+        "obizhaeva_wang".into()
+    }
+
+    fn quantities(&self, total_btc: f64, w: &SaleWindow) -> Result<Vec<f64>, ImpactError> {
+        let total = check_total(total_btc)?;
+        let b = ow_optimal_blocks(total, self.rho_per_day, w.horizon_days());
+        let n = w.n_bars;
+        let mut q = vec![b.continuous / n as f64; n];
+        q[0] += b.start_block;
+        q[n - 1] += b.end_block;
+        fix_sum(&mut q, total);
+        Ok(q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SCIENCE.md T5: X = 1, rho T = 8 -> blocks 0.1 at 0 and T, 0.8 spread evenly in between.
+    #[test]
+    fn t5_ow_optimum() {
+        let b = ow_optimal_blocks(1.0, 8.0, 1.0);
+        assert!((b.start_block - 0.1).abs() < 1e-15);
+        assert!((b.end_block - 0.1).abs() < 1e-15);
+        assert!((b.continuous - 0.8).abs() < 1e-15);
+        let w = SaleWindow::new_checked(0, 86_400 / 8, 8).unwrap(); // T = 1 day, 8 bars
+        let q = OwOptimal::new_checked(8.0)
+            .unwrap()
+            .quantities(1.0, &w)
+            .unwrap();
+        assert!((q[0] - 0.2).abs() < 1e-12 && (q[7] - 0.2).abs() < 1e-12);
+        assert!(q[1..7].iter().all(|x| (x - 0.1).abs() < 1e-12));
+    }
+}
