@@ -100,19 +100,30 @@ impl BarSeries {
         ];
         for (column, len) in lens {
             if len != n {
-                return Err(CoreError::ColumnLength { column, len, expected: n });
+                return Err(CoreError::ColumnLength {
+                    column,
+                    len,
+                    expected: n,
+                });
             }
         }
         let opt_lens = [
             ("quote_volume", cols.quote_volume.as_ref().map(Vec::len)),
             ("trades", cols.trades.as_ref().map(Vec::len)),
-            ("taker_buy_volume", cols.taker_buy_volume.as_ref().map(Vec::len)),
+            (
+                "taker_buy_volume",
+                cols.taker_buy_volume.as_ref().map(Vec::len),
+            ),
             ("bars_present", cols.bars_present.as_ref().map(Vec::len)),
         ];
         for (column, len) in opt_lens {
             if let Some(len) = len {
                 if len != n {
-                    return Err(CoreError::ColumnLength { column, len, expected: n });
+                    return Err(CoreError::ColumnLength {
+                        column,
+                        len,
+                        expected: n,
+                    });
                 }
             }
         }
@@ -131,18 +142,33 @@ impl BarSeries {
                     previous: t(cols.open_time_ms[i - 1]),
                 });
             }
-            let (o, h, l, c, v) = (cols.open[i], cols.high[i], cols.low[i], cols.close[i], cols.volume[i]);
-            let bad = |problem: String| CoreError::BadBar { time: t(cols.open_time_ms[i]), problem };
+            let (o, h, l, c, v) = (
+                cols.open[i],
+                cols.high[i],
+                cols.low[i],
+                cols.close[i],
+                cols.volume[i],
+            );
+            let bad = |problem: String| CoreError::BadBar {
+                time: t(cols.open_time_ms[i]),
+                problem,
+            };
             for (name, p) in [("open", o), ("high", h), ("low", l), ("close", c)] {
                 if !(p.is_finite() && p > 0.0) {
                     return Err(bad(format!("{name} is {p}, expected a finite price > 0")));
                 }
             }
             if h < o.max(c) {
-                return Err(bad(format!("high {h} is below max(open, close) {}", o.max(c))));
+                return Err(bad(format!(
+                    "high {h} is below max(open, close) {}",
+                    o.max(c)
+                )));
             }
             if l > o.min(c) {
-                return Err(bad(format!("low {l} is above min(open, close) {}", o.min(c))));
+                return Err(bad(format!(
+                    "low {l} is above min(open, close) {}",
+                    o.min(c)
+                )));
             }
             if !(v.is_finite() && v >= 0.0) {
                 return Err(bad(format!("volume is {v}, expected a finite value >= 0")));
@@ -222,11 +248,17 @@ impl BarSeries {
 
     /// First bar open time.
     pub fn first_time(&self) -> Option<Timestamp> {
-        self.cols.open_time_ms.first().map(|&m| Timestamp::from_millis(m))
+        self.cols
+            .open_time_ms
+            .first()
+            .map(|&m| Timestamp::from_millis(m))
     }
     /// Last bar open time.
     pub fn last_time(&self) -> Option<Timestamp> {
-        self.cols.open_time_ms.last().map(|&m| Timestamp::from_millis(m))
+        self.cols
+            .open_time_ms
+            .last()
+            .map(|&m| Timestamp::from_millis(m))
     }
 
     /// Index range of the bars whose open time is in `[from_ms, to_ms)`.
@@ -258,7 +290,10 @@ impl BarSeries {
             bars_present: c.bars_present.as_ref().map(|v| v[r.clone()].to_vec()),
             volume_unit: c.volume_unit,
         };
-        BarSeries { cols, bar_seconds: self.bar_seconds }
+        BarSeries {
+            cols,
+            bar_seconds: self.bar_seconds,
+        }
     }
 
     /// Number of missing bars between consecutive bars (sum over gaps of `dt/bar - 1`).
@@ -289,7 +324,11 @@ impl BarSeries {
         }
         let every_ms = every_seconds * 1000;
         // Weekly buckets align on Monday: epoch day 0 is a Thursday, so shift by 4 days.
-        let offset_ms = if every_seconds % (7 * 86_400) == 0 { 4 * crate::MS_PER_DAY } else { 0 };
+        let offset_ms = if every_seconds % (7 * 86_400) == 0 {
+            4 * crate::MS_PER_DAY
+        } else {
+            0
+        };
         let bucket = |ms: i64| (ms - offset_ms).div_euclid(every_ms) * every_ms + offset_ms;
         let c = &self.cols;
         let mut out = BarColumns {
@@ -338,7 +377,10 @@ impl BarSeries {
             }
             i = j;
         }
-        Ok(BarSeries { cols: out, bar_seconds: every_seconds })
+        Ok(BarSeries {
+            cols: out,
+            bar_seconds: every_seconds,
+        })
     }
 }
 
@@ -351,7 +393,14 @@ mod tests {
         let mut c = BarColumns::default();
         for i in 0..n {
             let p = 100.0 + i as f64;
-            c.push_ohlcv(i as i64 * step_s * 1000, p, p + 2.0, p - 1.0, p + 1.0, 1.0 + i as f64);
+            c.push_ohlcv(
+                i as i64 * step_s * 1000,
+                p,
+                p + 2.0,
+                p - 1.0,
+                p + 1.0,
+                1.0 + i as f64,
+            );
         }
         c.taker_buy_volume = Some(vec![0.5; n]);
         BarSeries::new_checked(c, step_s).unwrap()
@@ -362,11 +411,18 @@ mod tests {
         let mut c = BarColumns::default();
         c.push_ohlcv(0, 10.0, 9.0, 8.0, 9.5, 1.0);
         let e = BarSeries::new_checked(c, 60).unwrap_err();
-        assert!(e.to_string().contains("high 9 is below max(open, close) 10"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("high 9 is below max(open, close) 10"),
+            "{e}"
+        );
         let mut c = BarColumns::default();
         c.push_ohlcv(60_000, 10.0, 11.0, 9.0, 10.0, 1.0);
         c.push_ohlcv(0, 10.0, 11.0, 9.0, 10.0, 1.0);
-        assert!(matches!(BarSeries::new_checked(c, 60), Err(CoreError::Unsorted { index: 1, .. })));
+        assert!(matches!(
+            BarSeries::new_checked(c, 60),
+            Err(CoreError::Unsorted { index: 1, .. })
+        ));
         let mut c = BarColumns::default();
         c.push_ohlcv(0, 10.0, 11.0, 9.0, 10.0, -1.0);
         assert!(BarSeries::new_checked(c, 60).is_err());
@@ -398,7 +454,10 @@ mod tests {
         for d in 0..7 {
             c.push_ohlcv(start + d * crate::MS_PER_DAY, 1.0, 1.0, 1.0, 1.0, 1.0);
         }
-        let w = BarSeries::new_checked(c, 86_400).unwrap().resample(7 * 86_400).unwrap();
+        let w = BarSeries::new_checked(c, 86_400)
+            .unwrap()
+            .resample(7 * 86_400)
+            .unwrap();
         assert_eq!(w.len(), 2);
         assert_eq!(w.first_time().unwrap().to_rfc3339(), "2026-02-02T00:00:00Z");
         assert_eq!(w.bars_present().unwrap(), &[5, 2]);

@@ -40,7 +40,12 @@ impl Timestamp {
         if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
             return Ok(Self(dt.timestamp_millis()));
         }
-        for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        for fmt in [
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%dT%H:%M",
+        ] {
             if let Ok(dt) = NaiveDateTime::parse_from_str(t, fmt) {
                 return Ok(Self(dt.and_utc().timestamp_millis()));
             }
@@ -53,7 +58,9 @@ impl Timestamp {
                     .timestamp_millis(),
             ));
         }
-        Err(CoreError::BadTime { value: s.to_string() })
+        Err(CoreError::BadTime {
+            value: s.to_string(),
+        })
     }
 
     /// As a chrono UTC datetime.
@@ -63,7 +70,11 @@ impl Timestamp {
 
     /// RFC 3339 with seconds precision (milliseconds when not whole) and a `Z` suffix.
     pub fn to_rfc3339(self) -> String {
-        let fmt = if self.0 % 1000 == 0 { SecondsFormat::Secs } else { SecondsFormat::Millis };
+        let fmt = if self.0 % 1000 == 0 {
+            SecondsFormat::Secs
+        } else {
+            SecondsFormat::Millis
+        };
         self.to_datetime().to_rfc3339_opts(fmt, true)
     }
 
@@ -130,15 +141,26 @@ mod tests {
 
     #[test]
     fn calendar() {
-        let sat = Timestamp::parse_rfc3339("2026-02-07T13:00:00Z").unwrap().as_millis();
-        let fri = Timestamp::parse_rfc3339("2026-02-06T23:59:00Z").unwrap().as_millis();
-        let sun = Timestamp::parse_rfc3339("2026-02-08T23:00:00Z").unwrap().as_millis();
-        let mon = Timestamp::parse_rfc3339("2026-02-09T00:00:00Z").unwrap().as_millis();
+        let sat = Timestamp::parse_rfc3339("2026-02-07T13:00:00Z")
+            .unwrap()
+            .as_millis();
+        let fri = Timestamp::parse_rfc3339("2026-02-06T23:59:00Z")
+            .unwrap()
+            .as_millis();
+        let sun = Timestamp::parse_rfc3339("2026-02-08T23:00:00Z")
+            .unwrap()
+            .as_millis();
+        let mon = Timestamp::parse_rfc3339("2026-02-09T00:00:00Z")
+            .unwrap()
+            .as_millis();
         assert!(is_weekend(sat) && is_weekend(sun));
         assert!(!is_weekend(fri) && !is_weekend(mon));
         assert_eq!(hour_of_week(sat), 5 * 24 + 13);
         assert_eq!(hour_of_week(mon), 0);
         assert_eq!(hour_of_week(sun), 167);
-        assert_eq!(day_start_ms(sat), Timestamp::parse_rfc3339("2026-02-07").unwrap().as_millis());
+        assert_eq!(
+            day_start_ms(sat),
+            Timestamp::parse_rfc3339("2026-02-07").unwrap().as_millis()
+        );
     }
 }

@@ -1,0 +1,46 @@
+//! Command-line definition. Each subcommand's flags live in its module under `cmd/`.
+
+use crate::cmd;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Estimate the price impact of a large BTC block sale from public OHLCV data and set it against
+/// what the market did.
+#[derive(Debug, Parser)]
+#[command(name = "blocksale", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Data directory holding the bar files the scenario names [env: BLOCKSALE_DATA]
+    #[arg(
+        long,
+        global = true,
+        env = "BLOCKSALE_DATA",
+        value_name = "DIR",
+        hide_env = true
+    )]
+    pub data: Option<PathBuf>,
+
+    /// No progress bars
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 success, 1 internal error, 2 user error (bad input file, flag or scenario value, missing data).";
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Price a block sale against the observed market: market state, model drag, implied execution, chart
+    Backtest(cmd::backtest::Args),
+}
+
+impl Cli {
+    /// True when the subcommand was asked for JSON output (errors then also go to stdout as JSON).
+    pub fn wants_json(&self) -> bool {
+        match &self.command {
+            Command::Backtest(a) => a.json,
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! One module per subcommand; each exposes `Args` (clap) and `run`.
+
+pub mod backtest;
+
+use crate::cli::{Cli, Command};
+
+/// Dispatch to the subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = Global {
+        data: cli.data,
+        quiet: cli.quiet,
+    };
+    match cli.command {
+        Command::Backtest(args) => backtest::run(&global, args),
+    }
+}
+
+/// Flags every subcommand sees.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// `--data` / `BLOCKSALE_DATA`.
+    pub data: Option<std::path::PathBuf>,
+    /// `--quiet`.
+    pub quiet: bool,
+}

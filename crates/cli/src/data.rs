@@ -1,0 +1,53 @@
+//! Finding the data directory and loading the bars a scenario names.
+
+use crate::error::{user, UserContext};
+use blocksale_core::BarSeries;
+use blocksale_ingest::{load_paths, Loaded, ReadOptions};
+use std::path::{Path, PathBuf};
+
+/// Resolve `--data DIR` / `BLOCKSALE_DATA`: it must be given and be a directory.
+///
+/// # Errors
+/// A user error naming the flag and the path.
+pub fn data_dir(flag: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let Some(dir) = flag else {
+        return Err(user(
+            "no data directory: pass --data DIR or set BLOCKSALE_DATA to the folder that holds the bar files \
+             (for the Cango scenario: binance/spot/15m/BTCUSDT_15m.csv inside it)",
+        ));
+    };
+    if !dir.is_dir() {
+        return Err(user(format!(
+            "data directory {} does not exist or is not a directory (from --data or BLOCKSALE_DATA)",
+            dir.display()
+        )));
+    }
+    Ok(dir.to_path_buf())
+}
+
+/// Load the files `rel` (relative to `dir`) into one series, with a progress bar.
+///
+/// # Errors
+/// A user error naming the missing file, or the ingest error (file, line, column, value).
+pub fn load(dir: &Path, rel: &[String], quiet: bool) -> anyhow::Result<(BarSeries, Loaded)> {
+    let mut paths = Vec::with_capacity(rel.len());
+    for r in rel {
+        let p = dir.join(r);
+        if !p.exists() {
+            return Err(user(format!(
+                "data file {} not found in the data directory {}",
+                r,
+                dir.display()
+            )));
+        }
+        paths.push(p);
+    }
+    let pb = crate::progress::bar(0, "loading", quiet);
+    let tick = |done: usize, total: usize| {
+        pb.set_length(total as u64);
+        pb.set_position(done as u64);
+    };
+    let loaded = load_paths(&paths, &ReadOptions::default(), Some(&tick)).user_err(String::new)?;
+    pb.finish_and_clear();
+    Ok((loaded.series.clone(), loaded))
+}
