@@ -4,7 +4,7 @@ use super::Global;
 use crate::error::{user, UserContext};
 use crate::output::Staging;
 use blocksale_backtest::{run as run_backtest, BacktestInput, BacktestResult, Scenario};
-use blocksale_core::{Btc, Timestamp};
+use blocksale_core::Timestamp;
 use blocksale_report::{event_chart, result_json, write_paths_csv, ChartOptions};
 use clap::Args as ClapArgs;
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
     /// Override the block size, BTC
-    #[arg(long, value_name = "BTC")]
+    #[arg(long, value_name = "BTC", allow_negative_numbers = true)]
     pub size: Option<f64>,
     /// Override the window start (RFC 3339 or YYYY-MM-DD[ HH:MM], UTC)
     #[arg(long, value_name = "TIME")]
@@ -60,12 +60,10 @@ pub fn load_scenario(
     };
     let mut s: Scenario = toml::from_str(&text).user_err(|| format!("invalid scenario {label}"))?;
     if let Some(q) = size {
-        s.size_btc = Btc::new_checked(q)
-            .user_err(|| format!("--size {q}"))?
-            .get();
-        if q <= 0.0 {
+        if !(q.is_finite() && q > 0.0) {
             return Err(user(format!("--size {q}: expected a number of BTC > 0")));
         }
+        s.size_btc = q;
     }
     if let Some(t) = start {
         s.start = Timestamp::parse_rfc3339(t).user_err(|| "--start".into())?;

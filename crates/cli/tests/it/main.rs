@@ -1,0 +1,4 @@
+//! End-to-end tests of the `blocksale` binary (one integration-test binary per crate).
+
+mod backtest;
+mod common;
