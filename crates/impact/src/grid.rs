@@ -54,7 +54,11 @@ impl ExecutionGrid {
         if qty_btc.is_empty() {
             return Err(ImpactError::Input("the execution grid has no bars".into()));
         }
-        if t_days.windows(2).any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater)) || !t_days.iter().all(|t| t.is_finite()) {
+        if t_days
+            .windows(2)
+            .any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater))
+            || !t_days.iter().all(|t| t.is_finite())
+        {
             return Err(ImpactError::Input(
                 "grid times must be finite and strictly increasing".into(),
             ));

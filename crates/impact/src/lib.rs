@@ -1,7 +1,15 @@
 //! Market-impact models for a block sale, with the schedules that feed them.
 //!
-//! Pure maths: no I/O, no polars, no clock. Every model lives in its own file under [`models`] with
-//! its formula, units and references; every schedule under [`schedules`].
+//! Pure maths: no I/O, no polars, no clock, seeded randomness only.
+//!
+//! * [`models`]: the [`ImpactModel`] family (power law, linear, Kyle, ATHL, Almgren-Chriss,
+//!   exponential kernel, power-law propagator), one file each, with a [`Decay`] rule after the sale.
+//! * [`schedules`]: the [`Schedule`] family (block, TWAP, VWAP, POV, Almgren-Chriss and
+//!   Obizhaeva-Wang optima, user quantities) on a [`SaleWindow`].
+//! * [`estimators`]: volatility ([`estimators::VolEstimator`]), spreads
+//!   ([`estimators::SpreadEstimator`], EDGE with intermediates), Amihud, ADV, Kyle's lambda.
+//! * [`calibration`]: the aggregate-impact curve from bars with bootstrap intervals.
+//! * [`uncertainty`]: parameter bands combined with timing risk.
 //!
 //! Conventions (SCIENCE.md section 0): impact `I` is the adverse fractional price move (a sale of `Q`
 //! BTC moves the price by `dP/P = -I`); `sigma_daily` is the daily volatility of log returns;
@@ -17,12 +25,14 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod calibration;
 mod error;
 pub mod estimators;
 mod grid;
 pub mod models;
 pub mod rng;
 pub mod schedules;
+pub mod uncertainty;
 
 pub use error::ImpactError;
 pub use grid::{ExecutionGrid, ImpactPath, MarketInputs};
