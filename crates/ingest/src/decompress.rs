@@ -2,6 +2,7 @@
 
 use crate::IngestError;
 use libdeflater::{DecompressionError, Decompressor};
+use std::io::Read;
 use std::path::Path;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -9,11 +10,37 @@ const ZIP_MAGIC: [u8; 4] = [b'P', b'K', 3, 4];
 
 /// Read a file and return its text bytes, decompressing gzip or zip content (detected by magic bytes).
 pub fn read_file_bytes(path: &Path) -> Result<Vec<u8>, IngestError> {
-    let raw = std::fs::read(path).map_err(|source| IngestError::Io {
+    let (mut out, mut scratch) = (Vec::new(), Vec::new());
+    read_into(path, &mut out, &mut scratch)?;
+    Ok(out)
+}
+
+/// Read `path` into `out` (replacing its content), decompressing gzip or zip content. Both buffers
+/// are reused across calls so their pages stay mapped; `scratch` holds the compressed bytes.
+pub fn read_into(path: &Path, out: &mut Vec<u8>, scratch: &mut Vec<u8>) -> Result<(), IngestError> {
+    let io = |source| IngestError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    decode(path, raw)
+    };
+    scratch.clear();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(scratch))
+        .map_err(io)?;
+    out.clear();
+    if scratch.starts_with(&GZIP_MAGIC) {
+        gunzip_into(path, scratch, out)
+    } else if scratch.starts_with(&ZIP_MAGIC) {
+        *out = crate::zipfile::unzip(path, scratch)?;
+        Ok(())
+    } else if is_gz_name(path) && !scratch.is_empty() {
+        Err(IngestError::BadGzip {
+            path: path.to_path_buf(),
+            detail: "no gzip header".into(),
+        })
+    } else {
+        std::mem::swap(out, scratch);
+        Ok(())
+    }
 }
 
 /// Decompress `raw` when it is gzip or zip, else return it unchanged.
@@ -42,9 +69,16 @@ fn is_gz_name(path: &Path) -> bool {
 /// archives are joined) into one buffer.
 ///
 /// libdeflate decodes one member and ignores trailing bytes, without telling how many it consumed.
-/// The end of a member is found from its trailer: the first position after which the 8 bytes before
-/// are the CRC32 and size of what was just decoded and the next bytes start a new member (or the data ends).
+/// The end of a member is the first position whose 8 preceding bytes are its trailer (CRC32 and size
+/// of what was decoded) and where the data ends or a new member (or zero padding) starts.
 pub fn gunzip(path: &Path, data: &[u8]) -> Result<Vec<u8>, IngestError> {
+    let mut out = Vec::new();
+    gunzip_into(path, data, &mut out)?;
+    Ok(out)
+}
+
+/// [`gunzip`] appending to `out`.
+pub fn gunzip_into(path: &Path, data: &[u8], out: &mut Vec<u8>) -> Result<(), IngestError> {
     let bad = |detail: &str| IngestError::BadGzip {
         path: path.to_path_buf(),
         detail: detail.to_string(),
@@ -53,8 +87,8 @@ pub fn gunzip(path: &Path, data: &[u8]) -> Result<Vec<u8>, IngestError> {
         return Err(bad("shorter than a gzip header and trailer"));
     }
     let mut d = Decompressor::new();
-    let mut out: Vec<u8> = Vec::new();
     let mut pos = 0usize;
+    let tail = &data[data.len() - 4..];
     while pos < data.len() {
         let member = &data[pos..];
         if member.len() < 18 || !member.starts_with(&GZIP_MAGIC) {
@@ -65,7 +99,6 @@ pub fn gunzip(path: &Path, data: &[u8]) -> Result<Vec<u8>, IngestError> {
             return Err(bad("garbage after the last gzip member"));
         }
         // The last 4 bytes hold the size of the last member: exact for single-member files.
-        let tail = &data[data.len() - 4..];
         let isize_last = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]) as usize;
         let mut cap = if pos == 0 {
             isize_last.max(member.len() * 4)
@@ -75,6 +108,7 @@ pub fn gunzip(path: &Path, data: &[u8]) -> Result<Vec<u8>, IngestError> {
         cap = cap.max(1024);
         let start = out.len();
         let n = loop {
+            // Uninitialised capacity is not available without unsafe; zeroing is cheap next to inflating.
             out.resize(start + cap, 0);
             match d.gzip_decompress(member, &mut out[start..]) {
                 Ok(n) => break n,
@@ -92,29 +126,24 @@ pub fn gunzip(path: &Path, data: &[u8]) -> Result<Vec<u8>, IngestError> {
             }
         };
         out.truncate(start + n);
-        let crc = libdeflater::crc32(&out[start..]).to_le_bytes();
+        // libdeflate checked this member's trailer (CRC32 and size). Its end is the first place,
+        // after the smallest possible member, where the size field is followed by the end of the
+        // data, another member or zero padding. (Matching the size alone cannot cut a member
+        // short silently: the rest would then fail to decode as gzip.)
         let size = (n as u32).to_le_bytes();
-        let mut end = None;
-        // Smallest member: 10 header + 2 deflate + 8 trailer bytes.
-        let mut p = 18;
-        while p <= member.len() {
-            if member[p - 4..p] == size
-                && member[p - 8..p - 4] == crc
-                && (p == member.len()
+        let end = memchr::memmem::find_iter(&member[14..], &size)
+            .map(|i| i + 14 + 4)
+            .find(|&p| {
+                p == member.len()
                     || member[p..].starts_with(&GZIP_MAGIC)
-                    || member[p..].iter().all(|&b| b == 0))
-            {
-                end = Some(p);
-                break;
-            }
-            p += 1;
-        }
+                    || member[p..].iter().all(|&b| b == 0)
+            });
         match end {
             Some(p) => pos += p,
             None => return Err(bad("cannot find the end of a gzip member")),
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -138,9 +167,12 @@ mod tests {
         assert_eq!(gunzip(p, &gz(&a)).unwrap(), a);
         let mut both = gz(&a);
         both.extend(gz(&b));
-        both.extend(gz(b""));
         let mut want = a.clone();
         want.extend(&b);
+        both.extend(gz(b""));
+        // An identical member repeated must not be mistaken for the end of the data.
+        both.extend(gz(&a));
+        want.extend(&a);
         assert_eq!(gunzip(p, &both).unwrap(), want);
     }
 

@@ -42,6 +42,8 @@ pub(crate) struct Layout {
     pub time_kind: TimeKind,
     pub unit: TimeUnit,
     pub volume_unit: VolumeUnit,
+    /// The first data row has double quotes.
+    pub quoted: bool,
 }
 
 const BINANCE_NAMES: [&str; 12] = [
@@ -192,6 +194,7 @@ pub(crate) fn detect(path: &Path, text: &str, opts: &ReadOptions) -> Result<Layo
         time_kind: TimeKind::Int,
         unit: TimeUnit::Millis,
         volume_unit: VolumeUnit::Base,
+        quoted: data_line.contains('"'),
     };
     let positional = |lay: &mut Layout, fmt: Format| -> Result<(), IngestError> {
         let need = match fmt {

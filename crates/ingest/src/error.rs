@@ -127,14 +127,6 @@ pub enum IngestError {
         /// What is accepted.
         expected: String,
     },
-    /// The CSV reader failed in a way the line-by-line check could not pin down.
-    #[error("{}: csv reader: {message}", path.display())]
-    Csv {
-        /// The file.
-        path: PathBuf,
-        /// The reader's message.
-        message: String,
-    },
     /// The merged bars break a series invariant.
     #[error("invalid bar series: {0}")]
     Series(#[from] blocksale_core::CoreError),

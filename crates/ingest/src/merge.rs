@@ -3,10 +3,9 @@
 use crate::parse::{parse_file, FileBars};
 use crate::{FileInfo, Gap, IngestError, Loaded, OnConflict, ReadOptions, SkippedRow};
 use blocksale_core::{hour_of_week, is_weekend, BarColumns, BarSeries, Timestamp};
-use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 /// Columns accumulated in path order, with the source (file index, line) of every row.
@@ -72,8 +71,8 @@ impl Acc {
     }
 }
 
-/// Read `files` in parallel (in order of completion, appended in path order as soon as possible so
-/// few parsed files wait in memory) and merge them.
+/// Read `files` in parallel and merge them (each file is appended, in path order, as soon as it and
+/// the files before it are read, so few parsed files wait in memory).
 pub(crate) fn load_files(
     files: &[PathBuf],
     opts: &ReadOptions,
@@ -83,20 +82,30 @@ pub(crate) fn load_files(
     let cancel = AtomicBool::new(false);
     let mut acc = Acc::default();
     let mut err: Option<IngestError> = None;
+    // Plain threads, not rayon: polars parses on its own rayon pool, and a rayon worker waiting
+    // for another pool steals more work of its own meanwhile (re-entering the file reader with a
+    // half-read file on its stack). Workers take files in path order so few wait for the merge.
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8)
+        .min(total);
+    let next_file = AtomicUsize::new(0);
     std::thread::scope(|s| {
         let (tx, rx) = mpsc::channel::<(usize, Result<FileBars, IngestError>)>();
-        let cancel = &cancel;
-        s.spawn(move || {
-            files
-                .iter()
-                .enumerate()
-                .par_bridge()
-                .for_each_with(tx, |tx, (i, p)| {
-                    if !cancel.load(Ordering::Relaxed) {
-                        let _ = tx.send((i, parse_file(p, opts)));
-                    }
-                });
-        });
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (cancel, next_file) = (&cancel, &next_file);
+            s.spawn(move || loop {
+                let i = next_file.fetch_add(1, Ordering::Relaxed);
+                if i >= total || cancel.load(Ordering::Relaxed) {
+                    break;
+                }
+                if tx.send((i, parse_file(&files[i], opts))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
         let mut pending = BTreeMap::new();
         let mut next = 0usize;
         let mut done = 0usize;

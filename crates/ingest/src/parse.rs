@@ -5,13 +5,14 @@
 //! error, a missing value, a row breaking a rule), the file is read again line by line: that path is
 //! authoritative for errors (file, line, column, value, what was expected) and for lenient skipping.
 
-use crate::decompress::read_file_bytes;
+use crate::decompress::{read_file_bytes, read_into};
 use crate::detect::{detect, split_fields, Layout, TimeKind};
 use crate::options::{Format, ReadOptions};
 use crate::timeparse::{parse_text_time, MAX_MS, MIN_MS};
 use crate::{FileInfo, IngestError, SkippedRow};
 use blocksale_core::BarColumns;
 use polars::prelude::*;
+use std::cell::RefCell;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -28,9 +29,26 @@ pub(crate) struct FileBars {
 /// Bytes looked at for detection.
 const PREFIX: usize = 64 * 1024;
 
+thread_local! {
+    /// Text and compressed-bytes buffers reused by the files a thread reads (fewer page faults).
+    static BUFFERS: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Buffers above this size are released after use instead of kept for the next file.
+const KEEP_BUFFER_BYTES: usize = 256 << 20;
+
 pub(crate) fn parse_file(path: &Path, opts: &ReadOptions) -> Result<FileBars, IngestError> {
-    let mut bytes = read_file_bytes(path)?;
-    parse_bytes(path, &mut bytes, opts)
+    BUFFERS.with(|b| {
+        let mut b = b.borrow_mut();
+        let (text, scratch) = &mut *b;
+        let r = read_into(path, text, scratch).and_then(|()| parse_bytes(path, text, opts));
+        for buf in [text, scratch] {
+            if buf.capacity() > KEEP_BUFFER_BYTES {
+                *buf = Vec::new();
+            }
+        }
+        r
+    })
 }
 
 pub(crate) fn parse_bytes(
@@ -83,15 +101,8 @@ pub(crate) fn parse_bytes(
             let first = lay.first_data_line as u32;
             (c, (first..first + n).collect(), Vec::new())
         }
-        Err(polars_msg) => match slow(path, data, &lay, opts.lenient)? {
-            Some(r) => r,
-            None => {
-                return Err(IngestError::Csv {
-                    path: path.to_path_buf(),
-                    message: polars_msg,
-                })
-            }
-        },
+        // Anything unusual: the line-by-line reader decides (and names the bad row).
+        Err(_) => slow(path, data, &lay, opts.lenient)?,
     };
     if cols.is_empty() && skipped.is_empty() {
         return Err(IngestError::HeaderOnly {
@@ -230,7 +241,11 @@ fn f64_vec(df: &DataFrame, i: usize) -> Result<Vec<f64>, String> {
         return Err(format!("missing values in column {}", i + 1));
     }
     let ca = c.f64().map_err(|e| e.to_string())?;
-    Ok(ca.into_no_null_iter().collect())
+    let mut out = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        out.extend_from_slice(arr.values().as_slice());
+    }
+    Ok(out)
 }
 
 /// Polars fast path. `Err` means "look closer", with polars' message for the rare case the slow
@@ -253,10 +268,10 @@ fn fast(data: &[u8], lay: &Layout) -> Result<BarColumns, String> {
                 TimeKind::Float => DataType::Float64,
                 TimeKind::Text => DataType::String,
             }
-        } else if proj.binary_search(&i).is_ok() {
-            DataType::Float64
         } else {
-            DataType::String
+            // Unprojected columns are never parsed; a numeric type keeps polars from running its
+            // UTF-8 check over every chunk (it does when any schema column is a string).
+            DataType::Float64
         };
         schema.with_column(col_name(i).into(), dt);
     }
@@ -266,7 +281,12 @@ fn fast(data: &[u8], lay: &Layout) -> Result<BarColumns, String> {
         .with_projection(Some(Arc::new(proj)))
         .with_n_threads(Some(1))
         .with_raise_if_empty(false)
-        .map_parse_options(|p| p.with_separator(lay.sep))
+        .map_parse_options(|mut p| {
+            p.separator = lay.sep;
+            // Without quotes in the data, polars' line counter can skip quote tracking.
+            p.quote_char = lay.quoted.then_some(b'"');
+            p
+        })
         .into_reader_with_file_handle(Cursor::new(data))
         .finish()
         .map_err(|e| e.to_string())?;
@@ -279,11 +299,12 @@ fn fast(data: &[u8], lay: &Layout) -> Result<BarColumns, String> {
     cols.open_time_ms = match lay.time_kind {
         TimeKind::Int => {
             let u = lay.unit;
-            tcol.i64()
-                .map_err(|e| e.to_string())?
-                .into_no_null_iter()
-                .map(|v| u.int_to_ms(v))
-                .collect()
+            let ca = tcol.i64().map_err(|e| e.to_string())?;
+            let mut out = Vec::with_capacity(ca.len());
+            for arr in ca.downcast_iter() {
+                out.extend(arr.values().iter().map(|&v| u.int_to_ms(v)));
+            }
+            out
         }
         TimeKind::Float => {
             let u = lay.unit;
@@ -352,18 +373,12 @@ type RowErr = Box<(IngestError, String)>;
 
 type SlowOut = (BarColumns, Vec<u32>, Vec<SkippedRow>);
 
-/// Line-by-line path. `Ok(None)`: strict mode found nothing wrong (the fast path's complaint stands).
-fn slow(
-    path: &Path,
-    data: &[u8],
-    lay: &Layout,
-    lenient: bool,
-) -> Result<Option<SlowOut>, IngestError> {
+/// Line-by-line path: a complete reader, used when the fast path meets anything unusual.
+fn slow(path: &Path, data: &[u8], lay: &Layout, lenient: bool) -> Result<SlowOut, IngestError> {
     let mut cols = empty_cols(lay, 0);
     let mut lines = Vec::new();
     let mut skipped = Vec::new();
     let mut fields: Vec<&str> = Vec::with_capacity(lay.n_fields);
-    let mut found_problem = false;
     for (this, raw) in (lay.first_data_line..).zip(data.split(|&b| b == b'\n')) {
         let text = match std::str::from_utf8(raw) {
             Ok(t) => t,
@@ -373,7 +388,6 @@ fn slow(
                     line: this,
                     problem: "the line is not UTF-8 text".into(),
                 };
-                found_problem = true;
                 if lenient {
                     skipped.push(SkippedRow {
                         path: path.to_path_buf(),
@@ -394,7 +408,6 @@ fn slow(
             Ok(()) => lines.push(this as u32),
             Err(b) => {
                 let (e, reason) = *b;
-                found_problem = true;
                 if lenient {
                     skipped.push(SkippedRow {
                         path: path.to_path_buf(),
@@ -407,10 +420,7 @@ fn slow(
             }
         }
     }
-    if !found_problem && !lenient {
-        return Ok(None);
-    }
-    Ok(Some((cols, lines, skipped)))
+    Ok((cols, lines, skipped))
 }
 
 /// Parse, check and append one row; on failure the error and a reason without the file prefix.
@@ -543,5 +553,7 @@ pub fn slow_path_rows(path: &Path, opts: &ReadOptions) -> Result<usize, IngestEr
     let prefix = std::str::from_utf8(&bytes[..bytes.len().min(PREFIX)]).unwrap_or("");
     let lay = detect(path, prefix, opts)?;
     let _ = Format::Generic;
-    Ok(slow(path, &bytes[lay.data_offset..], &lay, true)?.map_or(0, |r| r.0.len()))
+    Ok(slow(path, &bytes[lay.data_offset..], &lay, opts.lenient)?
+        .0
+        .len())
 }
