@@ -100,3 +100,36 @@ pub fn fake_monthly_dir(dir: &Path) -> (PathBuf, usize) {
     write(&d, "BTCUSDT-1m-2025-01.csv.gz", c.as_bytes());
     (d, 177)
 }
+
+/// A zip archive holding one deflated member.
+pub fn zip_one(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut c = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
+    let mut comp = vec![0; c.deflate_compress_bound(data.len())];
+    let n = c.deflate_compress(data, &mut comp).unwrap();
+    comp.truncate(n);
+    let crc = libdeflater::crc32(data);
+    let mut out = vec![b'P', b'K', 3, 4, 20, 0, 0, 0, 8, 0, 0, 0, 0, 0];
+    out.extend(crc.to_le_bytes());
+    out.extend((comp.len() as u32).to_le_bytes());
+    out.extend((data.len() as u32).to_le_bytes());
+    out.extend((name.len() as u16).to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out.extend(name.as_bytes());
+    out.extend(&comp);
+    let cd_off = out.len() as u32;
+    let mut cd = vec![b'P', b'K', 1, 2, 20, 0, 20, 0, 0, 0, 8, 0, 0, 0, 0, 0];
+    cd.extend(crc.to_le_bytes());
+    cd.extend((comp.len() as u32).to_le_bytes());
+    cd.extend((data.len() as u32).to_le_bytes());
+    cd.extend((name.len() as u16).to_le_bytes());
+    cd.extend([0u8; 12]);
+    cd.extend(0u32.to_le_bytes());
+    cd.extend(name.as_bytes());
+    let cd_len = cd.len() as u32;
+    out.extend(cd);
+    out.extend([b'P', b'K', 5, 6, 0, 0, 0, 0, 1, 0, 1, 0]);
+    out.extend(cd_len.to_le_bytes());
+    out.extend(cd_off.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}

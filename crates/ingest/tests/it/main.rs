@@ -6,4 +6,5 @@
 
 mod data;
 mod errors;
+mod formats;
 mod real;
