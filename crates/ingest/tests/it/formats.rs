@@ -144,9 +144,10 @@ fn column_map_and_format_override() {
     let text = "Open_Time,first,max,min,last,qty,n\n2024-01-01 00:00:00,1,2,0.5,1.5,3,9\n2024-01-01 00:01:00,1,2,0.5,1.5,3,9\n";
     let e = load_err(text, &ReadOptions::default());
     assert!(e.contains("no column for open, high, low, close"), "{e}");
-    let map: ColumnMap = "time=open_time,open=first,high=max,low=min,close=last,volume=qty,trades=7"
-        .parse()
-        .unwrap();
+    let map: ColumnMap =
+        "time=open_time,open=first,high=max,low=min,close=last,volume=qty,trades=7"
+            .parse()
+            .unwrap();
     let opts = ReadOptions {
         columns: Some(map),
         ..ReadOptions::default()

@@ -8,3 +8,4 @@ mod data;
 mod errors;
 mod formats;
 mod real;
+mod resample;
