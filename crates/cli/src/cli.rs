@@ -34,6 +34,12 @@ const EXIT_CODES: &str = "Exit codes: 0 success, 1 internal error, 2 user error 
 pub enum Command {
     /// Price a block sale against the observed market: market state, model drag, implied execution, chart
     Backtest(cmd::backtest::Args),
+    /// What-if calculator for one impact model with explicit parameters
+    Model(Box<cmd::model::Args>),
+    /// Every OHLCV estimator (volatility, spreads, Amihud, ADV, Kyle lambda) on some bars
+    Estimate(cmd::estimate::Args),
+    /// Fit the aggregate-impact curve and Kyle lambda on bars with taker-buy volume
+    Calibrate(cmd::calibrate::Args),
 }
 
 impl Cli {
@@ -41,6 +47,9 @@ impl Cli {
     pub fn wants_json(&self) -> bool {
         match &self.command {
             Command::Backtest(a) => a.json,
+            Command::Model(a) => a.json,
+            Command::Estimate(a) => a.json,
+            Command::Calibrate(a) => a.json,
         }
     }
 }

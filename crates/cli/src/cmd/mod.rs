@@ -1,6 +1,9 @@
 //! One module per subcommand; each exposes `Args` (clap) and `run`.
 
 pub mod backtest;
+pub mod calibrate;
+pub mod estimate;
+pub mod model;
 
 use crate::cli::{Cli, Command};
 
@@ -12,6 +15,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     };
     match cli.command {
         Command::Backtest(args) => backtest::run(&global, args),
+        Command::Model(args) => model::run(*args),
+        Command::Estimate(args) => estimate::run(&global, args),
+        Command::Calibrate(args) => calibrate::run(&global, args),
     }
 }
 

@@ -2,3 +2,4 @@
 
 mod backtest;
 mod common;
+mod model;
