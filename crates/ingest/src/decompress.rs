@@ -140,7 +140,9 @@ pub fn gunzip_into(path: &Path, data: &[u8], out: &mut Vec<u8>) -> Result<(), In
             });
         match end {
             Some(p) => pos += p,
-            None => return Err(bad("cannot find the end of a gzip member")),
+            None => return Err(bad(
+                "the bytes after a gzip member are neither another member nor the end of the file",
+            )),
         }
     }
     Ok(())

@@ -79,9 +79,10 @@ pub(crate) fn parse_bytes(
         *bytes = out;
     }
     let prefix = &bytes[..bytes.len().min(PREFIX)];
+    // Detection looks at the valid UTF-8 start; a bad byte further on is reported with its line.
     let prefix = match std::str::from_utf8(prefix) {
         Ok(s) => s,
-        Err(e) if e.error_len().is_none() => {
+        Err(e) if e.valid_up_to() > 0 => {
             std::str::from_utf8(&prefix[..e.valid_up_to()]).unwrap_or("")
         }
         Err(_) => {

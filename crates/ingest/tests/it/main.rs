@@ -4,6 +4,7 @@
 //! When it is missing: with `CI` set the tests panic; otherwise they run on small files they write
 //! themselves and say so on stderr.
 
+mod corpus;
 mod data;
 mod errors;
 mod formats;
