@@ -1,78 +1,183 @@
 //! Running one scenario against observed bars.
 
+use crate::footprint::footprint;
+use crate::market::{calibration_window, source};
+use crate::models::build;
 use crate::result::*;
-use crate::{BacktestError, MarketState, Scenario};
-use blocksale_core::{BarSeries, Timestamp, MS_PER_DAY};
-use blocksale_impact::{schedules::twap, ExecutionGrid, MarketInputs};
+use crate::{schedule, BacktestError, MarketState, Scenario};
+use blocksale_core::{day_start_ms, BarSeries, Timestamp, MS_PER_DAY, MS_PER_HOUR};
+use blocksale_impact::calibration::{calibrate, Calibration, CalibrationConfig};
+use blocksale_impact::uncertainty::{band, prefactor_band, Band, ImpactBand};
+use blocksale_impact::{ExecutionGrid, ImpactModel, MarketInputs};
+use statrs::distribution::{ContinuousCDF, Normal};
+use std::collections::BTreeMap;
 
-/// What [`run`] needs: the scenario and the bars its data files hold.
+/// What [`run`] needs: the scenario and the bars of each of its sources.
 #[derive(Debug, Clone)]
 pub struct BacktestInput<'a> {
     /// The scenario (flags already applied).
     pub scenario: &'a Scenario,
-    /// Bars covering the calibration window, the context before and the window itself.
-    pub bars: &'a BarSeries,
+    /// Bars per venue label.
+    pub sources: &'a BTreeMap<String, BarSeries>,
     /// Names of the data files the bars came from, for provenance.
     pub data_files: Vec<String>,
 }
 
-/// Run the scenario: market state, TWAP schedule on the bar grid, every model's path, observed
-/// statistics and the disclosure's implied execution.
+/// Markout horizons after the window end, hours.
+pub const MARKOUT_HOURS: [i64; 4] = [1, 6, 24, 72];
+/// z for the 95 % bands.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// Run the calibration a scenario asks for.
+///
+/// # Errors
+/// [`BacktestError`] when the venue's bars cannot be calibrated.
+pub fn run_calibration(
+    s: &Scenario,
+    sources: &BTreeMap<String, BarSeries>,
+) -> Result<Option<Calibration>, BacktestError> {
+    let Some(c) = &s.calibration else {
+        return Ok(None);
+    };
+    let bars = source(sources, &c.venue)?;
+    let (from, to) = calibration_window(s.start.as_millis(), c.days);
+    let mut cal_bars = bars.slice_time(from, to);
+    if cal_bars.bar_seconds() != c.bar_seconds {
+        cal_bars = cal_bars
+            .resample(c.bar_seconds)
+            .map_err(|e| BacktestError::Scenario {
+                key: "calibration.bar_seconds".into(),
+                value: c.bar_seconds.to_string(),
+                expected: format!(
+                    "a multiple of the {} s bars of {}: {e}",
+                    bars.bar_seconds(),
+                    c.venue
+                ),
+            })?;
+    }
+    let cfg = CalibrationConfig {
+        seed: c.seed,
+        ..CalibrationConfig::default()
+    };
+    calibrate(&cal_bars, &cfg).map(Some).map_err(|e| {
+        BacktestError::Coverage(format!(
+            "calibration on {} {} .. {}: {e}",
+            c.venue,
+            Timestamp::from_millis(from),
+            Timestamp::from_millis(to)
+        ))
+    })
+}
+
+/// The band of one model on a grid.
+pub(crate) fn model_band(
+    b: &crate::models::BuiltModel,
+    grid: &ExecutionGrid,
+    m: &MarketInputs,
+) -> Result<ImpactBand, BacktestError> {
+    Ok(if !b.alternatives.is_empty() {
+        let alts: Vec<&dyn ImpactModel> = b.alternatives.iter().map(|a| a.as_ref()).collect();
+        band(b.model.as_ref(), &alts, grid, m, Z95)?
+    } else if let Some((lo, hi)) = b.prefactor_range {
+        prefactor_band(b.model.as_ref(), lo, hi, grid, m, Z95)?
+    } else {
+        band(b.model.as_ref(), &[], grid, m, Z95)?
+    })
+}
+
+fn bps(b: Band) -> Band {
+    Band {
+        low: b.low * 1e4,
+        central: b.central * 1e4,
+        high: b.high * 1e4,
+    }
+}
+
+/// Run the scenario: market state, schedule on the bar grid, every model's path and band, observed
+/// statistics, event study, footprint and the disclosure's implied execution.
 ///
 /// # Errors
 /// [`BacktestError`] when the scenario is invalid or the bars do not cover it.
 pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
     let s = input.scenario;
     s.validate()?;
-    let bars = input.bars;
-    let market = MarketState::measure(s, bars)?;
+    let market = MarketState::measure(s, input.sources)?;
+    let calibration = run_calibration(s, input.sources)?;
+    let bars = source(input.sources, &s.data.price)?;
     let ctx = i64::from(s.market.context_days) * MS_PER_DAY;
     let (start, end) = (s.start.as_millis(), s.end.as_millis());
     let path = bars.slice_time(start - ctx, end + ctx);
     let win = path.index_range(start, end);
     let t = path.open_time_ms();
-
-    // Execution grid from the first window bar to the end of the observed path.
     let bar_ms = path.bar_ms();
+
+    // Schedule on the window bars; POV may run into the bars after it.
+    let placed = schedule::place(
+        &s.schedule,
+        s.size_btc,
+        &t[win.clone()],
+        bar_ms,
+        &market.volume_by_hour_of_week_btc,
+        &t[win.end..],
+    );
+    let n_grid = t.len() - win.start;
+    let mut qty = placed.qty_btc.clone();
+    qty.resize(n_grid, 0.0);
     let mut t_days: Vec<f64> = t[win.start..]
         .iter()
         .map(|&x| (x - start) as f64 / MS_PER_DAY as f64)
         .collect();
     t_days.push((t[t.len() - 1] + bar_ms - start) as f64 / MS_PER_DAY as f64);
-    let n_after = t.len() - win.start;
-    let mut qty = twap(s.size_btc, win.len());
-    qty.resize(n_after, 0.0);
     let grid = ExecutionGrid::new_checked(t_days, qty)?;
     let inputs = MarketInputs::new_checked(market.sigma_daily, market.model_volume_btc)?;
 
     let arrival = market.arrival_price_usd;
-    let observed = observe(&path, win.clone(), s.size_btc);
+    let observed = crate::observed::observe(&path, win.clone(), s);
     let sign = s.side.sign();
+    let duration_days = (end - start) as f64 / MS_PER_DAY as f64;
     let mut models = Vec::with_capacity(s.models.len());
-    let mut impacts: Vec<Vec<f64>> = Vec::with_capacity(s.models.len());
+    let mut paths_by_model: Vec<ImpactBand> = Vec::with_capacity(s.models.len());
     for spec in &s.models {
-        let model = spec.build()?;
-        let p = model.path(&grid, &inputs);
-        let at_end = p.impact[win.len() - 1];
+        let built = build(spec, s.decay, calibration.as_ref())?;
+        let b = model_band(&built, &grid, &inputs)?;
+        let p = built.model.path(&grid, &inputs);
+        let k_end = win.len() - 1;
+        let at_end = p.impact[k_end];
         let moved_with_sale = observed.return_window * sign > 0.0;
         models.push(ModelResult {
-            name: model.name(),
-            params: model.params(),
+            name: built.model.name(),
+            params: built.model.params(),
             peak_impact_bps: p.peak * 1e4,
             permanent_impact_bps: p.permanent * 1e4,
             avg_cost_bps: p.avg_cost * 1e4,
             predicted_avg_price_usd: arrival * (1.0 + sign * p.avg_cost),
             drag_usd: s.size_btc * arrival * p.avg_cost,
             share_of_observed_move: moved_with_sale.then(|| at_end / observed.return_window.abs()),
+            impact_at_window_end_bps: at_end * 1e4,
+            detectability_z: at_end / (market.sigma_daily * duration_days.sqrt()),
+            avg_cost_band_bps: bps(b.avg_cost),
+            peak_band_bps: bps(b.peak),
+            window_end_total_band_bps: Band {
+                low: b.total_low[k_end] * 1e4,
+                central: b.central[k_end] * 1e4,
+                high: b.total_high[k_end] * 1e4,
+            },
+            param_source: built.param_source.clone(),
+            warnings: built.warnings.clone(),
         });
-        impacts.push(p.impact);
+        paths_by_model.push(b);
     }
 
+    let es = crate::observed::event_study(bars, s, &path)?;
+    let mu_per_path_bar =
+        es.mean_return_per_bar * path.bar_seconds() as f64 / es.bar_seconds as f64;
     let cum = grid.cumulative_btc();
+    let p0 = path.open()[win.start];
     let paths = (0..path.len())
         .map(|i| {
             let k = i.checked_sub(win.start);
-            let imp: Vec<f64> = impacts.iter().map(|v| k.map_or(0.0, |k| v[k])).collect();
+            let at = |v: &Vec<f64>| k.map_or(0.0, |k| v[k]);
+            let imp: Vec<f64> = paths_by_model.iter().map(|b| at(&b.central)).collect();
             PathRow {
                 open_time: Timestamp::from_millis(t[i]),
                 open: path.open()[i],
@@ -87,6 +192,17 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
                     .map(|&x| path.close()[i] * (-sign * x).exp())
                     .collect(),
                 impact_bps: imp.iter().map(|x| x * 1e4).collect(),
+                impact_low_bps: paths_by_model
+                    .iter()
+                    .map(|b| at(&b.param_low) * 1e4)
+                    .collect(),
+                impact_high_bps: paths_by_model
+                    .iter()
+                    .map(|b| at(&b.param_high) * 1e4)
+                    .collect(),
+                car_from_start: k.map_or(0.0, |k| {
+                    (path.close()[i] / p0).ln() - mu_per_path_bar * (k + 1) as f64
+                }),
             }
         })
         .collect();
@@ -98,25 +214,28 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
             shortfall_vs_arrival_bps: short(arrival),
             shortfall_vs_vwap_bps: short(observed.window_vwap_usd),
             shortfall_vs_arrival_usd: sign * (avg - arrival) * s.size_btc,
+            shortfall_vs_twap_bps: short(observed.window_twap_usd),
+            shortfall_vs_close_bps: short(observed.price_end_usd),
         }
     });
+    let fp = footprint(s, input.sources, &path, win.clone(), &market)?;
 
     let mut notes = vec![
         format!(
-            "V is measured on {} only; a sale spread over other venues and OTC desks meets more volume, so Q/V and the predicted impact are upper estimates for a lit-market sale",
-            s.data.venue
+            "V = {:.0} BTC/day is {} ADV of {}; a sale spread over other venues and OTC desks meets more volume, so Q/V and the predicted impact are upper estimates for a lit-market sale",
+            market.model_volume_btc, market.volume_basis, market.volume_venues
         ),
-        "impact stays at its final value after the window (no decay assumed)".into(),
-        "schedule: TWAP over the bars of the window".into(),
+        format!("after the sale: {}", decay_words(s.decay)),
+        format!("schedule: {} over the bars of the window", placed.name),
+        "bands: 95 %; parameter band from the literature range or the calibration intervals, total band adds timing risk sigma*sqrt(t) in quadrature".into(),
     ];
-    if observed.participation > 0.25 {
-        notes.push(format!(
-            "the sale would have been {:.0} % of the venue's window volume: implausible as a lit-market sale on this venue alone",
-            observed.participation * 100.0
-        ));
-    }
+    notes.extend(placed.note.clone());
+    notes.extend(observed.participation_flag.clone());
     if s.disclosed_proceeds_usd.is_some() {
         notes.push("disclosed proceeds may be net of fees and spread; the implied price is a lower bound on the gross execution price".into());
+    }
+    if let Some(c) = &calibration {
+        notes.push(c.note.clone());
     }
 
     Ok(BacktestResult {
@@ -128,75 +247,63 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
             size_btc: s.size_btc,
             start: s.start,
             end: s.end,
-            duration_days: (end - start) as f64 / MS_PER_DAY as f64,
+            duration_days,
             disclosed_proceeds_usd: s.disclosed_proceeds_usd,
             settlement: s.settlement.clone(),
             sources: s.sources.clone(),
+            schedule: placed.name,
+            decay: s.decay.label(),
+            annotations: s.annotations.clone(),
         },
         market: MarketSection {
             state: market,
             data_files: input.data_files.clone(),
             bar_seconds: bars.bar_seconds(),
+            calibration,
         },
         observed,
         implied,
         models,
+        attribution: AttributionSection {
+            event_study: es,
+            footprint: fp,
+        },
         reference_levels: s.reference_levels.clone(),
         notes,
         paths,
     })
 }
 
-fn observe(path: &BarSeries, win: std::ops::Range<usize>, size_btc: f64) -> ObservedSection {
-    let (o, h, l, c, v) = (
-        path.open(),
-        path.high(),
-        path.low(),
-        path.close(),
-        path.volume(),
-    );
-    let t = path.open_time_ms();
-    let argmin = |r: std::ops::Range<usize>| r.min_by(|&a, &b| l[a].total_cmp(&l[b])).unwrap_or(0);
-    let imin = argmin(0..path.len());
-    let wmin = argmin(win.clone());
-    let wmax = win
-        .clone()
-        .max_by(|&a, &b| h[a].total_cmp(&h[b]))
-        .unwrap_or(0);
-    let vol: f64 = v[win.clone()].iter().sum();
-    let (vwap, method) = match path.quote_volume() {
-        Some(q) if vol > 0.0 => (
-            q[win.clone()].iter().sum::<f64>() / vol,
-            "quote_volume/volume",
+fn decay_words(d: blocksale_impact::Decay) -> String {
+    match d {
+        blocksale_impact::Decay::Permanent => "impact stays at its end-of-sale level".into(),
+        blocksale_impact::Decay::Full => "impact decays fully along each model's relaxation".into(),
+        blocksale_impact::Decay::Plateau { fraction } => format!(
+            "impact decays to a plateau at {:.0} % of its end-of-sale level",
+            fraction * 100.0
         ),
-        _ if vol > 0.0 => {
-            let pv: f64 = win.clone().map(|i| (h[i] + l[i] + c[i]) / 3.0 * v[i]).sum();
-            (pv / vol, "typical_price")
-        }
-        _ => (
-            win.clone().map(|i| c[i]).sum::<f64>() / win.len() as f64,
-            "mean_close_no_volume",
-        ),
-    };
-    let (p0, p1) = (o[win.start], c[win.end - 1]);
-    ObservedSection {
-        price_start_usd: p0,
-        price_end_usd: p1,
-        return_window: (p1 / p0).ln(),
-        min_price_usd: l[imin],
-        min_price_time: Timestamp::from_millis(t[imin]),
-        window_min_price_usd: l[wmin],
-        window_min_price_time: Timestamp::from_millis(t[wmin]),
-        window_max_price_usd: h[wmax],
-        window_vwap_usd: vwap,
-        window_vwap_method: method.into(),
-        window_volume_btc: vol,
-        participation: if vol > 0.0 {
-            size_btc / vol
-        } else {
-            f64::INFINITY
-        },
-        path_start: Timestamp::from_millis(t[0]),
-        path_end: Timestamp::from_millis(t[t.len() - 1]),
     }
+}
+
+/// Close of the bar that ends at `t_ms` (open time `t_ms - bar`), if present.
+pub(crate) fn close_at(bars: &BarSeries, t_ms: i64) -> Option<f64> {
+    let open = t_ms - bars.bar_ms();
+    let i = bars.open_time_ms().partition_point(|&x| x < open);
+    (bars.open_time_ms().get(i) == Some(&open)).then(|| bars.close()[i])
+}
+
+/// Two-sided normal p-value.
+pub(crate) fn p_two_sided(z: f64) -> f64 {
+    let n = Normal::new(0.0, 1.0).expect("standard normal");
+    2.0 * (1.0 - n.cdf(z.abs()))
+}
+
+/// Hour buckets for footprints.
+pub(crate) fn hour_floor(ms: i64) -> i64 {
+    ms.div_euclid(MS_PER_HOUR) * MS_PER_HOUR
+}
+
+/// Midnight of the sale day (used by replay and sweeps).
+pub fn sale_day(s: &Scenario) -> i64 {
+    day_start_ms(s.start.as_millis())
 }

@@ -1,24 +1,29 @@
 //! Backtest engine: a disclosed block sale (a [`Scenario`]) set against what the market did.
 //!
-//! Pure: no I/O, no printing, no clock. The CLI loads bars and hands them in; this crate measures the
-//! market state before the sale ([`MarketState`]), runs every configured impact model on the bar grid,
-//! compares the predictions with the observed path and with the price implied by the disclosure, and
-//! returns a versioned, serialisable [`BacktestResult`].
+//! Pure: no I/O, no printing, no clock. The CLI loads the bars of every source and hands them in;
+//! this crate measures the market state before the sale ([`MarketState`]), places the schedule on
+//! the bar grid, runs every configured impact model with its uncertainty band, compares the
+//! predictions with the observed path (markouts, constant-mean event study, volume and signed-flow
+//! footprint) and with the price implied by the disclosure, and returns a versioned, serialisable
+//! [`BacktestResult`]. [`sweep`] and [`replay`] rerun the models over grids of sizes and durations
+//! and over historical start dates.
 //!
 //! ```
 //! use blocksale_backtest::{run, BacktestInput, Scenario};
-//! use blocksale_core::{BarColumns, BarSeries, Timestamp};
+//! use blocksale_core::{BarColumns, BarSeries};
+//! use std::collections::BTreeMap;
 //!
 //! let scenario = Scenario::example();
-//! // 40 days of flat hourly bars around the window.
-//! let t0 = scenario.start.as_millis() - 35 * 86_400_000;
+//! // 70 days of hourly bars around the window.
+//! let t0 = scenario.start.as_millis() - 60 * 86_400_000;
 //! let mut cols = BarColumns::default();
-//! for i in 0..(40 * 24) {
+//! for i in 0..(70 * 24) {
 //!     let p = 70_000.0 * (1.0 + 0.01 * ((i as f64) * 0.3).sin());
 //!     cols.push_ohlcv(t0 + i * 3_600_000, p, p * 1.002, p * 0.998, p, 1_000.0);
 //! }
 //! let bars = BarSeries::new_checked(cols, 3_600).unwrap();
-//! let result = run(&BacktestInput { scenario: &scenario, bars: &bars, data_files: vec!["synthetic".into()] }).unwrap();
+//! let sources = BTreeMap::from([("synthetic".to_string(), bars)]);
+//! let result = run(&BacktestInput { scenario: &scenario, sources: &sources, data_files: vec![] }).unwrap();
 //! assert_eq!(result.models.len(), 2);
 //! assert!(result.models[0].peak_impact_bps > 0.0);
 //! ```
@@ -26,15 +31,16 @@
 
 mod engine;
 mod error;
+mod footprint;
 mod market;
+pub mod models;
+mod observed;
 mod result;
 mod scenario;
+pub mod schedule;
 
-pub use engine::{run, BacktestInput};
+pub use engine::{run, run_calibration, sale_day, BacktestInput, MARKOUT_HOURS};
 pub use error::BacktestError;
-pub use market::{daily_bars, MarketState};
-pub use result::{
-    BacktestResult, ImpliedSection, ModelResult, ObservedSection, PathRow, ScenarioSection,
-    SCHEMA_VERSION,
-};
-pub use scenario::{DataSpec, MarketSpec, ModelSpec, ReferenceLevel, Scenario, VolumeBasis};
+pub use market::{calibration_window, daily_bars, source, MarketState, VenueAdv};
+pub use result::*;
+pub use scenario::*;

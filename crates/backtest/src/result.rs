@@ -24,6 +24,8 @@ pub struct BacktestResult {
     pub implied: Option<ImpliedSection>,
     /// One entry per model, in scenario order.
     pub models: Vec<ModelResult>,
+    /// Event study, footprint and schedule fit.
+    pub attribution: AttributionSection,
     /// Price levels drawn on charts.
     pub reference_levels: Vec<crate::ReferenceLevel>,
     /// Caveats a reader must see next to the numbers.
@@ -56,6 +58,12 @@ pub struct ScenarioSection {
     pub settlement: Option<String>,
     /// Sources of the disclosure.
     pub sources: Vec<String>,
+    /// Schedule used (after fallbacks).
+    pub schedule: String,
+    /// Decay after the sale.
+    pub decay: String,
+    /// Dated events marked on charts.
+    pub annotations: Vec<crate::scenario::Annotation>,
 }
 
 /// Market state plus provenance.
@@ -68,6 +76,8 @@ pub struct MarketSection {
     pub data_files: Vec<String>,
     /// Bar size of the data, seconds.
     pub bar_seconds: i64,
+    /// The aggregate-impact calibration, when the scenario asks for one.
+    pub calibration: Option<blocksale_impact::calibration::Calibration>,
 }
 
 /// The observed path.
@@ -95,12 +105,31 @@ pub struct ObservedSection {
     pub window_vwap_method: String,
     /// Volume traded in the window on the data's venue, BTC.
     pub window_volume_btc: f64,
+    /// Time-weighted average price over the window (mean of bar typical prices), USD.
+    pub window_twap_usd: f64,
     /// Sale size over window volume (share of the venue's volume the sale would have been).
     pub participation: f64,
+    /// Set when a lit-market sale of this size on the price venue alone looks implausible.
+    pub participation_flag: Option<String>,
+    /// Returns after the window end: `+1h`, `+6h`, `+24h`, `+72h`.
+    pub markouts: Vec<Markout>,
     /// First bar of the observed path.
     pub path_start: Timestamp,
     /// Last bar of the observed path.
     pub path_end: Timestamp,
+}
+
+/// The price some time after the window end.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Markout {
+    /// Hours after the window end.
+    pub hours: i64,
+    /// Close of the bar ending then, USD (null when the data end earlier).
+    pub price_usd: Option<f64>,
+    /// Log return from the arrival price.
+    pub return_from_start: Option<f64>,
+    /// Log return from the window close.
+    pub return_from_end: Option<f64>,
 }
 
 /// Implied execution from the disclosure.
@@ -114,6 +143,10 @@ pub struct ImpliedSection {
     pub shortfall_vs_vwap_bps: f64,
     /// Shortfall against arrival in USD (`size * (arrival - implied)` for a sale).
     pub shortfall_vs_arrival_usd: f64,
+    /// Same against the window TWAP, bps.
+    pub shortfall_vs_twap_bps: f64,
+    /// Same against the window's last close, bps.
+    pub shortfall_vs_close_bps: f64,
 }
 
 /// One model's prediction.
@@ -136,6 +169,119 @@ pub struct ModelResult {
     /// Predicted impact at the window end over |observed window log return|; null when the observed
     /// move went the other way (then the model says the price would have been higher still).
     pub share_of_observed_move: Option<f64>,
+    /// Predicted impact at the window end, bps.
+    pub impact_at_window_end_bps: f64,
+    /// Detectability `z = I(T) / (sigma_daily sqrt(T_days))`; |z| < 1 is inside the noise.
+    pub detectability_z: f64,
+    /// Average execution cost with its parameter band, bps.
+    pub avg_cost_band_bps: blocksale_impact::uncertainty::Band,
+    /// Peak impact with its parameter band, bps.
+    pub peak_band_bps: blocksale_impact::uncertainty::Band,
+    /// Impact at the window end with parameter band and timing risk combined (95 %), bps: the
+    /// range of observed moves consistent with the model.
+    pub window_end_total_band_bps: blocksale_impact::uncertainty::Band,
+    /// Where the parameters come from.
+    pub param_source: String,
+    /// Caveats for this model.
+    pub warnings: Vec<String>,
+}
+
+/// Event study, attribution and footprint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttributionSection {
+    /// Constant-mean event study on the price venue's returns.
+    pub event_study: EventStudy,
+    /// Hourly volume and signed flow against their baselines, and the schedule that best explains
+    /// the implied price.
+    pub footprint: Footprint,
+}
+
+/// MacKinlay (1997) constant-mean event study.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventStudy {
+    /// Bar size of the returns, seconds.
+    pub bar_seconds: i64,
+    /// Estimation window start (inclusive).
+    pub estimation_start: Timestamp,
+    /// Estimation window end (exclusive).
+    pub estimation_end: Timestamp,
+    /// Returns in the estimation window.
+    pub estimation_n: usize,
+    /// Mean log return per bar in the estimation window.
+    pub mean_return_per_bar: f64,
+    /// Standard deviation of log returns per bar in the estimation window.
+    pub sd_return_per_bar: f64,
+    /// Bars in the event (sale) window.
+    pub event_n: usize,
+    /// Cumulative abnormal log return over the sale window.
+    pub car: f64,
+    /// `J = CAR / sqrt(L2 sigma^2)`.
+    pub j_stat: f64,
+    /// Two-sided p-value of J under the normal.
+    pub p_value: f64,
+    /// CAR from the window start to each markout (+1h .. +72h after the end).
+    pub car_markouts: Vec<(i64, Option<f64>)>,
+}
+
+/// Volume and flow footprint of the sale.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Footprint {
+    /// Weeks of history behind the hour-of-week baseline.
+    pub baseline_weeks: u32,
+    /// Hours of the window with volume significantly above the baseline (z > 2).
+    pub excess_hours: Vec<ExcessHour>,
+    /// Window volume above the baseline mean, summed over all window hours, BTC.
+    pub window_excess_volume_btc: f64,
+    /// Expected window volume from the baseline, BTC.
+    pub window_baseline_volume_btc: f64,
+    /// Signed taker flow in the window against its baseline, when a flow venue is given.
+    pub signed_flow: Option<SignedFlow>,
+    /// Average price each candidate schedule would have got on the observed path, against the
+    /// implied price; sorted best first.
+    pub schedule_fit: Vec<ScheduleFit>,
+    /// The candidate closest to the implied price (null without a disclosure).
+    pub best_schedule: Option<String>,
+}
+
+/// One hour of excess volume.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExcessHour {
+    /// Hour start.
+    pub time: Timestamp,
+    /// Volume, BTC.
+    pub volume_btc: f64,
+    /// Baseline mean for that hour of the week, BTC.
+    pub baseline_btc: f64,
+    /// z-score against the baseline weeks.
+    pub z: f64,
+}
+
+/// Signed taker flow `sum(2 taker_buy - volume)` over the window against the same hours of earlier weeks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignedFlow {
+    /// Venue label.
+    pub venue: String,
+    /// Signed flow in the window, BTC (negative: net taker selling).
+    pub window_btc: f64,
+    /// Mean over the baseline weeks' same hours, BTC.
+    pub baseline_mean_btc: f64,
+    /// Standard deviation over the baseline weeks, BTC.
+    pub baseline_sd_btc: f64,
+    /// z-score.
+    pub z: f64,
+    /// Baseline weeks with full coverage.
+    pub weeks: usize,
+}
+
+/// A candidate schedule's average price on the observed path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScheduleFit {
+    /// Candidate name.
+    pub schedule: String,
+    /// Quantity-weighted typical price, USD.
+    pub avg_price_usd: f64,
+    /// Implied price minus this, in bps of this (null without a disclosure).
+    pub implied_minus_schedule_bps: Option<f64>,
 }
 
 /// One bar of the observed path with each model's impact and counterfactual close.
@@ -161,4 +307,10 @@ pub struct PathRow {
     pub impact_bps: Vec<f64>,
     /// Per model: counterfactual close without the sale, `close * exp(+I)` for a sale, USD.
     pub counterfactual_close_usd: Vec<f64>,
+    /// Per model: lower edge of the parameter band of the impact, bps.
+    pub impact_low_bps: Vec<f64>,
+    /// Per model: upper edge of the parameter band of the impact, bps.
+    pub impact_high_bps: Vec<f64>,
+    /// Cumulative abnormal log return since the window start (0 before), from the event study's mean.
+    pub car_from_start: f64,
 }

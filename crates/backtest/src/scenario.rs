@@ -1,12 +1,12 @@
-//! The scenario: what was sold, when, and how to model it. TOML and CLI flags build the same struct.
+//! The scenario: what was sold, when, on which data, and how to model it. A TOML file and CLI flags
+//! build the same struct; [`Scenario::validate`] checks every range and names the key.
 
 use crate::BacktestError;
 use blocksale_core::{Side, Timestamp};
+use blocksale_impact::Decay;
 use serde::{Deserialize, Serialize};
 
-/// A disclosed (or hypothetical) block sale and how to analyse it.
-///
-/// Deserialised from TOML with unknown keys rejected; [`Scenario::validate`] checks ranges.
+/// A disclosed (or hypothetical) block sale and how to analyse it. Schema: `data/scenarios/README.md`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
@@ -23,6 +23,9 @@ pub struct Scenario {
     pub start: Timestamp,
     /// End of the sale window (UTC, exclusive).
     pub end: Timestamp,
+    /// How the block is split over the window (default TWAP).
+    #[serde(default)]
+    pub schedule: ScheduleSpec,
     /// Disclosed proceeds (sale) or cost (purchase) in USD, if public.
     #[serde(default)]
     pub disclosed_proceeds_usd: Option<f64>,
@@ -35,7 +38,10 @@ pub struct Scenario {
     /// Price levels to draw (e.g. 60000 "support").
     #[serde(default)]
     pub reference_levels: Vec<ReferenceLevel>,
-    /// Data files, relative to the data directory.
+    /// Dated events to mark (confounders).
+    #[serde(default)]
+    pub annotations: Vec<Annotation>,
+    /// Data sources, relative to the data directory.
     pub data: DataSpec,
     /// How the market state is measured.
     #[serde(default)]
@@ -43,6 +49,18 @@ pub struct Scenario {
     /// Models to run, in output order.
     #[serde(default = "default_models")]
     pub models: Vec<ModelSpec>,
+    /// What happens to impact after the sale (default: plateau at 2/3 of the end-of-sale impact).
+    #[serde(default = "Decay::two_thirds")]
+    pub decay: Decay,
+    /// Calibration of the aggregate-impact curve and Kyle's lambda, when asked.
+    #[serde(default)]
+    pub calibration: Option<CalibrationSpec>,
+    /// Event-study settings.
+    #[serde(default)]
+    pub event_study: EventStudySpec,
+    /// Historical replay settings.
+    #[serde(default)]
+    pub replay: ReplaySpec,
 }
 
 /// A horizontal price level to draw and label.
@@ -55,14 +73,107 @@ pub struct ReferenceLevel {
     pub label: String,
 }
 
-/// Which files give the prices and volumes.
+/// A dated event to mark on charts and in the result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Annotation {
+    /// When, UTC.
+    pub time: Timestamp,
+    /// What happened.
+    pub label: String,
+}
+
+/// The execution schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSpec {
+    /// `twap` (default), `block`, `vwap`, `pov`, `ac` (Almgren-Chriss optimal), `ow`
+    /// (Obizhaeva-Wang optimal), `front_loaded`. Unknown names fall back to TWAP with a note.
+    #[serde(default = "default_schedule")]
+    pub kind: String,
+    /// POV participation rate (share of market volume), for `pov`.
+    #[serde(default)]
+    pub participation: Option<f64>,
+    /// Almgren-Chriss urgency `kappa * T` (dimensionless, > 0), for `ac`.
+    #[serde(default)]
+    pub urgency: Option<f64>,
+    /// Obizhaeva-Wang resilience times duration `rho * T`, for `ow`.
+    #[serde(default)]
+    pub rho_t: Option<f64>,
+}
+
+fn default_schedule() -> String {
+    "twap".into()
+}
+
+impl Default for ScheduleSpec {
+    fn default() -> Self {
+        Self {
+            kind: default_schedule(),
+            participation: None,
+            urgency: None,
+            rho_t: None,
+        }
+    }
+}
+
+/// Which files give prices, volumes and signed flow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataSpec {
-    /// Files or directories with bars, relative to the data directory.
-    pub price: Vec<String>,
-    /// Venue label for the source line and the volume caveat.
+    /// Every source, each with a venue label.
+    pub sources: Vec<SourceSpec>,
+    /// Venue label of the source that gives the price path.
+    pub price: String,
+    /// How the market volume V is formed (default: the price venue alone).
+    #[serde(default)]
+    pub volume: VolumeSpec,
+    /// Venue label of a source with taker-buy volume for the signed-flow footprint (optional).
+    #[serde(default)]
+    pub flow: Option<String>,
+}
+
+/// One data source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// Label used by the other keys (`binance-spot`, `binance-usdm`, ...).
     pub venue: String,
+    /// Human description for source lines ("Binance spot BTCUSDT 15m").
+    #[serde(default)]
+    pub description: String,
+    /// Files or directories, relative to the data directory.
+    pub files: Vec<String>,
+}
+
+/// How V is formed from the sources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeSpec {
+    /// `single` (one venue), `sum` (the sum of several) or `share` (one venue divided by its stated
+    /// market share).
+    #[serde(default = "default_volume_mode")]
+    pub mode: String,
+    /// Venues whose volume counts (default: the price venue).
+    #[serde(default)]
+    pub venues: Vec<String>,
+    /// The venue's share of the market, for `share` (0 < share <= 1).
+    #[serde(default)]
+    pub market_share: Option<f64>,
+}
+
+fn default_volume_mode() -> String {
+    "single".into()
+}
+
+impl Default for VolumeSpec {
+    fn default() -> Self {
+        Self {
+            mode: default_volume_mode(),
+            venues: Vec::new(),
+            market_share: None,
+        }
+    }
 }
 
 /// How the market state before the sale is measured.
@@ -75,6 +186,9 @@ pub struct MarketSpec {
     pub context_days: u32,
     /// Which average daily volume the models use as V (default `all`).
     pub volume_basis: VolumeBasis,
+    /// Volatility estimator on daily bars: `yang_zhang` (default), `close_to_close`, `parkinson`,
+    /// `garman_klass`, `rogers_satchell`.
+    pub sigma_estimator: String,
 }
 
 impl Default for MarketSpec {
@@ -83,6 +197,7 @@ impl Default for MarketSpec {
             calibration_days: 30,
             context_days: 3,
             volume_basis: VolumeBasis::All,
+            sigma_estimator: "yang_zhang".into(),
         }
     }
 }
@@ -97,24 +212,88 @@ pub enum VolumeBasis {
     Weekend,
 }
 
-/// One model to run, with its parameters (defaults from SCIENCE.md).
+/// Where a model's parameters come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamSource {
+    /// The values in the scenario (or the defaults), with the literature range as the band.
+    #[default]
+    Literature,
+    /// The values in the scenario, with no parameter band.
+    Given,
+    /// Fitted by the scenario's `[calibration]` (needs it), with the bootstrap intervals as the band.
+    Calibrated,
+}
+
+/// One model to run (defaults from SCIENCE.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "model", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ModelSpec {
-    /// Square-root / power law `Y sigma (Q/V)^delta`.
+    /// Square root `Y sigma (Q/V)^(1/2)`.
     Sqrt {
+        /// Prefactor, default 0.9.
+        #[serde(default = "default_y")]
+        y: f64,
+        /// Where Y comes from.
+        #[serde(default)]
+        params: ParamSource,
+    },
+    /// Power law `Y sigma (Q/V)^delta`.
+    Power {
         /// Prefactor, default 0.9.
         #[serde(default = "default_y")]
         y: f64,
         /// Exponent, default 0.5.
         #[serde(default = "default_delta")]
         delta: f64,
+        /// Where Y and delta come from.
+        #[serde(default)]
+        params: ParamSource,
     },
     /// Linear in participation `k sigma Q/V`.
     Linear {
         /// Prefactor, default 1.
         #[serde(default = "default_k")]
         k: f64,
+    },
+    /// Kyle linear `lambda Q`.
+    Kyle {
+        /// Log-price move per BTC; required unless `params = "calibrated"`.
+        #[serde(default)]
+        lambda_per_btc: Option<f64>,
+        /// Where lambda comes from.
+        #[serde(default)]
+        params: ParamSource,
+    },
+    /// Almgren-Thum-Hauptmann-Li 2005 (equity constants: extrapolation).
+    Athl {
+        /// Permanent coefficient, default 0.314.
+        #[serde(default = "default_athl_gamma")]
+        gamma: f64,
+        /// Temporary coefficient, default 0.142.
+        #[serde(default = "default_athl_eta")]
+        eta: f64,
+        /// Circulating supply, BTC (default 19.9M, early 2026).
+        #[serde(default = "default_supply")]
+        outstanding_btc: f64,
+    },
+    /// Transient linear impact with an exponential kernel (Obizhaeva-Wang).
+    ExpDecay {
+        /// Instantaneous impact per BTC; required unless `params = "calibrated"` (then Kyle's lambda).
+        #[serde(default)]
+        eta_per_btc: Option<f64>,
+        /// Resilience half-life, days (default 1).
+        #[serde(default = "default_half_life")]
+        half_life_days: f64,
+        /// Where eta comes from.
+        #[serde(default)]
+        params: ParamSource,
+    },
+    /// Square-root propagator with a power-law kernel (SCIENCE.md 3.3).
+    SqrtPropagator {
+        /// Kernel exponent, default 0.5.
+        #[serde(default = "default_kernel_exponent")]
+        kernel_exponent: f64,
     },
 }
 
@@ -127,25 +306,108 @@ fn default_delta() -> f64 {
 fn default_k() -> f64 {
     1.0
 }
+fn default_athl_gamma() -> f64 {
+    0.314
+}
+fn default_athl_eta() -> f64 {
+    0.142
+}
+fn default_supply() -> f64 {
+    19_900_000.0
+}
+fn default_half_life() -> f64 {
+    1.0
+}
+fn default_kernel_exponent() -> f64 {
+    0.5
+}
 fn default_models() -> Vec<ModelSpec> {
     vec![
-        ModelSpec::Sqrt { y: 0.9, delta: 0.5 },
+        ModelSpec::Sqrt {
+            y: 0.9,
+            params: ParamSource::Literature,
+        },
         ModelSpec::Linear { k: 1.0 },
     ]
 }
 
 impl ModelSpec {
-    /// Build the impact model.
-    ///
-    /// # Errors
-    /// [`BacktestError::Impact`] when a parameter is out of range.
-    pub fn build(&self) -> Result<Box<dyn blocksale_impact::ImpactModel>, BacktestError> {
-        use blocksale_impact::models::{Linear, PowerLaw};
-        Ok(match *self {
-            ModelSpec::Sqrt { y, delta } => Box::new(PowerLaw::new_checked(y, delta)?),
-            ModelSpec::Linear { k } => Box::new(Linear::new_checked(k)?),
-        })
+    /// True when the model needs the scenario's `[calibration]`.
+    pub fn needs_calibration(&self) -> bool {
+        matches!(
+            self,
+            ModelSpec::Sqrt {
+                params: ParamSource::Calibrated,
+                ..
+            } | ModelSpec::Power {
+                params: ParamSource::Calibrated,
+                ..
+            } | ModelSpec::Kyle {
+                params: ParamSource::Calibrated,
+                ..
+            } | ModelSpec::ExpDecay {
+                params: ParamSource::Calibrated,
+                ..
+            }
+        )
     }
+}
+
+/// Calibration from bars with taker-buy volume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationSpec {
+    /// Venue label of the source to calibrate on (it needs taker-buy volume).
+    pub venue: String,
+    /// Days before the sale day to use (default 90).
+    #[serde(default = "default_cal_days")]
+    pub days: u32,
+    /// Bar size for the fit, seconds (default 900; a multiple of the source's bar).
+    #[serde(default = "default_cal_bar")]
+    pub bar_seconds: i64,
+    /// Bootstrap seed (default 42).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+fn default_cal_days() -> u32 {
+    90
+}
+fn default_cal_bar() -> i64 {
+    900
+}
+fn default_seed() -> u64 {
+    42
+}
+
+/// Event-study settings (MacKinlay 1997).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventStudySpec {
+    /// Length of the estimation window ending at the start of the context before the event, days.
+    pub estimation_days: u32,
+    /// Bar size of the returns, seconds (default 3600).
+    pub bar_seconds: i64,
+    /// Weeks of history for the hour-of-week volume baseline (default 4).
+    pub baseline_weeks: u32,
+}
+
+impl Default for EventStudySpec {
+    fn default() -> Self {
+        Self {
+            estimation_days: 30,
+            bar_seconds: 3600,
+            baseline_weeks: 4,
+        }
+    }
+}
+
+/// Historical replay settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplaySpec {
+    /// Venue label of the source to replay on (default: the price venue).
+    pub venue: Option<String>,
 }
 
 fn bad(key: &str, value: impl ToString, expected: &str) -> BacktestError {
@@ -155,6 +417,17 @@ fn bad(key: &str, value: impl ToString, expected: &str) -> BacktestError {
         expected: expected.into(),
     }
 }
+
+/// Schedules the engine knows.
+pub const SCHEDULES: [&str; 7] = ["twap", "block", "vwap", "pov", "ac", "ow", "front_loaded"];
+/// Volatility estimators the market state accepts.
+pub const SIGMA_ESTIMATORS: [&str; 5] = [
+    "yang_zhang",
+    "close_to_close",
+    "parkinson",
+    "garman_klass",
+    "rogers_satchell",
+];
 
 impl Scenario {
     /// Check every range the types cannot express.
@@ -167,6 +440,7 @@ impl Scenario {
                 .name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            || self.name.starts_with('.')
         {
             return Err(bad(
                 "name",
@@ -202,31 +476,205 @@ impl Scenario {
                 ));
             }
         }
-        if self.data.price.is_empty() {
-            return Err(bad("data.price", "[]", "at least one file or directory"));
+        let sch = &self.schedule;
+        if let Some(p) = sch.participation {
+            if !(p.is_finite() && p > 0.0 && p <= 1.0) {
+                return Err(bad("schedule.participation", p, "a share in (0, 1]"));
+            }
         }
-        if !(2..=3650).contains(&self.market.calibration_days) {
+        if sch.kind == "pov" && sch.participation.is_none() {
+            return Err(bad(
+                "schedule.participation",
+                "missing",
+                "a share in (0, 1] for kind = \"pov\"",
+            ));
+        }
+        for (key, v) in [
+            ("schedule.urgency", sch.urgency),
+            ("schedule.rho_t", sch.rho_t),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(bad(key, v, "a finite number > 0"));
+                }
+            }
+        }
+        self.validate_data()?;
+        let m = &self.market;
+        if !(2..=3650).contains(&m.calibration_days) {
             return Err(bad(
                 "market.calibration_days",
-                self.market.calibration_days,
+                m.calibration_days,
                 "2 to 3650 days",
             ));
         }
-        if self.market.context_days > 365 {
+        if m.context_days > 365 {
+            return Err(bad("market.context_days", m.context_days, "0 to 365 days"));
+        }
+        if !SIGMA_ESTIMATORS.contains(&m.sigma_estimator.as_str()) {
             return Err(bad(
-                "market.context_days",
-                self.market.context_days,
-                "0 to 365 days",
+                "market.sigma_estimator",
+                format!("{:?}", m.sigma_estimator),
+                &SIGMA_ESTIMATORS.join(", "),
             ));
         }
         if self.models.is_empty() {
             return Err(bad("models", "[]", "at least one model"));
         }
-        for (i, m) in self.models.iter().enumerate() {
-            m.build()
-                .map_err(|e| bad(&format!("models[{i}]"), format!("{m:?}"), &e.to_string()))?;
+        for (i, spec) in self.models.iter().enumerate() {
+            if spec.needs_calibration() && self.calibration.is_none() {
+                return Err(bad(
+                    &format!("models[{i}].params"),
+                    "\"calibrated\"",
+                    "a [calibration] table in the scenario",
+                ));
+            }
+            crate::models::check_spec(spec)
+                .map_err(|(k, v, e)| bad(&format!("models[{i}].{k}"), v, &e))?;
+        }
+        self.decay.validate().map_err(|e| {
+            bad(
+                "decay.fraction",
+                format!("{:?}", self.decay),
+                &e.to_string(),
+            )
+        })?;
+        if let Some(c) = &self.calibration {
+            if !self.data.sources.iter().any(|s| s.venue == c.venue) {
+                return Err(bad(
+                    "calibration.venue",
+                    format!("{:?}", c.venue),
+                    "the venue label of one of data.sources",
+                ));
+            }
+            if !(7..=3650).contains(&c.days) {
+                return Err(bad("calibration.days", c.days, "7 to 3650 days"));
+            }
+            if !(60..=86_400).contains(&c.bar_seconds) {
+                return Err(bad(
+                    "calibration.bar_seconds",
+                    c.bar_seconds,
+                    "60 to 86400 seconds",
+                ));
+            }
+        }
+        let es = &self.event_study;
+        if !(3..=3650).contains(&es.estimation_days) {
+            return Err(bad(
+                "event_study.estimation_days",
+                es.estimation_days,
+                "3 to 3650 days",
+            ));
+        }
+        if !(60..=86_400).contains(&es.bar_seconds) || 86_400 % es.bar_seconds != 0 {
+            return Err(bad(
+                "event_study.bar_seconds",
+                es.bar_seconds,
+                "a divisor of 86400 from 60 to 86400",
+            ));
+        }
+        if !(1..=52).contains(&es.baseline_weeks) {
+            return Err(bad(
+                "event_study.baseline_weeks",
+                es.baseline_weeks,
+                "1 to 52 weeks",
+            ));
+        }
+        if let Some(v) = &self.replay.venue {
+            if !self.data.sources.iter().any(|s| &s.venue == v) {
+                return Err(bad(
+                    "replay.venue",
+                    format!("{v:?}"),
+                    "the venue label of one of data.sources",
+                ));
+            }
         }
         Ok(())
+    }
+
+    fn validate_data(&self) -> Result<(), BacktestError> {
+        let d = &self.data;
+        if d.sources.is_empty() {
+            return Err(bad("data.sources", "[]", "at least one source"));
+        }
+        let labels: Vec<&str> = d.sources.iter().map(|s| s.venue.as_str()).collect();
+        for (i, s) in d.sources.iter().enumerate() {
+            if s.files.is_empty() {
+                return Err(bad(
+                    &format!("data.sources[{i}].files"),
+                    "[]",
+                    "at least one file or directory",
+                ));
+            }
+            if labels.iter().filter(|&&l| l == s.venue).count() > 1 {
+                return Err(bad(
+                    &format!("data.sources[{i}].venue"),
+                    format!("{:?}", s.venue),
+                    "a label used by one source only",
+                ));
+            }
+        }
+        let known = |key: &str, v: &str| {
+            if labels.contains(&v) {
+                Ok(())
+            } else {
+                Err(bad(
+                    key,
+                    format!("{v:?}"),
+                    &format!("one of the source labels: {}", labels.join(", ")),
+                ))
+            }
+        };
+        known("data.price", &d.price)?;
+        if let Some(f) = &d.flow {
+            known("data.flow", f)?;
+        }
+        for (i, v) in d.volume.venues.iter().enumerate() {
+            known(&format!("data.volume.venues[{i}]"), v)?;
+        }
+        match d.volume.mode.as_str() {
+            "single" | "sum" => {}
+            "share" => match d.volume.market_share {
+                Some(s) if s.is_finite() && s > 0.0 && s <= 1.0 => {}
+                Some(s) => return Err(bad("data.volume.market_share", s, "a share in (0, 1]")),
+                None => {
+                    return Err(bad(
+                        "data.volume.market_share",
+                        "missing",
+                        "a share in (0, 1] for mode = \"share\"",
+                    ))
+                }
+            },
+            other => {
+                return Err(bad(
+                    "data.volume.mode",
+                    format!("{other:?}"),
+                    "single, sum or share",
+                ))
+            }
+        }
+        if d.volume.mode == "single" && d.volume.venues.len() > 1 {
+            return Err(bad(
+                "data.volume.venues",
+                d.volume.venues.join(", "),
+                "one venue for mode = \"single\" (use \"sum\" for several)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Venues whose volume forms V.
+    pub fn volume_venues(&self) -> Vec<String> {
+        if self.data.volume.venues.is_empty() {
+            vec![self.data.price.clone()]
+        } else {
+            self.data.volume.venues.clone()
+        }
+    }
+
+    /// The source with this venue label.
+    pub fn source(&self, venue: &str) -> Option<&SourceSpec> {
+        self.data.sources.iter().find(|s| s.venue == venue)
     }
 
     /// Disclosed average price per BTC, if proceeds are disclosed.
@@ -234,7 +682,7 @@ impl Scenario {
         self.disclosed_proceeds_usd.map(|p| p / self.size_btc)
     }
 
-    /// A small valid scenario (the Cango sale without data files), for examples and tests.
+    /// A small valid scenario (the Cango sale on one synthetic source), for examples and tests.
     pub fn example() -> Self {
         Scenario {
             name: "example".into(),
@@ -243,6 +691,7 @@ impl Scenario {
             size_btc: 4451.0,
             start: Timestamp::parse_rfc3339("2026-02-07T00:00:00Z").expect("valid"),
             end: Timestamp::parse_rfc3339("2026-02-09T00:00:00Z").expect("valid"),
+            schedule: ScheduleSpec::default(),
             disclosed_proceeds_usd: Some(305e6),
             settlement: Some("USDT".into()),
             sources: vec![],
@@ -250,12 +699,23 @@ impl Scenario {
                 price_usd: 60_000.0,
                 label: "support".into(),
             }],
+            annotations: vec![],
             data: DataSpec {
-                price: vec!["bars.csv".into()],
-                venue: "synthetic".into(),
+                sources: vec![SourceSpec {
+                    venue: "synthetic".into(),
+                    description: "synthetic bars".into(),
+                    files: vec!["bars.csv".into()],
+                }],
+                price: "synthetic".into(),
+                volume: VolumeSpec::default(),
+                flow: None,
             },
             market: MarketSpec::default(),
             models: default_models(),
+            decay: Decay::Permanent,
+            calibration: None,
+            event_study: EventStudySpec::default(),
+            replay: ReplaySpec::default(),
         }
     }
 }
@@ -280,11 +740,52 @@ mod tests {
             .to_string()
             .starts_with("scenario key `end` = 2026-02-07T00:00:00Z"));
         let mut s = Scenario::example();
-        s.models = vec![ModelSpec::Sqrt { y: 0.9, delta: 2.0 }];
-        assert!(s.validate().unwrap_err().to_string().contains("models[0]"));
+        s.models = vec![ModelSpec::Power {
+            y: 0.9,
+            delta: 2.0,
+            params: ParamSource::Given,
+        }];
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("models[0].delta"),
+            "{}",
+            s.validate().unwrap_err()
+        );
         let mut s = Scenario::example();
         s.name = "../x".into();
         assert!(s.validate().is_err());
+        let mut s = Scenario::example();
+        s.data.price = "nowhere".into();
+        assert_eq!(
+            s.validate().unwrap_err().to_string(),
+            "scenario key `data.price` = \"nowhere\": expected one of the source labels: synthetic"
+        );
+        let mut s = Scenario::example();
+        s.data.volume.mode = "share".into();
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("data.volume.market_share"));
+        let mut s = Scenario::example();
+        s.models = vec![ModelSpec::Kyle {
+            lambda_per_btc: None,
+            params: ParamSource::Calibrated,
+        }];
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("[calibration]"));
+        let mut s = Scenario::example();
+        s.market.sigma_estimator = "garch".into();
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("market.sigma_estimator"));
         assert!(Scenario::example().validate().is_ok());
     }
 

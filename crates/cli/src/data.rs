@@ -1,8 +1,10 @@
 //! Finding the data directory and loading the bars a scenario names.
 
 use crate::error::{user, UserContext};
+use blocksale_backtest::Scenario;
 use blocksale_core::BarSeries;
 use blocksale_ingest::{load_paths, Loaded, ReadOptions};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Resolve `--data DIR` / `BLOCKSALE_DATA`: it must be given and be a directory.
@@ -50,4 +52,30 @@ pub fn load(dir: &Path, rel: &[String], quiet: bool) -> anyhow::Result<(BarSerie
     let loaded = load_paths(&paths, &ReadOptions::default(), Some(&tick)).user_err(String::new)?;
     pb.finish_and_clear();
     Ok((loaded.series.clone(), loaded))
+}
+
+/// Bars of every source of a scenario.
+#[derive(Debug)]
+pub struct Sources {
+    /// Bars per venue label.
+    pub series: BTreeMap<String, BarSeries>,
+    /// Every file read, relative to the data directory as the scenario names it.
+    pub files_rel: Vec<String>,
+    /// Every file read, as opened (absolute or relative to the working directory).
+    pub files_abs: Vec<PathBuf>,
+}
+
+/// Load every source the scenario names.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_sources(dir: &Path, s: &Scenario, quiet: bool) -> anyhow::Result<Sources> {
+    let mut out = Sources { series: BTreeMap::new(), files_rel: Vec::new(), files_abs: Vec::new() };
+    for src in &s.data.sources {
+        let (bars, loaded) = load(dir, &src.files, quiet)?;
+        out.series.insert(src.venue.clone(), bars);
+        out.files_rel.extend(src.files.iter().cloned());
+        out.files_abs.extend(loaded.files.iter().map(|f| f.path.clone()));
+    }
+    Ok(out)
 }

@@ -85,11 +85,11 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         a.end.as_deref(),
     )?;
     let dir = crate::data::data_dir(g.data.as_deref())?;
-    let (bars, loaded) = crate::data::load(&dir, &scenario.data.price, g.quiet)?;
+    let loaded = crate::data::load_sources(&dir, &scenario, g.quiet)?;
     let input = BacktestInput {
         scenario: &scenario,
-        bars: &bars,
-        data_files: scenario.data.price.clone(),
+        sources: &loaded.series,
+        data_files: loaded.files_rel.clone(),
     };
     let result = run_backtest(&input)
         .user_err(|| format!("scenario {} on data in {}", scenario.name, dir.display()))?;
@@ -97,7 +97,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from("notebooks-exports").join(&scenario.name));
-    let inputs: Vec<PathBuf> = loaded.files.iter().map(|f| f.path.clone()).collect();
+    let inputs: Vec<PathBuf> = loaded.files_abs.clone();
     let mut stage = Staging::new(&out, &inputs)?;
     let json = result_json(&result)?;
     stage.write("result.json", json.as_bytes())?;
@@ -132,9 +132,9 @@ fn source_line(r: &BacktestResult, s: &Scenario) -> String {
         x => format!("{}m", x / 60),
     };
     format!(
-        "Source: {} {bar} bars ({}). Models: {}; V = {} ADV {} to {}. blocksale {}.",
-        s.data.venue,
-        s.data.price.join(", "),
+        "Source: {} ({}), {bar} bars. Models: {}; V = {} ADV {} to {}. blocksale {}.",
+        s.source(&s.data.price).map_or(s.data.price.as_str(), |x| x.description.as_str()),
+        s.source(&s.data.price).map_or(String::new(), |x| x.files.join(", ")),
         r.models
             .iter()
             .map(|m| m.name.as_str())
