@@ -105,14 +105,27 @@ pub fn gunzip_into(path: &Path, data: &[u8], out: &mut Vec<u8>) -> Result<(), In
         } else {
             member.len() * 8
         };
-        cap = cap.max(1024);
+        // Deflate inflates at most 1032:1, so no member of this many bytes decodes to more than
+        // `max_out`: the size field of a truncated or hostile file (up to 4 GiB) must not drive the
+        // allocation (found by fuzzing: a 7.6 KB truncated file asked for 3.5 GiB).
+        let max_out = member.len().saturating_mul(1032).saturating_add(1024);
+        cap = cap.max(1024).min(max_out);
         let start = out.len();
         let n = loop {
             // Uninitialised capacity is not available without unsafe; zeroing is cheap next to inflating.
             out.resize(start + cap, 0);
             match d.gzip_decompress(member, &mut out[start..]) {
                 Ok(n) => break n,
-                Err(DecompressionError::InsufficientSpace) if cap < (1 << 34) => cap *= 2,
+                Err(DecompressionError::InsufficientSpace) if cap < max_out.min(1 << 34) => {
+                    cap = (cap * 2).min(max_out)
+                }
+                Err(DecompressionError::InsufficientSpace) if cap >= max_out => {
+                    return Err(bad(if pos == 0 {
+                        "the compressed stream ends early or fails its checksum"
+                    } else {
+                        "a later gzip member ends early or fails its checksum"
+                    }))
+                }
                 Err(DecompressionError::InsufficientSpace) => {
                     return Err(bad("member larger than 16 GiB"))
                 }

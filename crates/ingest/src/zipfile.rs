@@ -130,6 +130,16 @@ pub fn unzip(path: &Path, raw: &[u8]) -> Result<Vec<u8>, IngestError> {
     let out = match e.method {
         0 => body.to_vec(),
         8 => {
+            // Deflate inflates at most 1032:1: a larger declared size is a corrupt or hostile
+            // header and must not drive the allocation (up to 4 GiB).
+            if e.size > body.len().saturating_mul(1032).saturating_add(1024) {
+                return Err(bad(format!(
+                    "{} declares {} bytes, more than deflate can produce from {} bytes",
+                    e.name,
+                    e.size,
+                    body.len()
+                )));
+            }
             let mut out = vec![0u8; e.size];
             let n = Decompressor::new()
                 .deflate_decompress(body, &mut out)

@@ -8,5 +8,6 @@ mod corpus;
 mod data;
 mod errors;
 mod formats;
+mod fuzz_regressions;
 mod real;
 mod resample;
