@@ -172,9 +172,10 @@ pub struct AcSolution {
     pub holdings: Vec<f64>,
     /// Trades `n_k = x_{k-1} - x_k` (N values).
     pub trades: Vec<f64>,
-    /// Expected cost `E*`, closed form (sum form when `kappa T < 1e-6`).
+    /// Expected cost `E*`, closed form (sum form when `kappa T < 1e-6` or `kappa T > 300`, where
+    /// the hyperbolic functions lose precision or overflow).
     pub expected_cost: f64,
-    /// Variance `V*`, closed form (sum form when `kappa T < 1e-6`).
+    /// Variance `V*`, closed form (sum form when `kappa T < 1e-6` or `kappa T > 300`).
     pub variance: f64,
     /// Expected cost by the sum form on the trajectory.
     pub expected_cost_sum: f64,
@@ -256,7 +257,9 @@ impl AcProblem {
                 if k * t < 1e-6 {
                     x * (1.0 - j as f64 / n as f64)
                 } else {
-                    x * (k * (t - tj)).sinh() / (k * t).sinh()
+                    // sinh(a)/sinh(b) = e^(a-b) (1 - e^(-2a)) / (1 - e^(-2b)): no overflow for large kappa T.
+                    let (a, b) = (k * (t - tj), k * t);
+                    x * (a - b).exp() * (-(-2.0 * a).exp_m1()) / (-(-2.0 * b).exp_m1())
                 }
             })
             .collect();
@@ -274,7 +277,7 @@ impl AcProblem {
         let trades: Vec<f64> = holdings.windows(2).map(|w| w[0] - w[1]).collect();
         let e_sum = m.expected_cost_sum(&trades, tau);
         let v_sum = m.variance_sum(&holdings, tau);
-        let (e, v) = if kappa * t < 1e-6 {
+        let (e, v) = if !(1e-6..=300.0).contains(&(kappa * t)) {
             (e_sum, v_sum)
         } else {
             let (sh, ch) = (f64::sinh, f64::cosh);
@@ -429,6 +432,18 @@ mod tests {
         let s0 = t1(0.9f64.sqrt(), 0.0).solve();
         assert_eq!(s0.kappa, 0.0);
         assert!((s0.holdings[1] - 8e5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn huge_risk_aversion_sells_at_once_without_overflow() {
+        let s = t1(0.9f64.sqrt(), 1e130).solve();
+        assert!(s.kappa * 5.0 > 300.0);
+        assert!(s.holdings.iter().all(|h| h.is_finite()));
+        assert!(s.holdings[1] < 1e-6 * 1e6, "{:?}", s.holdings);
+        assert!(
+            (s.expected_cost - t1(0.9f64.sqrt(), 1e130).all_at_once().expected_cost).abs() < 1.0
+        );
+        assert!((t1(0.9f64.sqrt(), 1e6).solve().kappa * 5.0 - 133.0).abs() < 2.0);
     }
 
     #[test]

@@ -87,7 +87,13 @@ impl PowerLaw {
 
     /// Impact of having sold `q_btc` in total: `Y sigma (q/V)^delta`.
     pub fn impact(&self, q_btc: f64, m: &MarketInputs) -> f64 {
-        self.y * m.sigma_daily * (q_btc / m.adv_btc).powf(self.delta)
+        let x = q_btc / m.adv_btc;
+        let p = if self.delta == 0.5 {
+            x.sqrt()
+        } else {
+            x.powf(self.delta)
+        };
+        self.y * m.sigma_daily * p
     }
 }
 

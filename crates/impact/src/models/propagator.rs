@@ -122,7 +122,19 @@ impl ImpactModel for Propagator {
             .filter(|&k| q[k] > 0.0)
             .map(|k| (k, self.amplitude(q[k] / dt[k], m) / p1))
             .collect();
-        let pos = |x: f64, p: f64| if x > 0.0 { x.powf(p) } else { 0.0 };
+        let half = a == 0.5;
+        // x^p for x > 0, with the square-root kernel's exponents (1/2, 3/2) done by sqrt.
+        let pos = |x: f64, p: f64| {
+            if x <= 0.0 {
+                0.0
+            } else if half && p == 0.5 {
+                x.sqrt()
+            } else if half && p == 1.5 {
+                x * x.sqrt()
+            } else {
+                x.powf(p)
+            }
+        };
         let at = |time: f64| -> f64 {
             trading
                 .iter()

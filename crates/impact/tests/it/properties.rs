@@ -157,8 +157,9 @@ proptest! {
         }
         prop_assert!(s.trades.iter().all(|n| *n >= 0.0));
         if s.kappa * horizon > 1e-3 && s.kappa * horizon < 50.0 {
-            prop_assert!((s.expected_cost / s.expected_cost_sum - 1.0).abs() < 1e-6, "{} vs {}", s.expected_cost, s.expected_cost_sum);
-            prop_assert!((s.variance / s.variance_sum - 1.0).abs() < 1e-6, "{} vs {}", s.variance, s.variance_sum);
+            let agree = |a: f64, b: f64, scale: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()) + 1e-12 * scale;
+            prop_assert!(agree(s.expected_cost, s.expected_cost_sum, eta * x * x / tau), "E {:e} vs {:e}", s.expected_cost, s.expected_cost_sum);
+            prop_assert!(agree(s.variance, s.variance_sum, sigma * sigma * x * x * horizon), "V {:e} vs {:e}", s.variance, s.variance_sum);
         }
     }
 }
