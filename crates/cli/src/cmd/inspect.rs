@@ -1,0 +1,301 @@
+//! `blocksale inspect`: what the reader sees in some bar files (formats, rows, range, bar size, gaps).
+
+use crate::error::UserContext;
+use blocksale_core::Timestamp;
+use blocksale_ingest::{load_paths, ColumnMap, Format, Loaded, OnConflict, ReadOptions};
+use clap::Args as ClapArgs;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Output schema version of `blocksale inspect --json`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How to read the files (shared with `resample`).
+#[derive(Debug, ClapArgs)]
+pub struct ReadArgs {
+    /// Bar files or folders (folders are read recursively: .csv, .csv.gz, .gz, .zip, .txt, .tsv)
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Force a format: binance, timestamp-ohlcv, cryptodatadownload, bitstamp, kraken, yahoo, generic
+    #[arg(long, value_name = "NAME")]
+    pub format: Option<String>,
+    /// Column mapping for files no format describes, e.g. time=Open_Time,open=o,high=h,low=l,close=c,volume=v
+    #[arg(long, value_name = "MAP")]
+    pub columns: Option<String>,
+    /// Skip bad rows (and report them) instead of failing
+    #[arg(long)]
+    pub lenient: bool,
+    /// Rows with the same open time and different values: error, first or last
+    #[arg(long, value_name = "POLICY", default_value = "error")]
+    pub on_conflict: String,
+}
+
+impl ReadArgs {
+    /// The reader options the flags describe.
+    ///
+    /// # Errors
+    /// A user error for a bad `--format`, `--columns` or `--on-conflict` value.
+    pub fn options(&self) -> anyhow::Result<ReadOptions> {
+        Ok(ReadOptions {
+            format: self
+                .format
+                .as_deref()
+                .map(str::parse::<Format>)
+                .transpose()
+                .user_err(|| "--format".into())?,
+            lenient: self.lenient,
+            on_conflict: self
+                .on_conflict
+                .parse::<OnConflict>()
+                .user_err(|| "--on-conflict".into())?,
+            columns: self
+                .columns
+                .as_deref()
+                .map(str::parse::<ColumnMap>)
+                .transpose()
+                .user_err(|| "--columns".into())?,
+        })
+    }
+
+    /// Load the files with a progress bar.
+    ///
+    /// # Errors
+    /// User errors from the flags or the reader (file, line, column, value).
+    pub fn load(&self, quiet: bool) -> anyhow::Result<Loaded> {
+        let opts = self.options()?;
+        let pb = crate::progress::bar(0, "loading", quiet);
+        let tick = |done: usize, total: usize| {
+            pb.set_length(total as u64);
+            pb.set_position(done as u64);
+        };
+        let loaded = load_paths(&self.paths, &opts, Some(&tick));
+        pb.finish_and_clear();
+        loaded.user_err(String::new)
+    }
+}
+
+/// Flags of `blocksale inspect`.
+#[derive(Debug, ClapArgs)]
+#[command(after_help = "Examples:
+  blocksale inspect ../shared/data/binance/spot/1m
+  blocksale inspect ../shared/data/binance/spot/1m-event --json")]
+pub struct Args {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One file in the JSON document.
+#[derive(Debug, Serialize)]
+pub struct FileDoc {
+    /// As opened.
+    pub path: String,
+    /// Detected or forced format.
+    pub format: String,
+    /// Rows kept from this file.
+    pub rows: usize,
+    /// Time column unit: s, ms, us, ns or text.
+    pub time_unit: String,
+    /// base or quote.
+    pub volume_unit: String,
+}
+
+/// A gap in the JSON document.
+#[derive(Debug, Serialize)]
+pub struct GapDoc {
+    /// First missing bar open time.
+    pub start: Timestamp,
+    /// Last missing bar open time (inclusive).
+    pub end: Timestamp,
+    /// Number of missing bars.
+    pub missing_bars: u64,
+}
+
+/// A skipped row in the JSON document.
+#[derive(Debug, Serialize)]
+pub struct SkippedDoc {
+    /// File.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// `blocksale inspect --json`.
+#[derive(Debug, Serialize)]
+pub struct InspectDoc {
+    /// Output schema version.
+    pub schema_version: u32,
+    /// The format of every file, or `mixed`.
+    pub format: String,
+    /// Files read, in path order.
+    pub files: Vec<FileDoc>,
+    /// Bars after merging.
+    pub rows: usize,
+    /// First bar open time.
+    pub first_open_time: Option<Timestamp>,
+    /// Last bar open time.
+    pub last_open_time: Option<Timestamp>,
+    /// Inferred bar size, seconds.
+    pub bar_seconds: i64,
+    /// Runs of missing bars.
+    pub gaps: Vec<GapDoc>,
+    /// Total missing bars.
+    pub missing_bars: u64,
+    /// Duplicate rows dropped (exact, plus those resolved by --on-conflict).
+    pub duplicates_dropped: usize,
+    /// Of those, rows that differed from the kept one.
+    pub conflicts_resolved: usize,
+    /// Bad rows skipped under --lenient.
+    pub rows_skipped: usize,
+    /// The skipped rows.
+    pub skipped: Vec<SkippedDoc>,
+    /// base or quote.
+    pub volume_unit: String,
+    /// Optional columns present in every file.
+    pub columns: Vec<String>,
+    /// Bars per format, for mixed inputs.
+    pub rows_by_format: BTreeMap<String, usize>,
+}
+
+/// Build the document from what was loaded.
+pub fn document(l: &Loaded) -> InspectDoc {
+    let s = &l.series;
+    let formats: Vec<Format> = l.files.iter().map(|f| f.format).collect();
+    let format = match formats.first() {
+        Some(f) if formats.iter().all(|g| g == f) => f.to_string(),
+        _ => "mixed".to_string(),
+    };
+    let mut rows_by_format = BTreeMap::new();
+    for f in &l.files {
+        *rows_by_format.entry(f.format.to_string()).or_insert(0) += f.rows;
+    }
+    let mut columns = vec![
+        "open".to_string(),
+        "high".into(),
+        "low".into(),
+        "close".into(),
+        "volume".into(),
+    ];
+    if s.quote_volume().is_some() {
+        columns.push("quote_volume".into());
+    }
+    if s.trades().is_some() {
+        columns.push("trades".into());
+    }
+    if s.taker_buy_volume().is_some() {
+        columns.push("taker_buy_volume".into());
+    }
+    InspectDoc {
+        schema_version: SCHEMA_VERSION,
+        format,
+        files: l
+            .files
+            .iter()
+            .map(|f| FileDoc {
+                path: f.path.display().to_string(),
+                format: f.format.to_string(),
+                rows: f.rows,
+                time_unit: f.time_unit.to_string(),
+                volume_unit: unit_name(f.volume_unit),
+            })
+            .collect(),
+        rows: l.rows,
+        first_open_time: s.first_time(),
+        last_open_time: s.last_time(),
+        bar_seconds: s.bar_seconds(),
+        gaps: l
+            .gaps
+            .iter()
+            .map(|g| GapDoc {
+                start: g.start,
+                end: g.end,
+                missing_bars: g.missing_bars,
+            })
+            .collect(),
+        missing_bars: l.missing_bars(),
+        duplicates_dropped: l.duplicates_dropped,
+        conflicts_resolved: l.conflicts_resolved,
+        rows_skipped: l.rows_skipped,
+        skipped: l
+            .skipped
+            .iter()
+            .map(|r| SkippedDoc {
+                path: r.path.display().to_string(),
+                line: r.line,
+                reason: r.reason.clone(),
+            })
+            .collect(),
+        volume_unit: unit_name(s.volume_unit()),
+        columns,
+        rows_by_format,
+    }
+}
+
+fn unit_name(u: blocksale_core::VolumeUnit) -> String {
+    match u {
+        blocksale_core::VolumeUnit::Base => "base".into(),
+        blocksale_core::VolumeUnit::Quote => "quote".into(),
+    }
+}
+
+/// Run `blocksale inspect`.
+///
+/// # Errors
+/// User errors from the flags or the files.
+pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
+    let loaded = a.read.load(g.quiet)?;
+    let doc = document(&loaded);
+    if a.json {
+        return print_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"));
+    }
+    let t = |x: Option<Timestamp>| x.map_or("-".to_string(), |t| t.to_rfc3339());
+    let mut out = String::new();
+    for f in &doc.files {
+        out += &format!(
+            "{}  {} ({} time, {} volume)  {} rows\n",
+            f.path, f.format, f.time_unit, f.volume_unit, f.rows
+        );
+    }
+    out += &format!("files               {}\n", doc.files.len());
+    out += &format!("format              {}\n", doc.format);
+    out += &format!("rows                {}\n", doc.rows);
+    out += &format!("first open time     {}\n", t(doc.first_open_time));
+    out += &format!("last open time      {}\n", t(doc.last_open_time));
+    out += &format!("bar seconds         {}\n", doc.bar_seconds);
+    out += &format!("columns             {}\n", doc.columns.join(", "));
+    out += &format!(
+        "gaps                {} ({} missing bars)\n",
+        doc.gaps.len(),
+        doc.missing_bars
+    );
+    for gap in doc.gaps.iter().take(20) {
+        out += &format!(
+            "  {} .. {}  {} bars\n",
+            gap.start, gap.end, gap.missing_bars
+        );
+    }
+    if doc.gaps.len() > 20 {
+        out += &format!("  ... {} more (see --json)\n", doc.gaps.len() - 20);
+    }
+    out += &format!("duplicates dropped  {}\n", doc.duplicates_dropped);
+    out += &format!("rows skipped        {}\n", doc.rows_skipped);
+    for r in doc.skipped.iter().take(20) {
+        out += &format!("  {}:{}: {}\n", r.path, r.line, r.reason);
+    }
+    print_stdout(&out)
+}
+
+/// Write to stdout; a closed pipe (`| head`) is not an error.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut w = std::io::stdout().lock();
+    match w.write_all(text.as_bytes()).and_then(|()| w.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
