@@ -35,9 +35,11 @@ mod footprint;
 mod market;
 pub mod models;
 mod observed;
+pub mod replay;
 mod result;
 mod scenario;
 pub mod schedule;
+pub mod sweep;
 
 pub use engine::{run, run_calibration, sale_day, BacktestInput, MARKOUT_HOURS};
 pub use error::BacktestError;

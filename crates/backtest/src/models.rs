@@ -163,7 +163,7 @@ pub fn build(
                             .map(|m| Box::new(m) as Box<dyn ImpactModel>)
                             .collect(),
                         prefactor_range: None,
-                        param_source: format!("literature: {}", r.source),
+                        param_source: r.source.to_string(),
                         warnings: Vec::new(),
                     }
                 }

@@ -59,7 +59,7 @@ pub fn load(dir: &Path, rel: &[String], quiet: bool) -> anyhow::Result<(BarSerie
 pub struct Sources {
     /// Bars per venue label.
     pub series: BTreeMap<String, BarSeries>,
-    /// Every file read, relative to the data directory as the scenario names it.
+    /// Every file read, relative to the data directory (directories expanded).
     pub files_rel: Vec<String>,
     /// Every file read, as opened (absolute or relative to the working directory).
     pub files_abs: Vec<PathBuf>,
@@ -70,12 +70,19 @@ pub struct Sources {
 /// # Errors
 /// As [`load`].
 pub fn load_sources(dir: &Path, s: &Scenario, quiet: bool) -> anyhow::Result<Sources> {
-    let mut out = Sources { series: BTreeMap::new(), files_rel: Vec::new(), files_abs: Vec::new() };
+    let mut out = Sources {
+        series: BTreeMap::new(),
+        files_rel: Vec::new(),
+        files_abs: Vec::new(),
+    };
     for src in &s.data.sources {
         let (bars, loaded) = load(dir, &src.files, quiet)?;
         out.series.insert(src.venue.clone(), bars);
-        out.files_rel.extend(src.files.iter().cloned());
-        out.files_abs.extend(loaded.files.iter().map(|f| f.path.clone()));
+        for f in &loaded.files {
+            let rel = f.path.strip_prefix(dir).unwrap_or(&f.path);
+            out.files_rel.push(rel.to_string_lossy().replace('\\', "/"));
+            out.files_abs.push(f.path.clone());
+        }
     }
     Ok(out)
 }

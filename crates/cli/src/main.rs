@@ -8,6 +8,8 @@ mod cli;
 mod cmd;
 mod data;
 mod error;
+mod fetch;
+mod manifest;
 mod output;
 mod progress;
 

@@ -38,6 +38,10 @@ pub struct Args {
     /// Output folder for result.json, paths.csv and event.png [default: notebooks-exports/<scenario>/]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Download missing data files from Binance's public archive first (when the scenario names
+    /// archive files or folders; BLOCKSALE_ARCHIVE_URL sets the archive URL)
+    #[arg(long)]
+    pub fetch: bool,
 }
 
 /// Read the scenario file (or the built-in default) and apply flag overrides.
@@ -85,6 +89,13 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         a.end.as_deref(),
     )?;
     let dir = crate::data::data_dir(g.data.as_deref())?;
+    crate::fetch::scenario::ensure_scenario_data(
+        &dir,
+        &scenario,
+        a.fetch,
+        &archive_url(),
+        g.quiet,
+    )?;
     let loaded = crate::data::load_sources(&dir, &scenario, g.quiet)?;
     let input = BacktestInput {
         scenario: &scenario,
@@ -104,6 +115,19 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let mut csv = Vec::new();
     write_paths_csv(&result, &mut csv, "paths.csv")?;
     stage.write("paths.csv", &csv)?;
+    let files: Vec<(String, PathBuf)> = loaded
+        .files_rel
+        .iter()
+        .cloned()
+        .zip(loaded.files_abs.iter().cloned())
+        .collect();
+    let manifest = crate::manifest::manifest_json(
+        "backtest",
+        &scenario,
+        &files,
+        &["result.json", "paths.csv", "event.png", "manifest.json"],
+    )?;
+    stage.write("manifest.json", manifest.as_bytes())?;
     let png = stage.path("event.png")?;
     event_chart(
         &result,
@@ -125,6 +149,12 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `BLOCKSALE_ARCHIVE_URL`, else Binance's public archive.
+fn archive_url() -> String {
+    std::env::var("BLOCKSALE_ARCHIVE_URL")
+        .unwrap_or_else(|_| crate::fetch::DEFAULT_BASE_URL.to_string())
+}
+
 fn source_line(r: &BacktestResult, s: &Scenario) -> String {
     let bar = match r.market.bar_seconds {
         x if x % 86_400 == 0 => format!("{}d", x / 86_400),
@@ -133,8 +163,10 @@ fn source_line(r: &BacktestResult, s: &Scenario) -> String {
     };
     format!(
         "Source: {} ({}), {bar} bars. Models: {}; V = {} ADV {} to {}. blocksale {}.",
-        s.source(&s.data.price).map_or(s.data.price.as_str(), |x| x.description.as_str()),
-        s.source(&s.data.price).map_or(String::new(), |x| x.files.join(", ")),
+        s.source(&s.data.price)
+            .map_or(s.data.price.as_str(), |x| x.description.as_str()),
+        s.source(&s.data.price)
+            .map_or(String::new(), |x| x.files.join(", ")),
         r.models
             .iter()
             .map(|m| m.name.as_str())
@@ -162,17 +194,18 @@ pub fn summary(r: &BacktestResult) -> String {
         t.push('\n');
     };
     line(format!(
-        "{} ({}): {} {} BTC, {} -> {} UTC ({:.2} days)",
+        "{} ({}): {} {} BTC, {} -> {} UTC ({:.2} days), schedule {}",
         s.name,
         s.description,
         s.side,
         th(s.size_btc, 0),
         s.start.to_short(),
         s.end.to_short(),
-        s.duration_days
+        s.duration_days,
+        s.schedule
     ));
     line(format!(
-        "data: {} ({} s bars)",
+        "data: {} ({} s price bars)",
         r.market.data_files.join(", "),
         r.market.bar_seconds
     ));
@@ -188,27 +221,49 @@ pub fn summary(r: &BacktestResult) -> String {
         "  arrival price            {:>14} USD",
         th(m.arrival_price_usd, 2)
     ));
+    let others: Vec<String> = m
+        .sigma_daily_by_estimator
+        .iter()
+        .filter(|(k, _)| **k != m.sigma_estimator)
+        .map(|(k, v)| format!("{k} {:.2}", v * 100.0))
+        .collect();
     line(format!(
-        "  sigma_daily              {:>14.2} %",
-        m.sigma_daily * 100.0
-    ));
-    let used = |b: &str| {
-        if m.volume_basis == b {
-            "  <- V used by the models"
-        } else {
-            ""
-        }
-    };
-    line(format!(
-        "  ADV, all days            {:>14} BTC{}",
-        th(m.adv_btc, 0),
-        used("all")
+        "  sigma_daily              {:>14.2} %   ({}; others: {})",
+        m.sigma_daily * 100.0,
+        m.sigma_estimator,
+        others.join(", ")
     ));
     line(format!(
-        "  ADV, weekend days        {:>14} BTC{}",
-        th(m.adv_weekend_btc, 0),
-        used("weekend")
+        "  ADV, all days            {:>14} BTC",
+        th(m.adv_btc, 0)
     ));
+    line(format!(
+        "  ADV, weekend days        {:>14} BTC",
+        th(m.adv_weekend_btc, 0)
+    ));
+    line(format!(
+        "  V used by the models     {:>14} BTC/day ({} days; {})",
+        th(m.model_volume_btc, 0),
+        m.volume_basis,
+        m.volume_venues
+    ));
+    if let Some(sp) = m.spread_edge {
+        line(format!("  spread (EDGE)            {:>14.2} bp", sp * 1e4));
+    }
+    if let Some(c) = &r.market.calibration {
+        line(format!(
+            "  calibration ({} s bars)  exponent {:.3} [{:.3}, {:.3}], Y {:.3} [{:.3}, {:.3}], Kyle lambda {:.3e}/BTC (t = {:.1})",
+            c.bar_seconds,
+            c.curve.exponent.estimate,
+            c.curve.exponent.ci95_low,
+            c.curve.exponent.ci95_high,
+            c.curve.prefactor_y.estimate,
+            c.curve.prefactor_y.ci95_low,
+            c.curve.prefactor_y.ci95_high,
+            c.kyle.lambda_per_btc,
+            c.kyle.t_stat
+        ));
+    }
     line(String::new());
     line("observed".into());
     line(format!(
@@ -217,14 +272,25 @@ pub fn summary(r: &BacktestResult) -> String {
         th(o.price_start_usd, 0),
         th(o.price_end_usd, 0)
     ));
+    for mk in &o.markouts {
+        if let (Some(p), Some(rs)) = (mk.price_usd, mk.return_from_start) {
+            line(format!(
+                "  markout +{:<3}h            {:>+14.2} %   from arrival (price {})",
+                mk.hours,
+                rs * 100.0,
+                th(p, 0)
+            ));
+        }
+    }
     line(format!(
         "  window range             {:>14} .. {} USD",
         th(o.window_min_price_usd, 0),
         th(o.window_max_price_usd, 0)
     ));
     line(format!(
-        "  window VWAP              {:>14} USD ({})",
+        "  window VWAP / TWAP       {:>14} / {} USD ({})",
         th(o.window_vwap_usd, 2),
+        th(o.window_twap_usd, 2),
         o.window_vwap_method
     ));
     line(format!(
@@ -244,6 +310,15 @@ pub fn summary(r: &BacktestResult) -> String {
         th(o.min_price_usd, 2),
         o.min_price_time.to_short()
     ));
+    let es = &r.attribution.event_study;
+    line(format!(
+        "  event study              CAR {:+.2} %, J = {:.2} (p = {:.2}), {} estimation returns of {} s",
+        es.car * 100.0,
+        es.j_stat,
+        es.p_value,
+        es.estimation_n,
+        es.bar_seconds
+    ));
     if let Some(i) = &r.implied {
         line(String::new());
         line(format!(
@@ -261,31 +336,102 @@ pub fn summary(r: &BacktestResult) -> String {
             th(i.shortfall_vs_arrival_usd, 0)
         ));
         line(format!(
-            "  shortfall vs window VWAP {:>14.1} bp",
-            i.shortfall_vs_vwap_bps
+            "  shortfall vs VWAP / TWAP / close {:>6.1} / {:.1} / {:.1} bp",
+            i.shortfall_vs_vwap_bps, i.shortfall_vs_twap_bps, i.shortfall_vs_close_bps
+        ));
+    }
+    let fp = &r.attribution.footprint;
+    line(String::new());
+    line(format!(
+        "footprint (baseline: the same hours of the {} weeks before)",
+        fp.baseline_weeks
+    ));
+    line(format!(
+        "  window volume vs baseline {:>13} BTC above {} BTC expected; {} hours with z > 2",
+        th(fp.window_excess_volume_btc, 0),
+        th(fp.window_baseline_volume_btc, 0),
+        fp.excess_hours.len()
+    ));
+    for h in fp.excess_hours.iter().take(8) {
+        line(format!(
+            "    {} UTC  {:>8} BTC vs {:>8} (z = {:.1})",
+            h.time.to_short(),
+            th(h.volume_btc, 0),
+            th(h.baseline_btc, 0),
+            h.z
+        ));
+    }
+    if let Some(f) = &fp.signed_flow {
+        line(format!(
+            "  signed taker flow ({}) {:>9} BTC vs {} +/- {} over {} weeks (z = {:.2})",
+            f.venue,
+            th(f.window_btc, 0),
+            th(f.baseline_mean_btc, 0),
+            th(f.baseline_sd_btc, 0),
+            f.weeks,
+            f.z
+        ));
+    }
+    for f in &fp.schedule_fit {
+        line(format!(
+            "  schedule {:<20} avg price {:>10}{}",
+            f.schedule,
+            th(f.avg_price_usd, 0),
+            f.implied_minus_schedule_bps
+                .map_or(String::new(), |d| format!(
+                    "   implied is {d:+.0} bp from it"
+                ))
         ));
     }
     line(String::new());
     line(format!(
-        "{:<26}{:>10}{:>14}{:>22}{:>16}{:>12}",
-        "model", "peak bp", "avg cost bp", "predicted avg USD", "drag USD", "share"
+        "{:<16}{:>18}{:>22}{:>14}{:>14}{:>8}{:>10}",
+        "model", "peak bp [95 %]", "avg cost bp [95 %]", "drag USD", "pred. avg", "z", "share"
     ));
     for mr in &r.models {
-        let params: Vec<String> = mr.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         line(format!(
-            "{:<26}{:>10.1}{:>14.1}{:>22}{:>16}{:>12}",
-            format!("{} ({})", mr.name, params.join(", ")),
-            mr.peak_impact_bps,
-            mr.avg_cost_bps,
-            th(mr.predicted_avg_price_usd, 2),
+            "{:<16}{:>18}{:>22}{:>14}{:>14}{:>8.2}{:>10}",
+            mr.name,
+            format!(
+                "{:.0} [{:.0}, {:.0}]",
+                mr.peak_band_bps.central, mr.peak_band_bps.low, mr.peak_band_bps.high
+            ),
+            format!(
+                "{:.0} [{:.0}, {:.0}]",
+                mr.avg_cost_band_bps.central, mr.avg_cost_band_bps.low, mr.avg_cost_band_bps.high
+            ),
             th(mr.drag_usd, 0),
+            th(mr.predicted_avg_price_usd, 0),
+            mr.detectability_z,
             mr.share_of_observed_move
                 .map_or("n/a".into(), |x| format!("{:.0} %", x * 100.0))
         ));
     }
+    line("  (z = impact at window end / (sigma * sqrt(T)); share = impact at window end / |observed window move|, n/a when the price moved against the sale)".into());
     line(String::new());
-    for n in &r.notes {
-        line(format!("note: {n}"));
+    for mr in &r.models {
+        let params: Vec<String> = mr
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v:.6}"))
+            .collect();
+        line(format!(
+            "  {}: {} ({})",
+            mr.name,
+            params.join(", "),
+            mr.param_source
+        ));
+    }
+    line(String::new());
+    let mut seen = std::collections::BTreeSet::new();
+    for n in r
+        .notes
+        .iter()
+        .chain(r.models.iter().flat_map(|m| m.warnings.iter()))
+    {
+        if seen.insert(n.clone()) {
+            line(format!("note: {n}"));
+        }
     }
     t
 }

@@ -34,33 +34,61 @@ fn f(v: &Value, path: &str) -> f64 {
         .unwrap_or_else(|| panic!("{path} is not a number: {x}"))
 }
 
-/// Daily (close, volume, is_weekend) from the 15-minute CSV, parsed here with std only, for the UTC
-/// days 2026-01-08 .. 2026-02-06 (the 30 days before the Saturday 7 Feb start).
-fn daily_by_hand(csv: &str) -> Vec<(f64, f64, bool)> {
-    let mut days: BTreeMap<String, (f64, f64, usize)> = BTreeMap::new();
+/// One UTC day: open, high, low, close, volume, weekend flag.
+struct Day {
+    o: f64,
+    h: f64,
+    l: f64,
+    c: f64,
+    v: f64,
+    wk: bool,
+}
+
+/// Daily bars from the 15-minute CSV, parsed here with std only, for the UTC days 2026-01-08 ..
+/// 2026-02-06 (the 30 days before the Saturday 7 Feb start).
+fn daily_by_hand(csv: &str) -> Vec<Day> {
+    let mut days: BTreeMap<String, (Day, usize)> = BTreeMap::new();
     for line in csv.lines().skip(1) {
         let c: Vec<&str> = line.split(',').collect();
         let day = &c[0][..10];
         if !("2026-01-08"..="2026-02-06").contains(&day) {
             continue;
         }
-        let e = days.entry(day.to_string()).or_insert((0.0, 0.0, 0));
-        e.0 = c[4].parse().unwrap(); // rows are in time order: the last close of the day wins
-        e.1 += c[5].parse::<f64>().unwrap();
-        e.2 += 1;
+        let x: Vec<f64> = c[1..6].iter().map(|v| v.parse().unwrap()).collect();
+        let e = days.entry(day.to_string()).or_insert((
+            Day {
+                o: x[0],
+                h: x[1],
+                l: x[2],
+                c: x[3],
+                v: 0.0,
+                wk: false,
+            },
+            0,
+        ));
+        e.0.h = e.0.h.max(x[1]);
+        e.0.l = e.0.l.min(x[2]);
+        e.0.c = x[3]; // rows are in time order: the last close of the day wins
+        e.0.v += x[4];
+        e.1 += 1;
     }
     assert_eq!(days.len(), 30);
-    days.iter()
-        .map(|(d, &(c, v, n))| {
+    days.into_iter()
+        .map(|(d, (mut day, n))| {
             assert_eq!(n, 96, "day {d} is incomplete");
-            let date = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
-            let wk = matches!(
+            let date = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").unwrap();
+            day.wk = matches!(
                 chrono::Datelike::weekday(&date),
                 chrono::Weekday::Sat | chrono::Weekday::Sun
             );
-            (c, v, wk)
+            day
         })
         .collect()
+}
+
+fn sample_var(x: &[f64]) -> f64 {
+    let m = x.iter().sum::<f64>() / x.len() as f64;
+    x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64
 }
 
 #[test]
@@ -69,23 +97,45 @@ fn cango_numbers_match_a_hand_calculation() {
     let data = data_dir();
     let csv = std::fs::read_to_string(data.join("binance/spot/15m/BTCUSDT_15m.csv")).unwrap();
     let days = daily_by_hand(&csv);
-    let rets: Vec<f64> = days.windows(2).map(|w| (w[1].0 / w[0].0).ln()).collect();
-    let mean = rets.iter().sum::<f64>() / rets.len() as f64;
-    let sigma =
-        (rets.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (rets.len() - 1) as f64).sqrt();
-    let adv = days.iter().map(|d| d.1).sum::<f64>() / 30.0;
-    let wk: Vec<f64> = days.iter().filter(|d| d.2).map(|d| d.1).collect();
+    // Close-to-close.
+    let rets: Vec<f64> = days.windows(2).map(|w| (w[1].c / w[0].c).ln()).collect();
+    let sigma_cc = sample_var(&rets).sqrt();
+    // Yang-Zhang over the 29 days that have a previous close (SCIENCE.md section 4).
+    let d = &days[1..];
+    let n = d.len() as f64;
+    let so: Vec<f64> = days.windows(2).map(|w| (w[1].o / w[0].c).ln()).collect();
+    let sc: Vec<f64> = d.iter().map(|x| (x.c / x.o).ln()).collect();
+    let rs = d
+        .iter()
+        .map(|x| (x.h / x.c).ln() * (x.h / x.o).ln() + (x.l / x.c).ln() * (x.l / x.o).ln())
+        .sum::<f64>()
+        / n;
+    let k = 0.34 / (1.34 + (n + 1.0) / (n - 1.0));
+    let sigma_yz = (sample_var(&so) + k * sample_var(&sc) + (1.0 - k) * rs).sqrt();
+    let adv = days.iter().map(|d| d.v).sum::<f64>() / 30.0;
+    let wk: Vec<f64> = days.iter().filter(|d| d.wk).map(|d| d.v).collect();
     let adv_wk = wk.iter().sum::<f64>() / wk.len() as f64;
     assert_eq!(wk.len(), 8);
 
     let rel = |a: f64, b: f64| ((a - b) / b).abs();
     assert!(
-        rel(f(&doc, "market.sigma_daily"), sigma) < 1e-9,
-        "sigma {} vs {sigma}",
-        f(&doc, "market.sigma_daily")
+        rel(
+            f(&doc, "market.sigma_daily_by_estimator.close_to_close"),
+            sigma_cc
+        ) < 1e-9
+    );
+    assert_eq!(doc["market"]["sigma_estimator"], "yang_zhang");
+    let sigma = f(&doc, "market.sigma_daily");
+    assert!(
+        rel(sigma, sigma_yz) < 1e-9,
+        "sigma {sigma} vs hand Yang-Zhang {sigma_yz}"
     );
     assert!(rel(f(&doc, "market.adv_btc"), adv) < 1e-9);
     assert!(rel(f(&doc, "market.adv_weekend_btc"), adv_wk) < 1e-9);
+    assert!(
+        rel(f(&doc, "market.model_volume_btc"), adv_wk) < 1e-9,
+        "the scenario prices on weekend ADV"
+    );
 
     // Arrival: the first open at or after 2026-02-07 00:00.
     let arrival: f64 = csv
@@ -95,10 +145,10 @@ fn cango_numbers_match_a_hand_calculation() {
         .unwrap();
     assert_eq!(f(&doc, "market.arrival_price_usd"), arrival);
 
-    // Square root and linear on the weekend ADV (the scenario's volume basis).
+    // Square root and linear on the weekend ADV with the hand sigma.
     let q = 4451.0;
-    let sqrt_peak = 0.9 * sigma * (q / adv_wk).sqrt();
-    let lin_peak = sigma * q / adv_wk;
+    let sqrt_peak = 0.9 * sigma_yz * (q / adv_wk).sqrt();
+    let lin_peak = sigma_yz * q / adv_wk;
     let models = doc["models"].as_array().unwrap();
     assert_eq!(models[0]["name"], "sqrt");
     assert_eq!(models[1]["name"], "linear");
@@ -117,6 +167,19 @@ fn cango_numbers_match_a_hand_calculation() {
             f(&models[0], "predicted_avg_price_usd"),
             arrival * (1.0 - sqrt_peak * 2.0 / 3.0)
         ) < 1e-12
+    );
+    // Plateau decay at 2/3: the impact left at the end of the path is below the peak.
+    assert!(f(&models[0], "permanent_impact_bps") < f(&models[0], "peak_impact_bps"));
+    assert!(
+        f(&models[0], "permanent_impact_bps")
+            >= 2.0 / 3.0 * f(&models[0], "peak_impact_bps") - 1e-9
+    );
+    // Detectability z = I(T) / (sigma sqrt(2 days)).
+    assert!(
+        rel(
+            f(&models[0], "detectability_z"),
+            sqrt_peak / (sigma_yz * 2f64.sqrt())
+        ) < 1e-9
     );
 
     // Implied price from the disclosure.
@@ -147,6 +210,8 @@ fn cango_numbers_match_a_hand_calculation() {
     assert!(doc["observed"]["min_price_time"].is_string());
     assert!(doc["implied"]["shortfall_vs_vwap_bps"].is_number());
     assert!(doc["market"]["data_files"].is_array());
+    assert_eq!(doc["observed"]["markouts"].as_array().unwrap().len(), 4);
+    assert!(doc["attribution"]["event_study"]["j_stat"].is_number());
     if is_real(&data) {
         // Facts of the event, from the Binance spot 15-minute file.
         assert_eq!(f(&doc, "observed.min_price_usd"), 60_000.0);
@@ -154,6 +219,7 @@ fn cango_numbers_match_a_hand_calculation() {
         assert_eq!(f(&doc, "observed.window_min_price_usd"), 67_300.0);
         assert_eq!(f(&doc, "observed.window_max_price_usd"), 72_271.41);
         assert_eq!(arrival, 70_580.26);
+        assert_eq!(models.len(), 6);
     }
 }
 
@@ -161,7 +227,7 @@ fn cango_numbers_match_a_hand_calculation() {
 fn writes_three_files_byte_identically() {
     let (_, a) = run_json(&[]);
     let (_, b) = run_json(&[]);
-    for name in ["result.json", "paths.csv", "event.png"] {
+    for name in ["result.json", "paths.csv", "event.png", "manifest.json"] {
         let x = std::fs::read(a.path().join(name)).unwrap();
         let y = std::fs::read(b.path().join(name)).unwrap();
         assert!(x.len() > 1000, "{name} is too small ({} bytes)", x.len());
@@ -179,7 +245,14 @@ fn writes_three_files_byte_identically() {
     // 3 days before + 2-day window + 3 days after, 15-minute bars.
     assert_eq!(csv.lines().count(), 1 + 8 * 96);
     // No staging folder is left behind.
-    assert_eq!(std::fs::read_dir(a.path()).unwrap().count(), 3);
+    assert_eq!(std::fs::read_dir(a.path()).unwrap().count(), 4);
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(a.path().join("manifest.json")).unwrap()).unwrap();
+    let inputs = manifest["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 3);
+    assert_eq!(inputs[0]["path"], "binance/spot/15m/BTCUSDT_15m.csv");
+    assert_eq!(inputs[0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(manifest["seed"], 42);
 }
 
 #[test]
@@ -271,7 +344,7 @@ fn unrecognised_format_names_the_file_and_header() {
     let sc = dir.path().join("s.toml");
     std::fs::write(
         &sc,
-        "name = \"t\"\nside = \"sell\"\nsize_btc = 10.0\nstart = \"2026-02-07\"\nend = \"2026-02-08\"\n[data]\nprice = [\"bars.csv\"]\nvenue = \"test\"\n",
+        "name = \"t\"\nside = \"sell\"\nsize_btc = 10.0\nstart = \"2026-02-07\"\nend = \"2026-02-08\"\n[data]\nprice = \"x\"\n[[data.sources]]\nvenue = \"x\"\nfiles = [\"bars.csv\"]\n",
     )
     .unwrap();
     let o = fails_with(
