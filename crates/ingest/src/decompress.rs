@@ -26,7 +26,6 @@ pub fn read_into(path: &Path, out: &mut Vec<u8>, scratch: &mut Vec<u8>) -> Resul
     std::fs::File::open(path)
         .and_then(|mut f| f.read_to_end(scratch))
         .map_err(io)?;
-    out.clear();
     if scratch.starts_with(&GZIP_MAGIC) {
         gunzip_into(path, scratch, out)
     } else if scratch.starts_with(&ZIP_MAGIC) {
@@ -77,7 +76,8 @@ pub fn gunzip(path: &Path, data: &[u8]) -> Result<Vec<u8>, IngestError> {
     Ok(out)
 }
 
-/// [`gunzip`] appending to `out`.
+/// [`gunzip`] into `out`, replacing its content. The bytes already in `out` serve as initialised
+/// space (a reused buffer is not zeroed again; safe Rust cannot hand libdeflate uninitialised memory).
 pub fn gunzip_into(path: &Path, data: &[u8], out: &mut Vec<u8>) -> Result<(), IngestError> {
     let bad = |detail: &str| IngestError::BadGzip {
         path: path.to_path_buf(),
@@ -88,6 +88,7 @@ pub fn gunzip_into(path: &Path, data: &[u8], out: &mut Vec<u8>) -> Result<(), In
     }
     let mut d = Decompressor::new();
     let mut pos = 0usize;
+    let mut filled = 0usize;
     let tail = &data[data.len() - 4..];
     while pos < data.len() {
         let member = &data[pos..];
@@ -110,11 +111,12 @@ pub fn gunzip_into(path: &Path, data: &[u8], out: &mut Vec<u8>) -> Result<(), In
         // allocation (found by fuzzing: a 7.6 KB truncated file asked for 3.5 GiB).
         let max_out = member.len().saturating_mul(1032).saturating_add(1024);
         cap = cap.max(1024).min(max_out);
-        let start = out.len();
+        let start = filled;
         let n = loop {
-            // Uninitialised capacity is not available without unsafe; zeroing is cheap next to inflating.
-            out.resize(start + cap, 0);
-            match d.gzip_decompress(member, &mut out[start..]) {
+            if out.len() < start + cap {
+                out.resize(start + cap, 0);
+            }
+            match d.gzip_decompress(member, &mut out[start..start + cap]) {
                 Ok(n) => break n,
                 Err(DecompressionError::InsufficientSpace) if cap < max_out.min(1 << 34) => {
                     cap = (cap * 2).min(max_out)
@@ -138,7 +140,7 @@ pub fn gunzip_into(path: &Path, data: &[u8], out: &mut Vec<u8>) -> Result<(), In
                 }
             }
         };
-        out.truncate(start + n);
+        filled = start + n;
         // libdeflate checked this member's trailer (CRC32 and size). Its end is the first place,
         // after the smallest possible member, where the size field is followed by the end of the
         // data, another member or zero padding. (Matching the size alone cannot cut a member
@@ -158,6 +160,7 @@ pub fn gunzip_into(path: &Path, data: &[u8], out: &mut Vec<u8>) -> Result<(), In
             )),
         }
     }
+    out.truncate(filled);
     Ok(())
 }
 
