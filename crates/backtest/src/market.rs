@@ -191,9 +191,9 @@ impl MarketState {
         let mut adv_by_venue = BTreeMap::new();
         adv_by_venue.insert(s.data.price.clone(), price_adv);
         for v in s.volume_venues() {
-            if !adv_by_venue.contains_key(&v) {
-                let (a, ..) = venue_adv(source(sources, &v)?, cal_start, cal_end)?;
-                adv_by_venue.insert(v, a);
+            if let std::collections::btree_map::Entry::Vacant(e) = adv_by_venue.entry(v) {
+                let (a, ..) = venue_adv(source(sources, e.key())?, cal_start, cal_end)?;
+                e.insert(a);
             }
         }
         let pick = |a: &VenueAdv| match s.market.volume_basis {
