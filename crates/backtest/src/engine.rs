@@ -237,6 +237,12 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
     if let Some(c) = &calibration {
         notes.push(c.note.clone());
     }
+    for m in models.iter().filter(|m| m.detectability_z > 5.0) {
+        notes.push(format!(
+            "{} predicts a move of {:.0} daily-sigma units over the window ({:.0} bp): far outside what the calibration data show; a linear model fitted on short bars does not extrapolate to a sale of this size relative to volume",
+            m.name, m.detectability_z, m.impact_at_window_end_bps
+        ));
+    }
 
     Ok(BacktestResult {
         schema_version: SCHEMA_VERSION,

@@ -111,27 +111,28 @@ pub fn footprint(
     // Candidate schedules on the observed window bars.
     let t = &path.open_time_ms()[win.clone()];
     let q = s.size_btc;
-    let mut cands: Vec<(String, Vec<f64>)> = ["twap", "front_loaded", "block", "vwap"]
-        .iter()
-        .map(|k| {
-            let spec = ScheduleSpec {
-                kind: (*k).into(),
-                ..ScheduleSpec::default()
-            };
-            (
-                k.to_string(),
-                schedule::place(
-                    &spec,
-                    q,
-                    t,
-                    path.bar_ms(),
-                    &market.volume_by_hour_of_week_btc,
-                    &[],
+    let mut cands: Vec<(String, Vec<f64>)> =
+        ["twap", "front_loaded", "back_loaded", "block", "vwap"]
+            .iter()
+            .map(|k| {
+                let spec = ScheduleSpec {
+                    kind: (*k).into(),
+                    ..ScheduleSpec::default()
+                };
+                (
+                    k.to_string(),
+                    schedule::place(
+                        &spec,
+                        q,
+                        t,
+                        path.bar_ms(),
+                        &market.volume_by_hour_of_week_btc,
+                        &[],
+                    )
+                    .qty_btc,
                 )
-                .qty_btc,
-            )
-        })
-        .collect();
+            })
+            .collect();
     let w: Vec<f64> = t
         .iter()
         .map(|&x| excess_by_hour.get(&hour_floor(x)).copied().unwrap_or(0.0))

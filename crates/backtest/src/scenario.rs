@@ -88,7 +88,8 @@ pub struct Annotation {
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSpec {
     /// `twap` (default), `block`, `vwap`, `pov`, `ac` (Almgren-Chriss optimal), `ow`
-    /// (Obizhaeva-Wang optimal), `front_loaded`. Unknown names fall back to TWAP with a note.
+    /// (Obizhaeva-Wang optimal), `front_loaded`, `back_loaded`. Unknown names fall back to TWAP with
+    /// a note.
     #[serde(default = "default_schedule")]
     pub kind: String,
     /// POV participation rate (share of market volume), for `pov`.
@@ -419,7 +420,16 @@ fn bad(key: &str, value: impl ToString, expected: &str) -> BacktestError {
 }
 
 /// Schedules the engine knows.
-pub const SCHEDULES: [&str; 7] = ["twap", "block", "vwap", "pov", "ac", "ow", "front_loaded"];
+pub const SCHEDULES: [&str; 8] = [
+    "twap",
+    "block",
+    "vwap",
+    "pov",
+    "ac",
+    "ow",
+    "front_loaded",
+    "back_loaded",
+];
 /// Volatility estimators the market state accepts.
 pub const SIGMA_ESTIMATORS: [&str; 5] = [
     "yang_zhang",

@@ -73,6 +73,11 @@ pub fn place(
             let w: Vec<f64> = (0..n).map(|k| (2 * (n - k) - 1) as f64).collect();
             done(proportional(&w, total), "front_loaded")
         }
+        "back_loaded" => {
+            // Linearly increasing rate: the mirror of front_loaded.
+            let w: Vec<f64> = (0..n).map(|k| (2 * k + 1) as f64).collect();
+            done(proportional(&w, total), "back_loaded")
+        }
         "vwap" if profile.len() == 168 => done(
             proportional(
                 &bar_open_ms.iter().map(|&t| expected(t)).collect::<Vec<_>>(),
