@@ -99,7 +99,10 @@ fn clip(s: &str) -> String {
 
 fn is_preamble(line: &str) -> bool {
     let l = line.to_ascii_lowercase();
-    l.contains("http") || l.contains("cryptodatadownload") || l.starts_with("timestamps are")
+    l.contains("http")
+        || l.contains("cryptodatadownload")
+        || l.starts_with("timestamps are")
+        || l.trim_start().starts_with('#')
 }
 
 fn find(names: &[String], candidates: &[&str]) -> Option<usize> {

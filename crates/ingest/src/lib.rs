@@ -21,6 +21,20 @@
 //! # let _ = hourly;
 //! # Ok::<(), blocksale_ingest::IngestError>(())
 //! ```
+//!
+//! From text in memory (a Binance archive file without header, open times in microseconds):
+//!
+//! ```
+//! use blocksale_ingest::{load_bytes, Format, ReadOptions, TimeUnit};
+//! let csv = "1735689600000000,93576.0,93610.93,93537.5,93610.93,8.21827,1735689659999999,768978.7552247,2631,3.95157,369757.3265289,0\n\
+//!            1735689660000000,93610.93,93652.0,93606.2,93652.0,12.14029,1735689719999999,1136550.568175,1273,4.08887,382791.500172,0\n";
+//! let l = load_bytes("BTCUSDT-1m-2025-01-01.csv", csv.as_bytes().to_vec(), &ReadOptions::default())?;
+//! assert_eq!(l.files[0].format, Format::BinanceKlines);
+//! assert_eq!(l.files[0].time_unit, TimeUnit::Micros);
+//! assert_eq!(l.series.first_time().unwrap().to_rfc3339(), "2025-01-01T00:00:00Z");
+//! assert_eq!(l.series.trades(), Some(&[2631, 1273][..]));
+//! # Ok::<(), blocksale_ingest::IngestError>(())
+//! ```
 #![forbid(unsafe_code)]
 
 mod decompress;
