@@ -1,0 +1,3 @@
+//! Integration tests of the backtest engine on synthetic bars.
+
+mod planted;
