@@ -4,7 +4,9 @@ use crate::error::{user, UserContext};
 use blocksale_impact::models::{
     AcProblem, AlmgrenChriss, Athl, Decay, ExpKernel, Kyle, Linear, PowerLaw, Propagator,
 };
-use blocksale_impact::uncertainty::{literature_power_law_band, BAND_RULE};
+use blocksale_impact::uncertainty::{
+    literature_power_law_band, prefactor_band, ImpactBand, BAND_RULE,
+};
 use blocksale_impact::{schedules::twap, ExecutionGrid, ImpactModel, MarketInputs};
 use clap::{Args as ClapArgs, ValueEnum};
 use serde::Serialize;
@@ -123,6 +125,10 @@ pub struct Args {
     /// Plateau fraction for --decay plateau [default: 2/3]
     #[arg(long, value_name = "FRACTION")]
     pub plateau: Option<f64>,
+    /// Band: relative range of the model's prefactor (Y, k, lambda, eta, c), e.g. 0.5,1.5
+    /// [default: the literature range for sqrt and power, none for the others]
+    #[arg(long, value_name = "LOW,HIGH", value_delimiter = ',')]
+    pub prefactor_range: Option<Vec<f64>>,
     /// Bars of the sale on the printed path (as many again follow to show the decay) [default: 24]
     #[arg(long, value_name = "N")]
     pub bars: Option<usize>,
@@ -488,30 +494,60 @@ fn path_model(a: &Args) -> anyhow::Result<String> {
                 .into(),
         );
     }
-    let band = if matches!(a.model, ModelKind::Sqrt | ModelKind::Power) {
-        let pl = PowerLaw::new_checked(
-            a.y.unwrap_or(0.9),
-            if a.model == ModelKind::Sqrt {
+    let band_doc = |b: ImpactBand, source: String| BandDoc {
+        source,
+        impact_low_bps: bps(b.param_low[last]),
+        impact_high_bps: bps(b.param_high[last]),
+        avg_cost_low_bps: bps(b.avg_cost.low),
+        avg_cost_high_bps: bps(b.avg_cost.high),
+        timing_sd_bps: bps(market.sigma_daily * horizon.sqrt()),
+        observed_move_low_bps: bps(b.total_low[last]),
+        observed_move_high_bps: bps(b.total_high[last]),
+        rule: BAND_RULE.into(),
+    };
+    let band = match (&a.prefactor_range, a.model) {
+        (Some(r), _) if r.len() != 2 => {
+            return Err(user(format!(
+                "--prefactor-range takes two numbers LOW,HIGH, got {r:?}"
+            )));
+        }
+        (Some(r), _) if sigma.is_some() => {
+            let b = prefactor_band(model.as_ref(), r[0], r[1], &grid, &market, 1.96)
+                .user_err(|| "--prefactor-range".into())?;
+            Some(band_doc(
+                b,
+                format!(
+                    "prefactor x {} to x {} (--prefactor-range); 95 % timing",
+                    r[0], r[1]
+                ),
+            ))
+        }
+        (None, ModelKind::Sqrt | ModelKind::Power) => {
+            let d = if a.model == ModelKind::Sqrt {
                 0.5
             } else {
                 a.delta.unwrap_or(0.5)
-            },
-        )
-        .user_err(String::new)?;
-        let b = literature_power_law_band(&pl, &grid, &market, 1.96).user_err(String::new)?;
-        Some(BandDoc {
-            source: "literature: Y 0.9 sd 0.35 [secondary], delta 0.4 to 0.6; 95 %".into(),
-            impact_low_bps: bps(b.param_low[last]),
-            impact_high_bps: bps(b.param_high[last]),
-            avg_cost_low_bps: bps(b.avg_cost.low),
-            avg_cost_high_bps: bps(b.avg_cost.high),
-            timing_sd_bps: bps(market.sigma_daily * horizon.sqrt()),
-            observed_move_low_bps: bps(b.total_low[last]),
-            observed_move_high_bps: bps(b.total_high[last]),
-            rule: BAND_RULE.into(),
-        })
-    } else {
-        None
+            };
+            let pl = PowerLaw::new_checked(a.y.unwrap_or(0.9), d).user_err(String::new)?;
+            let b = literature_power_law_band(&pl, &grid, &market, 1.96).user_err(String::new)?;
+            Some(band_doc(
+                b,
+                "literature: Y 0.9 sd 0.35 [secondary], delta 0.4 to 0.6; 95 %".into(),
+            ))
+        }
+        (None, _) if sigma.is_some() => {
+            let b = prefactor_band(model.as_ref(), 1.0, 1.0, &grid, &market, 1.96)
+                .user_err(String::new)?;
+            Some(band_doc(
+                b,
+                "timing risk only (no parameter range: pass --prefactor-range LOW,HIGH); 95 %"
+                    .into(),
+            ))
+        }
+        _ => {
+            notes.push("no band: pass --sigma-daily for the timing risk (and --prefactor-range for the parameters)".into());
+            None
+        }
     };
     let doc = ModelDoc {
         schema_version: SCHEMA_VERSION,
@@ -543,7 +579,7 @@ fn path_model(a: &Args) -> anyhow::Result<String> {
         return to_json(&doc);
     }
     let mut t = format!(
-        "{} ({}), size {} BTC over {} days\n  impact at the end of the sale {:>9.2} bp ({:.6} %)\n  average execution cost        {:>9.2} bp\n  long-run impact ({})   {:>9.2} bp\n",
+        "{} ({}), size {} BTC over {} days\n  impact at the end of the sale {:>9.2} bp ({:.6} %)\n  average execution cost        {:>9.2} bp\n  long-run impact, {:<9} {:>9.2} bp\n",
         doc.model,
         doc.params.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", "),
         a.size,

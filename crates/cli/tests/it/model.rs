@@ -135,3 +135,121 @@ fn estimate_on_the_bidask_table_t3() {
     assert!(v["volatility"]["parkinson"]["sigma_daily"].is_null());
     assert!(v.get("kyle").is_none());
 }
+
+/// A month of generated 1-minute Binance klines (no header, epoch ms, taker-buy volume) whose
+/// returns follow the net taker flow.
+fn kline_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("BTCUSDT-1m-2024-01.csv");
+    let mut text = String::new();
+    let mut p: f64 = 40_000.0;
+    let mut state: u64 = 12345;
+    let mut unif = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let t0 = 1_704_067_200_000i64; // 2024-01-01
+    for i in 0..(30 * 1440) {
+        let vol = 10.0;
+        let buy = unif();
+        let sv = (2.0 * buy - 1.0) * vol;
+        let r = 2e-5 * sv + 2e-4 * (unif() - 0.5);
+        let o = p;
+        p *= f64::exp(r);
+        let (h, l) = (o.max(p) * 1.0002, o.min(p) * 0.9998);
+        let t = t0 + i * 60_000;
+        text.push_str(&format!(
+            "{t},{o:.2},{h:.2},{l:.2},{p:.2},{vol},{},{:.2},100,{:.6},{:.2},0\n",
+            t + 59_999,
+            vol * p,
+            buy * vol,
+            buy * vol * p
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn estimate_and_calibrate_on_generated_klines() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = kline_file(dir.path());
+    let f = f.to_str().unwrap();
+    let v = run_json(&["estimate", f, "--every", "1h", "--json"]);
+    assert_eq!(v["bars"].as_u64(), Some(720));
+    assert_eq!(v["bar_seconds"].as_i64(), Some(3600));
+    for k in [
+        "close_to_close",
+        "parkinson",
+        "garman_klass",
+        "rogers_satchell",
+        "yang_zhang",
+    ] {
+        assert!(
+            v["volatility"][k]["sigma_daily"].as_f64().unwrap() > 0.0,
+            "{k}"
+        );
+    }
+    for k in ["roll", "corwin_schultz", "abdi_ranaldo", "edge"] {
+        assert!(v["spread"].get(k).is_some(), "{k}");
+    }
+    // 10 BTC a minute: 14,400 BTC a day exactly.
+    assert!((v["adv_btc"].as_f64().unwrap() - 14_400.0).abs() < 1e-6);
+    let lambda = v["kyle"]["lambda_per_btc"].as_f64().unwrap();
+    assert!((lambda - 2e-5).abs() < 2e-6, "lambda {lambda}");
+    // --to is exclusive.
+    let w = run_json(&[
+        "estimate",
+        f,
+        "--every",
+        "1h",
+        "--from",
+        "2024-01-02",
+        "--to",
+        "2024-01-03",
+        "--json",
+    ]);
+    assert_eq!(w["bars"].as_u64(), Some(24));
+
+    let args = [
+        "calibrate",
+        f,
+        "--every",
+        "15m",
+        "--reps",
+        "30",
+        "--seed",
+        "7",
+        "--json",
+    ];
+    let a = run_json(&args);
+    let b = run_json(&args);
+    assert_eq!(a, b, "same seed, same output");
+    assert!(a["note"].as_str().unwrap().contains("not metaorders"));
+    let e = &a["curve"]["exponent"];
+    let (lo, est, hi) = (
+        e["ci95_low"].as_f64().unwrap(),
+        e["estimate"].as_f64().unwrap(),
+        e["ci95_high"].as_f64().unwrap(),
+    );
+    assert!(lo <= est && est <= hi && est > 0.0, "{e}");
+    assert_eq!(a["curve"]["bootstrap_reps_used"].as_u64(), Some(30));
+    let c = run_json(&[
+        "calibrate",
+        f,
+        "--every",
+        "15m",
+        "--reps",
+        "30",
+        "--seed",
+        "8",
+        "--json",
+    ]);
+    assert_ne!(
+        a["curve"]["exponent"]["ci95_low"],
+        c["curve"]["exponent"]["ci95_low"]
+    );
+    // Linear truth: the exponent is far from 1/2 and the warning says so.
+    assert!(a["warning"].as_str().unwrap().contains("far from 1/2"));
+}

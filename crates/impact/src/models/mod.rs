@@ -55,7 +55,7 @@ pub trait ImpactModel: Send + Sync + std::fmt::Debug {
 ///   [`AlmgrenChriss`] models: the permanent part stays, the temporary part vanishes).
 /// * `Full`: the model's own relaxation to zero. For the transient models ([`ExpKernel`],
 ///   [`Propagator`]) this is the kernel's own decay. For the instantaneous models it is the
-///   relaxation of the square-root propagator (SCIENCE.md 3.3, [C]):
+///   relaxation of the square-root propagator (SCIENCE.md 3.3, \[C\]):
 ///   `I(t) = I(T) (sqrt(t/T) - sqrt(t/T - 1))`, which is 0.5176 of `I(T)` at `1.5 T` and 0.4142 at `2 T`.
 /// * `Plateau { fraction }`: `I(t) = fraction * I(T) + (1 - fraction) * I_full(t)`: decays like
 ///   `Full` but levels off at `fraction` of the end-of-sale impact. Literature default 2/3
@@ -163,7 +163,7 @@ impl Decay {
 }
 
 /// Relaxation of the square-root propagator after a constant-rate sale of duration `T`:
-/// `sqrt(x) - sqrt(x - 1)` at `x = t/T > 1`, 1 before. SCIENCE.md 3.3 [C].
+/// `sqrt(x) - sqrt(x - 1)` at `x = t/T > 1`, 1 before. SCIENCE.md 3.3 \[C\].
 pub fn sqrt_relaxation(t_over_t_end: f64) -> f64 {
     if t_over_t_end <= 1.0 {
         1.0

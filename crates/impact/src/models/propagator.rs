@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 ///   Quantitative Finance 4(2): the propagator model.
 /// * Gatheral 2010, Quantitative Finance 10(7): power-law kernels are the consistent partner of
 ///   power-law impact.
-/// * blocksale SCIENCE.md 3.3 (square-root propagator, derived [C]); test vector T4.
+/// * blocksale SCIENCE.md 3.3 (square-root propagator, derived \[C\]); test vector T4.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Propagator {
     c: f64,
