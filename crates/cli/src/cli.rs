@@ -34,6 +34,10 @@ const EXIT_CODES: &str = "Exit codes: 0 success, 1 internal error, 2 user error 
 pub enum Command {
     /// Price a block sale against the observed market: market state, model drag, implied execution, chart
     Backtest(cmd::backtest::Args),
+    /// Download Binance's public kline archive (checksum-verified, resumable) into the data directory
+    Fetch(cmd::fetch::Args),
+    /// Print a shell completion script (bash, zsh or fish) to stdout
+    Completions(cmd::completions::Args),
     /// What-if calculator for one impact model with explicit parameters
     Model(Box<cmd::model::Args>),
     /// Every OHLCV estimator (volatility, spreads, Amihud, ADV, Kyle lambda) on some bars
@@ -47,6 +51,7 @@ impl Cli {
     pub fn wants_json(&self) -> bool {
         match &self.command {
             Command::Backtest(a) => a.json,
+            Command::Fetch(_) | Command::Completions(_) => false,
             Command::Model(a) => a.json,
             Command::Estimate(a) => a.json,
             Command::Calibrate(a) => a.json,

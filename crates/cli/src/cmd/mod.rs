@@ -2,7 +2,9 @@
 
 pub mod backtest;
 pub mod calibrate;
+pub mod completions;
 pub mod estimate;
+pub mod fetch;
 pub mod model;
 
 use crate::cli::{Cli, Command};
@@ -15,6 +17,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     };
     match cli.command {
         Command::Backtest(args) => backtest::run(&global, args),
+        Command::Fetch(args) => fetch::run(&global, args),
+        Command::Completions(args) => completions::run(args),
         Command::Model(args) => model::run(*args),
         Command::Estimate(args) => estimate::run(&global, args),
         Command::Calibrate(args) => calibrate::run(&global, args),

@@ -2,4 +2,5 @@
 
 mod backtest;
 mod common;
+mod fetch;
 mod model;
