@@ -125,3 +125,48 @@ fn ohlc_table_without_time_column() {
     );
     assert_eq!(t.close[9_999], 7.80295646393851);
 }
+
+#[test]
+fn usdm_one_minute_to_15m_and_1h_match_the_exchange_files_on_every_field() {
+    let Some(d) = data_dir() else {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, _) = fake_monthly_dir(tmp.path());
+        let m = load_paths(&[dir], &ReadOptions::default(), None).unwrap();
+        let q = m.series.resample(900).unwrap();
+        assert_eq!(q.taker_buy_volume().unwrap()[0], 0.75 * 12.0);
+        return;
+    };
+    let m = load_paths(
+        &[d.join("binance/usdm/1m-event")],
+        &ReadOptions::default(),
+        None,
+    )
+    .unwrap();
+    for (every, reference) in [(900, "binance/usdm/15m"), (3600, "binance/usdm/1h-monthly")] {
+        let h = m.series.resample(every).unwrap();
+        let r = load_paths(&[d.join(reference)], &ReadOptions::default(), None).unwrap();
+        let r = &r.series;
+        let mut compared = 0;
+        for i in 0..h.len() {
+            let t = h.open_time_ms()[i];
+            let j = r.open_time_ms().binary_search(&t).expect("reference bar");
+            assert_eq!(
+                (h.open()[i], h.high()[i], h.low()[i], h.close()[i]),
+                (r.open()[j], r.high()[j], r.low()[j], r.close()[j])
+            );
+            assert_eq!(sats(h.volume()[i]), sats(r.volume()[j]));
+            assert_eq!(
+                sats(h.taker_buy_volume().unwrap()[i]),
+                sats(r.taker_buy_volume().unwrap()[j])
+            );
+            assert_eq!(h.trades().unwrap()[i], r.trades().unwrap()[j]);
+            let (qa, qb) = (h.quote_volume().unwrap()[i], r.quote_volume().unwrap()[j]);
+            assert!(
+                (qa - qb).abs() <= 1e-12 * qb.abs(),
+                "quote volume {qa} vs {qb}"
+            );
+            compared += 1;
+        }
+        assert_eq!(compared, 8_640 * 60 / every as usize, "{reference}");
+    }
+}
