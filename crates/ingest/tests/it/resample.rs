@@ -20,7 +20,7 @@ fn one_minute_to_one_hour_matches_binance_hourly_file() {
         assert_eq!(h.bars_present().unwrap(), &[57, 60, 60]);
         assert_eq!(h.open()[0], 100.0);
         assert_eq!(h.close()[0], 160.0);
-        assert_eq!(h.high()[1], 181.0);
+        assert_eq!(h.high()[1], 221.0);
         assert_eq!(h.trades().unwrap()[0], 570);
         return;
     };
