@@ -38,7 +38,7 @@
 //!     None,
 //! )
 //! .unwrap();
-//! assert_eq!(r.starts_requested, 13);
+//! assert_eq!(r.starts_requested, 14); // Saturdays 2025-11-01 .. 2026-01-31
 //! assert!(r.event.is_some());
 //! ```
 

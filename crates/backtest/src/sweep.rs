@@ -924,6 +924,16 @@ pub(crate) mod tests {
         let r = sweep(&input(&s, &src), None).unwrap();
         let c0 = r.cell(0, 0, 0);
         let c4 = r.cell(4, 0, 0);
+        // Square root: I(Q) = Y sigma sqrt(Q/V), average cost I(Q) / (1 + 1/2) on any grid.
+        let by_hand = 0.9 * r.market.sigma_daily * (c0.size_btc / r.market.model_volume_btc).sqrt()
+            / 1.5
+            * 1e4;
+        assert!(
+            (c0.avg_cost_bps - by_hand).abs() < 1e-9 * by_hand,
+            "{} vs {by_hand}",
+            c0.avg_cost_bps
+        );
+        assert!((c0.peak_impact_bps - 1.5 * by_hand).abs() < 1e-9 * by_hand);
         // TWAP scales with the block, so the square root's cost scales as sqrt(size).
         let ratio = c4.avg_cost_bps / c0.avg_cost_bps;
         assert!(
