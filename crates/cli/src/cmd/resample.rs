@@ -27,7 +27,11 @@ pub struct Args {
 /// A summed quantity with 15 significant digits (at most 10 decimals), trailing zeros dropped: a sum
 /// of decimal values prints as the decimal it stands for (`1001.27664`), not as `1001.2766400000005`.
 fn qty(v: f64) -> String {
-    let int_digits = if v.abs() >= 1.0 { v.abs().log10().floor() as usize + 1 } else { 1 };
+    let int_digits = if v.abs() >= 1.0 {
+        v.abs().log10().floor() as usize + 1
+    } else {
+        1
+    };
     let decimals = 15usize.saturating_sub(int_digits).min(10);
     let s = format!("{v:.decimals$}");
     let s = s.trim_end_matches('0');
