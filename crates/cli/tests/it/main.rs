@@ -3,4 +3,5 @@
 mod backtest;
 mod common;
 mod fetch;
+mod interrupt;
 mod model;

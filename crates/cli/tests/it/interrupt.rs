@@ -1,0 +1,206 @@
+//! Safe outputs under faults: a run killed with SIGKILL while writing leaves the earlier outputs
+//! byte-identical, and no output may replace an input file.
+
+use crate::common::{blocksale, data_dir};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Every regular file directly in `dir` (name -> bytes), and the staging folders seen.
+fn snapshot(dir: &Path) -> (BTreeMap<String, Vec<u8>>, Vec<String>) {
+    let mut files = BTreeMap::new();
+    let mut staging = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_dir() {
+            staging.push(name);
+        } else {
+            files.insert(name, std::fs::read(e.path()).unwrap());
+        }
+    }
+    staging.sort();
+    (files, staging)
+}
+
+fn has_staging(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".blocksale-tmp-")
+        })
+    })
+}
+
+fn backtest(data: &Path, out: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("blocksale"));
+    c.env_remove("BLOCKSALE_DATA")
+        .args(["backtest", "-q", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// Run once to completion, then start a run with another block size (so its outputs differ) and
+/// SIGKILL it as soon as its staging folder appears. The earlier outputs must be untouched.
+#[test]
+fn killed_run_leaves_the_earlier_outputs_byte_identical() {
+    let data = data_dir();
+    let out = tempfile::tempdir().unwrap();
+    let first = backtest(&data, out.path(), &[]).status().unwrap();
+    assert!(first.success());
+    let (before, staging) = snapshot(out.path());
+    assert!(staging.is_empty());
+    for f in ["result.json", "paths.csv", "event.png"] {
+        assert!(before.contains_key(f), "{f} missing after the first run");
+    }
+
+    // The write phase is short: retry until a kill lands while the staging folder exists.
+    let mut killed_mid_write = 0;
+    let mut attempts = 0;
+    for _ in 0..40 {
+        attempts += 1;
+        let mut child = backtest(&data, out.path(), &["--size", "9000"])
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        let mut seen = false;
+        while t0.elapsed() < Duration::from_secs(60) {
+            if has_staging(out.path()) {
+                seen = true;
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+        }
+        if seen {
+            child.kill().unwrap(); // SIGKILL on Unix: no destructor, no cleanup
+        }
+        let status = child.wait().unwrap();
+        let (after, staging) = snapshot(out.path());
+        if status.success() {
+            // It finished before the kill: the outputs are the 9000 BTC ones now. Start over.
+            assert!(!seen || staging.is_empty());
+            for e in std::fs::read_dir(out.path()).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    std::fs::remove_dir_all(&p).unwrap();
+                } else {
+                    std::fs::remove_file(&p).unwrap();
+                }
+            }
+            assert!(backtest(&data, out.path(), &[]).status().unwrap().success());
+            assert_eq!(snapshot(out.path()).0, before, "reruns are byte-identical");
+            continue;
+        }
+        assert!(seen, "the run failed on its own: {status:?}");
+        killed_mid_write += 1;
+        // Killed mid-write: every earlier output byte-identical, nothing new beside them except the
+        // staging folder (kill -9 leaves it: hidden, and removed by nothing).
+        assert_eq!(
+            after.keys().collect::<Vec<_>>(),
+            before.keys().collect::<Vec<_>>()
+        );
+        for (name, bytes) in &before {
+            assert!(after[name] == *bytes, "{name} changed after the kill");
+        }
+        assert_eq!(staging.len(), 1, "{staging:?}");
+        assert!(staging[0].starts_with(".blocksale-tmp-"));
+        let (partial, _) = snapshot(&out.path().join(&staging[0]));
+        eprintln!(
+            "attempt {attempts}: killed mid-write; staged so far: {:?}",
+            partial
+                .iter()
+                .map(|(k, v)| (k, v.len()))
+                .collect::<Vec<_>>()
+        );
+        std::fs::remove_dir_all(out.path().join(&staging[0])).unwrap();
+        if killed_mid_write == 3 {
+            break;
+        }
+    }
+    assert!(
+        killed_mid_write >= 1,
+        "never caught the run while it was writing"
+    );
+
+    // A normal run afterwards still works and writes the 9000 BTC outputs.
+    assert!(backtest(&data, out.path(), &["--size", "9000"])
+        .status()
+        .unwrap()
+        .success());
+    let (after, staging) = snapshot(out.path());
+    assert!(staging.is_empty());
+    assert_ne!(after["result.json"], before["result.json"]);
+}
+
+/// Copy the data files the default scenario names into `to`, the spot 15m file renamed to
+/// `out/paths.csv`, and write a scenario naming it. Returns (data dir, scenario file).
+fn data_with_input_named_like_an_output(to: &Path) -> (PathBuf, PathBuf) {
+    let src = data_dir();
+    let scenario = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/scenarios/cango-2026-02.toml"
+    ))
+    .unwrap();
+    let spot = "binance/spot/15m/BTCUSDT_15m.csv";
+    assert!(scenario.contains(spot));
+    let mut rewritten = scenario.clone();
+    for line in scenario.lines() {
+        let Some(rest) = line.trim().strip_prefix("files = [\"") else {
+            continue;
+        };
+        let rel = rest.trim_end_matches("\"]");
+        let dest = if rel == spot { "out/paths.csv" } else { rel };
+        let p = to.join(dest);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(rel), &p).unwrap();
+    }
+    rewritten = rewritten.replace(spot, "out/paths.csv");
+    let sc = to.join("scenario.toml");
+    std::fs::write(&sc, rewritten).unwrap();
+    (to.to_path_buf(), sc)
+}
+
+#[test]
+fn refuses_to_write_an_output_over_an_input_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, scenario) = data_with_input_named_like_an_output(tmp.path());
+    let out = data.join("out");
+    let input = std::fs::read(out.join("paths.csv")).unwrap();
+    let o = blocksale()
+        .args(["backtest", "-q", "--scenario"])
+        .arg(&scenario)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "refusing to write {} over an input file",
+            out.join("paths.csv").display()
+        )),
+        "{err}"
+    );
+    // The input is untouched and nothing else was written: no other output, no staging folder.
+    assert_eq!(std::fs::read(out.join("paths.csv")).unwrap(), input);
+    let (files, staging) = snapshot(&out);
+    assert_eq!(files.keys().collect::<Vec<_>>(), ["paths.csv"]);
+    assert!(staging.is_empty(), "{staging:?}");
+}
