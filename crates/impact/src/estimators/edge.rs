@@ -58,9 +58,6 @@ fn num(b: B3) -> f64 {
         None => f64::NAN,
     }
 }
-fn mean(x: impl Iterator<Item = f64>) -> f64 {
-    super::nanmean(x)
-}
 
 /// EDGE (Ardia, Guidotti & Kroencke 2024) on the whole sample, with intermediates.
 ///
@@ -85,41 +82,58 @@ pub fn edge_detail(b: &Ohlc<'_>) -> Result<EdgeDetail, ImpactError> {
     }
     let lg = |x: &[f64]| -> Vec<f64> { x.iter().map(|v| v.ln()).collect() };
     let (o, h, l, c) = (lg(b.open), lg(b.high), lg(b.low), lg(b.close));
-    let m: Vec<f64> = h.iter().zip(&l).map(|(a, b)| (a + b) / 2.0).collect();
     let n = n_all - 1;
-    // Index t runs over 1..n_all (the pseudocode's t = 2..T); lagged values at t - 1.
-    let mut tau = Vec::with_capacity(n);
-    let mut phi = [
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    ];
-    let mut r = [
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    ];
-    for t in 1..n_all {
-        let (h1, l1, c1, m1) = (h[t - 1], l[t - 1], c[t - 1], m[t - 1]);
+    // Period t = 1..n_all (the pseudocode's t = 2..T), lagged values at t - 1: the indicators
+    // (1, 0, or NaN for NA) and the returns r1..r5.
+    let row = |t: usize| -> (f64, [f64; 4], [f64; 5]) {
+        let (m, m1) = ((h[t] + l[t]) / 2.0, (h[t - 1] + l[t - 1]) / 2.0);
+        let (h1, l1, c1) = (h[t - 1], l[t - 1], c[t - 1]);
         let tt = or3(ne(h[t], l[t]), ne(l[t], c1));
-        tau.push(tt);
-        phi[0].push(and3(ne(o[t], h[t]), tt));
-        phi[1].push(and3(ne(o[t], l[t]), tt));
-        phi[2].push(and3(ne(c1, h1), tt));
-        phi[3].push(and3(ne(c1, l1), tt));
-        r[0].push(m[t] - o[t]);
-        r[1].push(o[t] - m1);
-        r[2].push(m[t] - c1);
-        r[3].push(c1 - m1);
-        r[4].push(o[t] - c1);
+        let phi = [
+            num(and3(ne(o[t], h[t]), tt)),
+            num(and3(ne(o[t], l[t]), tt)),
+            num(and3(ne(c1, h1), tt)),
+            num(and3(ne(c1, l1), tt)),
+        ];
+        (
+            num(tt),
+            phi,
+            [m - o[t], o[t] - m1, m - c1, c1 - m1, o[t] - c1],
+        )
+    };
+    // NaN-skipping mean accumulator.
+    #[derive(Clone, Copy, Default)]
+    struct Acc(f64, usize);
+    impl Acc {
+        fn add(&mut self, x: f64) {
+            if !x.is_nan() {
+                self.0 += x;
+                self.1 += 1;
+            }
+        }
+        fn mean(self) -> f64 {
+            if self.1 == 0 {
+                f64::NAN
+            } else {
+                self.0 / self.1 as f64
+            }
+        }
     }
-    let bmean = |v: &[B3]| mean(v.iter().map(|x| num(*x)));
-    let pt = bmean(&tau);
-    let po = bmean(&phi[0]) + bmean(&phi[1]);
-    let pc = bmean(&phi[2]) + bmean(&phi[3]);
+    let (mut a_tau, mut a_phi, mut a_r) =
+        (Acc::default(), [Acc::default(); 4], [Acc::default(); 3]);
+    for t in 1..n_all {
+        let (tau, phi, r) = row(t);
+        a_tau.add(tau);
+        for k in 0..4 {
+            a_phi[k].add(phi[k]);
+        }
+        a_r[0].add(r[0]);
+        a_r[1].add(r[2]);
+        a_r[2].add(r[4]);
+    }
+    let pt = a_tau.mean();
+    let po = a_phi[0].mean() + a_phi[1].mean();
+    let pc = a_phi[2].mean() + a_phi[3].mean();
     let nan = f64::NAN;
     if pt == 0.0 || po == 0.0 || pc == 0.0 {
         return Ok(EdgeDetail {
@@ -135,26 +149,28 @@ pub fn edge_detail(b: &Ohlc<'_>) -> Result<EdgeDetail, ImpactError> {
             n,
         });
     }
-    let [r1, r2, r3, r4, r5] = &r;
-    let (mr1, mr3, mr5) = (
-        mean(r1.iter().copied()),
-        mean(r3.iter().copied()),
-        mean(r5.iter().copied()),
+    let (mr1, mr3, mr5) = (a_r[0].mean(), a_r[1].mean(), a_r[2].mean());
+    let (mut a1, mut a2, mut q1, mut q2) = (
+        Acc::default(),
+        Acc::default(),
+        Acc::default(),
+        Acc::default(),
     );
-    let mut x1 = Vec::with_capacity(n);
-    let mut x2 = Vec::with_capacity(n);
-    for t in 0..n {
-        let tv = num(tau[t]);
-        let d1 = r1[t] - tv * mr1 / pt;
-        let d3 = r3[t] - tv * mr3 / pt;
-        let d5 = r5[t] - tv * mr5 / pt;
-        x1.push(-4.0 / po * d1 * r2[t] - 4.0 / pc * d3 * r4[t]);
-        x2.push(-4.0 / po * d1 * r5[t] - 4.0 / pc * d5 * r4[t]);
+    for t in 1..n_all {
+        let (tv, _, [r1, r2, r3, r4, r5]) = row(t);
+        let d1 = r1 - tv * mr1 / pt;
+        let d3 = r3 - tv * mr3 / pt;
+        let d5 = r5 - tv * mr5 / pt;
+        let x1 = -4.0 / po * d1 * r2 - 4.0 / pc * d3 * r4;
+        let x2 = -4.0 / po * d1 * r5 - 4.0 / pc * d5 * r4;
+        a1.add(x1);
+        a2.add(x2);
+        q1.add(x1 * x1);
+        q2.add(x2 * x2);
     }
-    let e1 = mean(x1.iter().copied());
-    let e2 = mean(x2.iter().copied());
-    let v1 = mean(x1.iter().map(|x| x * x)) - e1 * e1;
-    let v2 = mean(x2.iter().map(|x| x * x)) - e2 * e2;
+    let (e1, e2) = (a1.mean(), a2.mean());
+    let v1 = q1.mean() - e1 * e1;
+    let v2 = q2.mean() - e2 * e2;
     let s2 = (v2 * e1 + v1 * e2) / (v1 + v2);
     Ok(EdgeDetail {
         spread: s2.abs().sqrt(),

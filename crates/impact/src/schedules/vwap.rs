@@ -34,8 +34,9 @@ impl VolumeProfile {
     }
 
     /// Measure from bars: volume summed into UTC clock hours (a bar longer than an hour is spread
-    /// evenly over its hours), then averaged per hour of the week over the hours present. An hour
-    /// of the week never seen gets the mean of the others.
+    /// evenly over its hours), each hour scaled to full coverage by the time its bars cover (hours
+    /// covered less than half are left out), then averaged per hour of the week. An hour of the
+    /// week never seen gets the mean of the others.
     ///
     /// # Errors
     /// [`ImpactError::Input`] when the series is empty, has no volume, or counts volume in USD.
@@ -51,27 +52,35 @@ impl VolumeProfile {
             ));
         }
         let bar_ms = bars.bar_ms();
-        // Clock-hour totals, in time order (bars are sorted).
-        let mut hours: Vec<(i64, f64)> = Vec::new();
-        let mut add = |h: i64, v: f64| match hours.last_mut() {
-            Some((last, acc)) if *last == h => *acc += v,
-            _ => hours.push((h, v)),
+        // Clock-hour totals and the time the bars cover in each hour, in time order (bars are sorted).
+        let mut hours: Vec<(i64, f64, i64)> = Vec::new();
+        let mut add = |h: i64, v: f64, covered: i64| match hours.last_mut() {
+            Some((last, acc, cov)) if *last == h => {
+                *acc += v;
+                *cov += covered;
+            }
+            _ => hours.push((h, v, covered)),
         };
         for (&t, &v) in bars.open_time_ms().iter().zip(bars.volume()) {
             if bar_ms <= MS_PER_HOUR {
-                add(t.div_euclid(MS_PER_HOUR), v);
+                add(t.div_euclid(MS_PER_HOUR), v, bar_ms);
             } else {
                 let n = (bar_ms / MS_PER_HOUR).max(1);
                 for i in 0..n {
-                    add(t.div_euclid(MS_PER_HOUR) + i, v / n as f64);
+                    add(t.div_euclid(MS_PER_HOUR) + i, v / n as f64, MS_PER_HOUR);
                 }
             }
         }
         let mut sum = [0.0f64; 168];
         let mut cnt = [0u64; 168];
-        for (h, v) in hours {
+        for (h, v, covered) in hours {
+            // An hour half covered (a data gap, the ends of the sample) is scaled to a full hour;
+            // one covered less than half is left out.
+            if covered * 2 < MS_PER_HOUR {
+                continue;
+            }
             let how = hour_of_week(h * MS_PER_HOUR) as usize;
-            sum[how] += v;
+            sum[how] += v * MS_PER_HOUR as f64 / covered.min(MS_PER_HOUR) as f64;
             cnt[how] += 1;
         }
         let seen: Vec<f64> = (0..168)
@@ -180,6 +189,16 @@ mod tests {
         );
         assert!((p.expected_volume(fri_2330, fri_2330 + 2 * MS_PER_HOUR) - 3.5).abs() < 1e-12);
         // A 4-hour bar series gives the same profile.
+        // 15-minute bars with one bar missing in the first hour: that hour is scaled back to 4 bars.
+        let mut c = BarColumns::default();
+        for q in 0..(7 * 96) {
+            if q == 1 {
+                continue;
+            }
+            c.push_ohlcv(start + q * 900_000, 1.0, 1.0, 1.0, 1.0, 0.25);
+        }
+        let p15 = VolumeProfile::from_bars(&BarSeries::new_checked(c, 900).unwrap()).unwrap();
+        assert!(p15.btc_per_hour().iter().all(|v| (v - 1.0).abs() < 1e-12));
         let four = bars.resample(4 * 3600).unwrap();
         let p4 = VolumeProfile::from_bars(&four).unwrap();
         assert_eq!(p4.btc_per_hour()[0], 1.0);
