@@ -3,5 +3,6 @@
 mod backtest;
 mod common;
 mod fetch;
+mod help;
 mod interrupt;
 mod model;
