@@ -27,14 +27,25 @@ pub enum Mapping {
     None,
 }
 
-/// The UTC days a scenario reads: the calibration and context days before the window, the window,
-/// the context days after it, one spare day each side.
+/// The UTC days a scenario reads: the longest look-back before the window (market calibration,
+/// impact calibration, event-study estimation or baseline weeks, plus the context days), the
+/// window, the context days after it, one spare day each side. (A replay over earlier weekends
+/// reads whatever its files cover; the hint says so.)
 pub fn scenario_days(s: &Scenario) -> (NaiveDate, NaiveDate) {
     let start = s.start.to_datetime().date_naive();
     let last = blocksale_core::Timestamp::from_millis(s.end.as_millis() - 1)
         .to_datetime()
         .date_naive();
-    let before = u64::from(s.market.calibration_days) + u64::from(s.market.context_days) + 1;
+    let look_back = [
+        s.market.calibration_days,
+        s.calibration.as_ref().map_or(0, |c| c.days),
+        s.event_study.estimation_days,
+        s.event_study.baseline_weeks.saturating_mul(7),
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0);
+    let before = u64::from(look_back) + u64::from(s.market.context_days) + 1;
     let after = u64::from(s.market.context_days) + 1;
     (
         start.checked_sub_days(Days::new(before)).unwrap_or(start),
@@ -100,6 +111,9 @@ pub fn missing_hint(rel: &str, dir: &Path, days: (NaiveDate, NaiveDate)) -> Stri
     }
 }
 
+const REPLAY_NOTE: &str = " (this source also feeds the replay over earlier weekends: \
+    an earlier --from replays further back)";
+
 /// Check every file of every source of `s` in `dir`. Missing ones that map cleanly are fetched
 /// when `fetch` is set; any other missing file is a user error with the command to run.
 ///
@@ -113,12 +127,16 @@ pub fn ensure_scenario_data(
     quiet: bool,
 ) -> anyhow::Result<()> {
     let days = scenario_days(s);
+    let replay_venue = s.replay.venue.as_deref();
+    let mut missing = Vec::new();
     for src in &s.data.sources {
         for rel in &src.files {
-            if dir.join(rel).exists() {
-                continue;
-            }
+            let exists = dir.join(rel).exists();
+            // A folder is topped up on every --fetch run (verified files are skipped without the
+            // network), so an earlier interrupted fetch cannot leave a silently short history.
+            let folder = request_for_rel_path(rel).is_none();
             match (fetch, mapping(rel, days)) {
+                _ if exists && !(fetch && folder) => {}
                 (true, Mapping::Clean(req)) => {
                     let (sum, dest) = crate::cmd::fetch::fetch_request(&req, dir, base_url, quiet)?;
                     if !quiet {
@@ -130,18 +148,28 @@ pub fn ensure_scenario_data(
                         );
                     }
                 }
+                _ if exists => {}
                 _ => {
-                    return Err(crate::error::user(format!(
-                        "data file {rel} (source {}) not found in the data directory {}{}",
+                    let replay = if replay_venue == Some(src.venue.as_str()) {
+                        REPLAY_NOTE
+                    } else {
+                        ""
+                    };
+                    missing.push(format!(
+                        "data file {rel} (source {}) not found in the data directory {}{}{replay}",
                         src.venue,
                         dir.display(),
                         missing_hint(rel, dir, days)
-                    )))
+                    ));
                 }
             }
         }
     }
-    Ok(())
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::error::user(missing.join("\n")))
+    }
 }
 
 #[cfg(test)]
@@ -163,8 +191,9 @@ mod tests {
         let s: Scenario =
             toml::from_str(crate::cmd::backtest::DEFAULT_SCENARIO).expect("default scenario");
         // Sat 7 Feb .. Sun 8 Feb 2026, 30 calibration + 3 context days before, 3 after, 1 spare.
-        // 7 Feb - 34 days = 4 Jan; the last window day 8 Feb + 4 = 12 Feb.
-        assert_eq!(scenario_days(&s), (d("2026-01-04"), d("2026-02-12")));
+        // The longest look-back is the 90-day impact calibration: 7 Feb - (90 + 3 + 1) days =
+        // 5 Nov 2025; the last window day 8 Feb + 3 + 1 = 12 Feb.
+        assert_eq!(scenario_days(&s), (d("2025-11-05"), d("2026-02-12")));
     }
 
     #[test]

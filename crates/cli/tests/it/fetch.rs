@@ -790,3 +790,198 @@ fn bad_flags_are_user_errors_naming_the_flag() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(tree(dest.path()), Vec::<String>::new());
 }
+
+/// 15-minute spot klines for every UTC day from `first` (epoch day number) for `days` days, one
+/// daily archive file each: a seeded random walk around 70,000 USD.
+fn archive_15m_daily(first_day: i64, days: i64) -> Archive {
+    let mut a = Archive::new();
+    let mut p = 70_000.0f64;
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for day in first_day..first_day + days {
+        let date = chrono::DateTime::from_timestamp(day * 86_400, 0)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string();
+        let stem = format!("BTCUSDT-15m-{date}");
+        let mut csv = String::new();
+        for i in 0..96 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            let o = p;
+            p *= 1.0 + 0.004 * u;
+            let (h, l) = (o.max(p) * 1.0004, o.min(p) * 0.9996);
+            let t = day * DAY_MS + i * 900_000;
+            let v = 150.0 + 100.0 * (u + 0.5);
+            csv.push_str(&format!(
+                "{t},{o:.2},{h:.2},{l:.2},{p:.2},{v:.5},{},{:.2},1000,{:.5},{:.2},0\n",
+                t + 899_999,
+                v * p,
+                v / 2.0,
+                v * p / 2.0
+            ));
+        }
+        let zip = zip_of(&format!("{stem}.csv"), csv.as_bytes());
+        let rel = format!("data/spot/daily/klines/BTCUSDT/15m/{stem}.zip");
+        let path = a.root.path().join(&rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &zip).unwrap();
+        std::fs::write(
+            path.with_extension("zip.CHECKSUM"),
+            format!("{}  {stem}.zip\n", sha256_hex(&zip)),
+        )
+        .unwrap();
+        a.csv.insert(format!("{stem}.csv"), csv.into_bytes());
+    }
+    a
+}
+
+/// A scenario whose only source is the folder `binance/spot/15m`: it maps cleanly to the archive.
+const FOLDER_SCENARIO: &str = r#"
+name = "fetch-folder"
+description = "a scenario naming an archive folder"
+side = "sell"
+size_btc = 4451.0
+start = "2026-02-07T00:00:00Z"
+end = "2026-02-09T00:00:00Z"
+
+[data]
+price = "binance-spot"
+
+[[data.sources]]
+venue = "binance-spot"
+description = "Binance spot BTCUSDT 15m"
+files = ["binance/spot/15m"]
+
+[market]
+calibration_days = 30
+context_days = 3
+
+[[models]]
+model = "sqrt"
+y = 0.9
+
+[[models]]
+model = "linear"
+k = 1.0
+"#;
+
+#[test]
+fn backtest_without_data_names_the_exact_fetch_commands() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let o = blocksale()
+        .args(["backtest", "-q", "--data"])
+        .arg(empty.path())
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr_of(&o);
+    let d = empty.path().display().to_string();
+    // The Cango scenario names merged files: one line per source, with the command for the days it
+    // reads (90-day calibration + 3 context days + 1 before Sat 7 Feb 2026, 3 + 1 after the window).
+    for (file, market, interval, folder) in [
+        (
+            "binance/spot/15m/BTCUSDT_15m.csv",
+            "spot",
+            "15m",
+            "binance/spot/15m",
+        ),
+        (
+            "binance/usdm/15m/BTCUSDT_USDM_15m.csv",
+            "usdm",
+            "15m",
+            "binance/usdm/15m",
+        ),
+        (
+            "binance/spot/1h/BTCUSDT_1h.csv",
+            "spot",
+            "1h",
+            "binance/spot/1h",
+        ),
+    ] {
+        assert!(err.contains(&format!("data file {file} (source ")), "{err}");
+        assert!(
+            err.contains(&format!(
+                "blocksale fetch --symbol BTCUSDT --market {market} --interval {interval} --from 2025-11-05 --to 2026-02-12 --dest {d}"
+            )),
+            "{err}"
+        );
+        assert!(err.contains(&format!("files = [\"{folder}\"]")), "{err}");
+    }
+    assert!(err.contains("--fetch cannot create it"), "{err}");
+    assert!(err.contains("replay"), "{err}");
+    assert_eq!(tree(out.path()), Vec::<String>::new());
+}
+
+#[test]
+fn backtest_fetch_downloads_a_folder_source_then_runs() {
+    // 2026-01-04 .. 2026-02-12: 30 calibration + 3 context + 1 days before Sat 7 Feb, 3 + 1 after.
+    let first = 20_457; // 2026-01-04 as days since 1970-01-01
+    assert_eq!(
+        chrono::DateTime::from_timestamp(first * 86_400, 0)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string(),
+        "2026-01-04"
+    );
+    let a = archive_15m_daily(first, 40);
+    let srv = Server::start(a.root.path(), HashMap::new());
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("scenario.toml");
+    std::fs::write(&scenario, FOLDER_SCENARIO).unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let out = tmp.path().join("out");
+    let run = |fetch: bool| {
+        let mut c = blocksale();
+        c.env("BLOCKSALE_ARCHIVE_URL", srv.url())
+            .args(["backtest", "-q", "--json", "--scenario"])
+            .arg(&scenario)
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&out);
+        if fetch {
+            c.arg("--fetch");
+        }
+        c.output().unwrap()
+    };
+
+    // Without --fetch: the command to run, nothing downloaded.
+    let o = run(false);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr_of(&o);
+    assert!(
+        err.contains(&format!(
+            "blocksale fetch --symbol BTCUSDT --market spot --interval 15m --from 2026-01-04 --to 2026-02-12 --dest {}",
+            data.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("or rerun with --fetch"), "{err}");
+    assert!(srv.hits().is_empty());
+
+    // With --fetch: 40 daily files (checksum + zip each), then the backtest.
+    let o = run(true);
+    assert!(o.status.success(), "{}", stderr_of(&o));
+    assert_eq!(srv.hits().len(), 80);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["scenario"]["name"], "fetch-folder");
+    let csvs = tree(&data.join("binance/spot/15m"));
+    assert_eq!(csvs.iter().filter(|f| f.ends_with(".csv")).count(), 40);
+    assert_eq!(csvs.len(), 80, "csv + sidecar each, no temporaries");
+    let first_result = std::fs::read(out.join("result.json")).unwrap();
+
+    // Again with --fetch: everything verified locally, no request, same result.
+    let o = run(true);
+    assert!(o.status.success(), "{}", stderr_of(&o));
+    assert_eq!(srv.hits().len(), 80);
+    assert_eq!(
+        std::fs::read(out.join("result.json")).unwrap(),
+        first_result
+    );
+}
