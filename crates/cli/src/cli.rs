@@ -38,6 +38,8 @@ pub enum Command {
     Fetch(cmd::fetch::Args),
     /// Print a shell completion script (bash, zsh or fish) to stdout
     Completions(cmd::completions::Args),
+    /// Every chart, a one-page memo and notebook exports (CSV/JSON of each plotted series) for a scenario
+    Report(cmd::report::Args),
     /// What-if calculator for one impact model with explicit parameters
     Model(Box<cmd::model::Args>),
     /// Every OHLCV estimator (volatility, spreads, Amihud, ADV, Kyle lambda) on some bars
@@ -53,6 +55,7 @@ impl Cli {
             Command::Backtest(a) => a.json,
             Command::Fetch(_) | Command::Completions(_) => false,
             Command::Model(a) => a.json,
+            Command::Report(a) => a.json,
             Command::Estimate(a) => a.json,
             Command::Calibrate(a) => a.json,
         }

@@ -1,22 +1,28 @@
 //! `event.png`: the observed path around the sale against each model's counterfactual.
 
 use crate::export::model_column_names;
-use crate::style::{self, thousands, ChartOptions, FONT};
+use crate::frame::{self, de, draw_line, Chart, Entry, Mark, Page, RowPlacer};
+use crate::series::{candles, event_table};
+use crate::style::{self, day, day_label, size, thousands, ChartOptions, FONT};
+use crate::table::Table;
 use crate::ReportError;
 use blocksale_backtest::BacktestResult;
-use blocksale_core::{Timestamp, MS_PER_DAY};
+use blocksale_core::MS_PER_DAY;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
 /// Draw the event chart to `path` (PNG, or SVG when `opts.svg`).
 ///
-/// Contents: the observed close with the bar high-low range as a light band, the sale window shaded,
-/// reference levels (dashed, labelled), one counterfactual close per model (`close * exp(+I)` for a
-/// sale), the disclosure's implied average price across the window, the lowest low of the path
-/// marked, a two-line title with the key numbers, axis labels with units, a legend and `source` as
-/// the footer.
+/// Contents: the observed close over the bar high-low range (or candles with `opts.candles`), the
+/// sale window shaded, reference levels (dashed, labelled), the scenario's dated annotations
+/// (dotted verticals, labels on rows above the data so none overlaps another), one counterfactual
+/// close per model (`close * exp(+I)` for a sale) with the 95 % parameter band shaded for up to
+/// three headline models (the first model, and the models with the lowest and highest average
+/// cost among those with a band), the disclosure's implied average price across the window, a
+/// title with the key numbers, axis labels with units, a legend below the plot and `source` with
+/// the scenario name as the footer.
 ///
 /// # Errors
 /// [`ReportError::Draw`] when the backend fails, [`ReportError::Empty`] when there is no path.
@@ -31,348 +37,528 @@ pub fn event_chart(
             "the backtest has no observed path to draw".into(),
         ));
     }
-    style::ensure_font();
-    let err = |e: String| ReportError::Draw {
-        path: path.display().to_string(),
-        message: e,
+    let chart = EventChart {
+        r: result,
+        t: event_table(result),
+        source,
     };
-    if opts.svg {
-        let root = SVGBackend::new(path, (opts.width, opts.height)).into_drawing_area();
-        draw(&root, result, source, opts).map_err(err)?;
-        root.present().map_err(|e| err(e.to_string()))
-    } else {
-        let root = BitMapBackend::new(path, (opts.width, opts.height)).into_drawing_area();
-        draw(&root, result, source, opts).map_err(err)?;
-        root.present().map_err(|e| err(e.to_string()))
+    frame::render(&chart, path, opts)
+}
+
+struct EventChart<'a> {
+    r: &'a BacktestResult,
+    t: Table,
+    source: &'a str,
+}
+
+/// Models whose band is drawn: the first, and the cheapest and dearest among those with a band.
+pub(crate) fn headline_models(r: &BacktestResult) -> Vec<usize> {
+    let has_band = |k: usize| {
+        r.paths
+            .iter()
+            .any(|p| (p.impact_high_bps[k] - p.impact_low_bps[k]).abs() > 1e-9)
+    };
+    let banded: Vec<usize> = (0..r.models.len()).filter(|&k| has_band(k)).collect();
+    let mut out = Vec::new();
+    if let Some(&f) = banded.first() {
+        out.push(f);
     }
-}
-
-fn day(t: Timestamp) -> f64 {
-    t.as_millis() as f64 / MS_PER_DAY as f64
-}
-
-fn day_label(d: f64) -> String {
-    let ms = (d * MS_PER_DAY as f64).round() as i64;
-    let dt = Timestamp::from_millis(ms).to_datetime();
-    if ms % MS_PER_DAY == 0 {
-        dt.format("%a %d %b").to_string()
-    } else {
-        dt.format("%a %d %b %H:%M").to_string()
+    let by_cost = |a: &usize, b: &usize| {
+        r.models[*a]
+            .avg_cost_bps
+            .total_cmp(&r.models[*b].avg_cost_bps)
+    };
+    if let Some(&lo) = banded.iter().min_by(|a, b| by_cost(a, b)) {
+        out.push(lo);
     }
+    if let Some(&hi) = banded.iter().max_by(|a, b| by_cost(a, b)) {
+        out.push(hi);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
-fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    r: &BacktestResult,
-    source: &str,
-    o: &ChartOptions,
-) -> Result<(), String>
-where
-    DB::ErrorType: 'static,
-{
-    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
-    root.fill(&WHITE).map_err(e)?;
-    let h = o.height;
-    let title_h = (o.font(34.0) + o.font(27.0) * 3.0 + o.font(30.0)) as u32;
-    let footer_h = (o.font(18.0) * 2.0 + o.font(14.0)) as u32;
-    let (header, rest) = root.split_vertically(title_h);
-    let (main, footer) = rest.split_vertically(h - title_h - footer_h);
-
-    // Title and subtitle with the key numbers.
+/// "Sat 07 Feb 2026 00:00 to Mon 09 Feb 00:00 UTC".
+pub(crate) fn window_words(r: &BacktestResult) -> String {
     let s = &r.scenario;
-    let title = format!(
-        "{}: {} {} BTC, {} to {} UTC",
-        if s.description.is_empty() {
+    format!(
+        "{} to {} UTC",
+        s.start.to_datetime().format("%a %d %b %Y %H:%M"),
+        s.end.to_datetime().format("%a %d %b %H:%M")
+    )
+}
+
+/// The range of a model statistic across models, "60 to 203".
+pub(crate) fn model_range(
+    r: &BacktestResult,
+    f: impl Fn(&blocksale_backtest::ModelResult) -> f64,
+) -> (f64, f64) {
+    let v: Vec<f64> = r.models.iter().map(f).collect();
+    (
+        v.iter().copied().fold(f64::MAX, f64::min),
+        v.iter().copied().fold(f64::MIN, f64::max),
+    )
+}
+
+pub(crate) fn sold_word(r: &BacktestResult) -> &'static str {
+    if r.scenario.side == blocksale_core::Side::Sell {
+        "sold"
+    } else {
+        "bought"
+    }
+}
+
+impl Chart for EventChart<'_> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        o: &ChartOptions,
+    ) -> Result<(), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        let r = self.r;
+        let s = &r.scenario;
+        let names = model_column_names(r);
+        let heads = headline_models(r);
+        let (c_lo, c_hi) = model_range(r, |m| m.avg_cost_bps);
+        let name = if s.description.is_empty() {
             &s.name
         } else {
             &s.description
-        },
-        if s.side == blocksale_core::Side::Sell {
-            "sold"
-        } else {
-            "bought"
-        },
-        thousands(s.size_btc, 0),
-        s.start.to_datetime().format("%a %d %b %Y %H:%M"),
-        s.end.to_datetime().format("%a %d %b %H:%M")
-    );
-    let models: Vec<String> = r
-        .models
-        .iter()
-        .map(|m| {
-            format!(
-                "{} {:.0} bp peak, {:.0} bp avg cost (${}M)",
-                m.name,
-                m.peak_impact_bps,
-                m.avg_cost_bps,
-                thousands(m.drag_usd / 1e6, 1)
-            )
-        })
-        .collect();
-    let line2 = format!("Predicted drag: {}", models.join("; "));
-    let when = if r.observed.min_price_time < s.start {
-        "before the window"
-    } else if r.observed.min_price_time < s.end {
-        "inside the window"
-    } else {
-        "after the window"
-    };
-    let line3 = format!(
-        "Observed in the window: {:+.2} % (open {} to close {}); lowest low in view {} at {} UTC, {when}",
-        r.observed.return_window * 100.0,
-        thousands(r.observed.price_start_usd, 0),
-        thousands(r.observed.price_end_usd, 0),
-        thousands(r.observed.min_price_usd, 0),
-        r.observed.min_price_time.to_short()
-    );
-    let line4 = r.implied.as_ref().map(|i| {
-        format!(
-            "Disclosure implies an average sale price of {} USD: {:.0} bp below the arrival price {}, {:.0} bp below the window VWAP",
-            thousands(i.avg_price_usd, 0),
-            i.shortfall_vs_arrival_bps,
-            thousands(r.observed.price_start_usd, 0),
-            i.shortfall_vs_vwap_bps
-        )
-    });
-    let x0 = (o.font(24.0)) as i32;
-    header
-        .draw(&Text::new(
-            title,
-            (x0, o.font(14.0) as i32),
-            (FONT, o.font(34.0)).into_font().style(FontStyle::Bold),
-        ))
-        .map_err(e)?;
-    let mut y = (o.font(14.0) + o.font(34.0) + o.font(10.0)) as i32;
-    for l in std::iter::once(line2)
-        .chain(std::iter::once(line3))
-        .chain(line4)
-    {
-        header
-            .draw(&Text::new(l, (x0, y), (FONT, o.font(21.0))))
-            .map_err(e)?;
-        y += (o.font(21.0) + o.font(6.0)) as i32;
-    }
-
-    // Ranges.
-    let p = &r.paths;
-    let bar_days = r.market.bar_seconds as f64 / 86_400.0;
-    let xs: Vec<f64> = p.iter().map(|row| day(row.open_time)).collect();
-    let (xa, xb) = (xs[0], xs[xs.len() - 1] + bar_days);
-    let mut lo = p.iter().map(|row| row.low).fold(f64::MAX, f64::min);
-    let mut hi = p.iter().map(|row| row.high).fold(f64::MIN, f64::max);
-    for row in p {
-        for &c in &row.counterfactual_close_usd {
-            lo = lo.min(c);
-            hi = hi.max(c);
+        };
+        let mut title = format!(
+            "{name}: {} BTC {} {}. Models predict {:.0} to {:.0} bp average cost",
+            thousands(s.size_btc, 0),
+            sold_word(r),
+            window_words(r),
+            c_lo,
+            c_hi
+        );
+        if let Some(i) = &r.implied {
+            title.push_str(&format!(
+                "; the disclosure implies {:.0} bp below arrival",
+                i.shortfall_vs_arrival_bps
+            ));
         }
-    }
-    for lvl in &r.reference_levels {
-        lo = lo.min(lvl.price_usd);
-        hi = hi.max(lvl.price_usd);
-    }
-    if let Some(i) = &r.implied {
-        lo = lo.min(i.avg_price_usd);
-    }
-    let pad = (hi - lo) * 0.06;
-    let (ya, yb) = (lo - pad, hi + pad);
+        let mut subtitle = vec![format!(
+            "Observed in the window: {:+.2} % (open {} to close {} USD); abnormal return (CAR) {:+.2} %, J = {:.2}, p = {:.2}; lowest low in view {} at {} UTC.",
+            r.observed.return_window * 100.0,
+            thousands(r.observed.price_start_usd, 0),
+            thousands(r.observed.price_end_usd, 0),
+            r.attribution.event_study.car * 100.0,
+            r.attribution.event_study.j_stat,
+            r.attribution.event_study.p_value,
+            thousands(r.observed.min_price_usd, 0),
+            style::short_time(r.observed.min_price_time)
+        )];
+        if let Some(i) = &r.implied {
+            subtitle.push(format!(
+                "Disclosed proceeds imply an average price of {} USD: {:.0} bp below the arrival price {}, {:.0} bp below the window VWAP {}.",
+                thousands(i.avg_price_usd, 0),
+                i.shortfall_vs_arrival_bps,
+                thousands(r.observed.price_start_usd, 0),
+                i.shortfall_vs_vwap_bps,
+                thousands(r.observed.window_vwap_usd, 0)
+            ));
+        }
 
-    let mut chart = ChartBuilder::on(&main)
-        .margin_left(o.font(16.0) as u32)
-        .margin_right(o.font(64.0) as u32)
-        .margin_top(o.font(8.0) as u32)
-        .x_label_area_size(o.font(56.0) as u32)
-        .y_label_area_size(o.font(110.0) as u32)
-        .build_cartesian_2d(xa..xb, ya..yb)
-        .map_err(e)?;
-    let n_days = (xb - xa).round().max(1.0) as usize;
-    chart
-        .configure_mesh()
-        .x_labels(n_days + 1)
-        .y_labels(10)
-        .x_label_formatter(&|d| day_label(*d))
-        .y_label_formatter(&|v| thousands(*v, 0))
-        .x_desc("Time (UTC; ticks at 00:00)")
-        .y_desc("BTC price (USD per BTC)")
-        .label_style((FONT, o.font(18.0)))
-        .axis_desc_style((FONT, o.font(20.0)))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(215, 215, 215))
-        .draw()
-        .map_err(e)?;
+        let bar_ms = r.market.bar_seconds * 1000;
+        let bar_days = bar_ms as f64 / MS_PER_DAY as f64;
+        let p = &r.paths;
+        let xs: Vec<f64> = p.iter().map(|row| day(row.open_time)).collect();
+        let (xa, xb) = (xs[0], xs[xs.len() - 1] + bar_days);
 
-    // Sale window.
-    let (ws, we) = (day(s.start), day(s.end));
-    chart
-        .draw_series(std::iter::once(Rectangle::new(
-            [(ws, ya), (we, yb)],
-            style::WINDOW_FILL.filled(),
-        )))
-        .map_err(e)?
-        .label("sale window")
-        .legend(|(x, y)| {
-            Rectangle::new([(x, y - 7), (x + 24, y + 7)], style::WINDOW_FILL.filled())
-        });
+        // Legend.
+        let mut legend = vec![Entry::new(
+            Mark::Fill(style::WINDOW_FILL.to_rgba()),
+            "sale window",
+        )];
+        if o.candles {
+            let (cms, _) = candles(r, 200);
+            legend.push(Entry::new(
+                Mark::Fill(style::OBSERVED.to_rgba()),
+                format!(
+                    "observed, {} candles (hollow: up, filled: down)",
+                    duration_words(cms)
+                ),
+            ));
+        } else {
+            legend.push(Entry::new(
+                Mark::Fill(RGBColor(175, 175, 175).to_rgba()),
+                "observed high-low range",
+            ));
+            legend.push(Entry::new(
+                Mark::Line(style::OBSERVED.to_rgba(), 2.5, None),
+                "observed close",
+            ));
+        }
+        for (k, n) in names.iter().enumerate() {
+            let c = style::model_colour(k);
+            let m = &r.models[k];
+            let label = format!(
+                "no sale, {n}: {:.0} bp{}",
+                m.impact_at_window_end_bps,
+                if heads.contains(&k) {
+                    " (95 % band)"
+                } else {
+                    ""
+                }
+            );
+            legend.push(Entry::new(
+                if heads.contains(&k) {
+                    Mark::LineBand(c, 2.5, style::model_dash(k), 0.22)
+                } else {
+                    Mark::Line(c.to_rgba(), 2.5, style::model_dash(k))
+                },
+                label,
+            ));
+        }
+        if let Some(i) = &r.implied {
+            legend.push(Entry::new(
+                Mark::Line(style::IMPLIED.to_rgba(), 4.0, None),
+                format!("implied average price {}", thousands(i.avg_price_usd, 0)),
+            ));
+        }
+        if !r.reference_levels.is_empty() {
+            legend.push(Entry::new(
+                Mark::Line(style::REFERENCE.to_rgba(), 2.0, Some((10.0, 8.0))),
+                "reference level",
+            ));
+        }
+        if !s.annotations.is_empty() {
+            legend.push(Entry::new(
+                Mark::Line(style::ANNOTATION.to_rgba(), 1.5, Some((3.0, 5.0))),
+                "dated event",
+            ));
+        }
+        subtitle.push(
+            "Dashed and dotted lines: the price without the sale per model, close x exp(impact); the bp figure is the predicted impact at the window end.".to_string(),
+        );
+        let page = Page {
+            title,
+            subtitle,
+            legend,
+            footer: frame::footer(&s.name, self.source),
+        };
+        let main = frame::page(root, o, &page)?;
 
-    // High-low band and observed close.
-    let mut band: Vec<(f64, f64)> = p
-        .iter()
-        .zip(&xs)
-        .map(|(row, &x)| (x + bar_days / 2.0, row.high))
-        .collect();
-    band.extend(
-        p.iter()
-            .zip(&xs)
-            .rev()
-            .map(|(row, &x)| (x + bar_days / 2.0, row.low)),
-    );
-    let band_style = RGBColor(160, 160, 160).mix(0.55).filled();
-    chart
-        .draw_series(std::iter::once(Polygon::new(band, band_style)))
-        .map_err(e)?
-        .label("observed high-low range")
-        .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 24, y + 7)], band_style));
-    let close_pts: Vec<(f64, f64)> = p
-        .iter()
-        .zip(&xs)
-        .map(|(row, &x)| (x + bar_days, row.close))
-        .collect();
-    chart
-        .draw_series(LineSeries::new(close_pts, style::OBSERVED.stroke_width(2)))
-        .map_err(e)?
-        .label("observed close (Binance)")
-        .legend(|(x, y)| {
-            PathElement::new(vec![(x, y), (x + 24, y)], style::OBSERVED.stroke_width(3))
-        });
+        // Value range.
+        let mut lo = p.iter().map(|row| row.low).fold(f64::MAX, f64::min);
+        let mut hi = p.iter().map(|row| row.high).fold(f64::MIN, f64::max);
+        for (k, n) in names.iter().enumerate() {
+            let band = heads.contains(&k);
+            for (j, suffix) in ["", "_low", "_high"].iter().enumerate() {
+                if j > 0 && !band {
+                    continue;
+                }
+                if let Some(v) = self.t.get_num(&format!("cf_{n}{suffix}_usd")) {
+                    for (row, &x) in p.iter().zip(v) {
+                        if row.open_time >= s.start {
+                            lo = lo.min(x);
+                            hi = hi.max(x);
+                        }
+                    }
+                }
+            }
+        }
+        for lvl in &r.reference_levels {
+            lo = lo.min(lvl.price_usd);
+            hi = hi.max(lvl.price_usd);
+        }
+        if let Some(i) = &r.implied {
+            lo = lo.min(i.avg_price_usd);
+        }
+        let pad = (hi - lo) * 0.04;
 
-    // Counterfactual closes per model, from the window start on.
-    let names = model_column_names(r);
-    for (k, name) in names.iter().enumerate() {
-        let c = style::MODEL_COLOURS[k % style::MODEL_COLOURS.len()];
-        let pts: Vec<(f64, f64)> = p
-            .iter()
-            .zip(&xs)
-            .filter(|(row, _)| row.open_time >= s.start)
-            .map(|(row, &x)| (x + bar_days, row.counterfactual_close_usd[k]))
-            .collect();
-        let m = &r.models[k];
-        let st = c.stroke_width(3);
+        // Annotation labels on rows above the data: a first pass with the approximate x mapping
+        // decides how many rows to reserve.
+        let (mw, mh) = main.dim_in_pixel();
+        let y_area = o.font(105.0) as i32;
+        let x_area = o.font(62.0) as u32;
+        let (ml, mr) = (o.font(10.0) as i32, o.font(60.0) as i32);
+        let plot_w = mw as i32 - y_area - ml - mr;
+        let plot_h = mh as i32 - x_area as i32 - o.font(8.0) as i32;
+        let note_style: TextStyle = (FONT, o.font(size::NOTE)).into_font().into();
+        let labels = self.labels();
+        let approx_x = |d: f64| y_area + ml + ((d - xa) / (xb - xa) * plot_w as f64) as i32;
+        let place = |px: &dyn Fn(f64) -> i32| -> Result<Vec<(usize, bool)>, String> {
+            let mut rp = RowPlacer::default();
+            let mut out = Vec::new();
+            for (d, text) in &labels {
+                let w = frame::text_width(&main, text, &note_style)? as i32;
+                let x = px(*d);
+                let gap = o.font(6.0) as i32;
+                let right_edge = y_area + ml + plot_w;
+                let left = x + gap + w <= right_edge;
+                let (x0, x1) = if left {
+                    (x, x + gap + w)
+                } else {
+                    (x - gap - w, x)
+                };
+                out.push((rp.place(x0, x1 + gap * 2), left));
+            }
+            Ok(out)
+        };
+        let rows0 = place(&approx_x)?;
+        let nrows = rows0.iter().map(|r| r.0 + 1).max().unwrap_or(0);
+        let row_px = o.font(size::NOTE * 1.45);
+        let frac = (nrows as f64 * row_px + o.font(6.0)) / plot_h.max(1) as f64;
+        let span = (hi - lo + 2.0 * pad) / (1.0 - frac.min(0.5));
+        let (ya, yb) = (lo - pad, lo - pad + span);
+
+        let mut chart = ChartBuilder::on(&main)
+            .margin_left(ml as u32)
+            .margin_right(mr as u32)
+            .margin_top(o.px(8.0))
+            .x_label_area_size(x_area)
+            .y_label_area_size(y_area as u32)
+            .build_cartesian_2d(xa..xb, ya..yb)
+            .map_err(de)?;
+        let n_days = (xb - xa).round().max(1.0) as usize;
         chart
-            .draw_series(DashedLineSeries::new(
+            .configure_mesh()
+            .x_labels(n_days + 1)
+            .y_labels(10)
+            .x_label_formatter(&|d| day_label(*d))
+            .y_label_formatter(&|v| thousands(*v, 0))
+            .x_desc("Time (UTC; ticks at 00:00)")
+            .y_desc("BTC price (USD per BTC)")
+            .label_style((FONT, o.font(size::TICK)))
+            .axis_desc_style((FONT, o.font(size::AXIS)))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(style::GRID)
+            .draw()
+            .map_err(de)?;
+
+        // Sale window.
+        let (ws, we) = (day(s.start), day(s.end));
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(ws, ya), (we, yb)],
+                style::WINDOW_FILL.filled(),
+            )))
+            .map_err(de)?;
+
+        // Model bands (headline models), under everything else.
+        for &k in &heads {
+            let n = &names[k];
+            let (Some(l), Some(h)) = (
+                self.t.get_num(&format!("cf_{n}_low_usd")),
+                self.t.get_num(&format!("cf_{n}_high_usd")),
+            ) else {
+                continue;
+            };
+            let idx: Vec<usize> = (0..p.len())
+                .filter(|&i| p[i].open_time >= s.start)
+                .collect();
+            let mut poly: Vec<(f64, f64)> = idx.iter().map(|&i| (xs[i] + bar_days, h[i])).collect();
+            poly.extend(idx.iter().rev().map(|&i| (xs[i] + bar_days, l[i])));
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    poly,
+                    style::model_colour(k).mix(0.16).filled(),
+                )))
+                .map_err(de)?;
+        }
+
+        // Observed.
+        if o.candles {
+            let (cms, cs) = candles(r, 200);
+            let cd = cms as f64 / MS_PER_DAY as f64;
+            for (t0, [op, h, l, c]) in cs {
+                let x = t0 as f64 / MS_PER_DAY as f64;
+                let (xl, xr, xm) = (x + cd * 0.15, x + cd * 0.85, x + cd * 0.5);
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(xm, l), (xm, h)],
+                        style::OBSERVED.stroke_width(1),
+                    )))
+                    .map_err(de)?;
+                let (b0, b1) = (op.min(c), op.max(c));
+                let body = if c >= op {
+                    [
+                        Rectangle::new([(xl, b0), (xr, b1)], WHITE.filled()),
+                        Rectangle::new([(xl, b0), (xr, b1)], style::OBSERVED.stroke_width(1)),
+                    ]
+                } else {
+                    [
+                        Rectangle::new([(xl, b0), (xr, b1)], style::OBSERVED.filled()),
+                        Rectangle::new([(xl, b0), (xr, b1)], style::OBSERVED.stroke_width(1)),
+                    ]
+                };
+                chart.draw_series(body).map_err(de)?;
+            }
+        } else {
+            let mut band: Vec<(f64, f64)> = p
+                .iter()
+                .zip(&xs)
+                .map(|(row, &x)| (x + bar_days / 2.0, row.high))
+                .collect();
+            band.extend(
+                p.iter()
+                    .zip(&xs)
+                    .rev()
+                    .map(|(row, &x)| (x + bar_days / 2.0, row.low)),
+            );
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    band,
+                    RGBColor(175, 175, 175).filled(),
+                )))
+                .map_err(de)?;
+            let close_pts: Vec<(f64, f64)> = p
+                .iter()
+                .zip(&xs)
+                .map(|(row, &x)| (x + bar_days, row.close))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(
+                    close_pts,
+                    style::OBSERVED.stroke_width(o.px(2.0).max(1)),
+                ))
+                .map_err(de)?;
+        }
+
+        // Counterfactual closes per model, from the window start on.
+        for (k, n) in names.iter().enumerate() {
+            let Some(v) = self.t.get_num(&format!("cf_{n}_usd")) else {
+                continue;
+            };
+            let pts: Vec<(f64, f64)> = (0..p.len())
+                .filter(|&i| p[i].open_time >= s.start)
+                .map(|i| (xs[i] + bar_days, v[i]))
+                .collect();
+            let w = if heads.contains(&k) { 2.5 } else { 1.8 };
+            draw_line(
+                &mut chart,
                 pts,
-                o.font(12.0) as u32,
-                o.font(6.0) as u32 + k as u32 * 3,
-                st,
-            ))
-            .map_err(e)?
-            .label(format!(
-                "without the sale, {name} model ({:.0} bp at window end)",
-                m.permanent_impact_bps
-            ))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], st));
-    }
+                style::model_colour(k).stroke_width(o.px(w).max(1)),
+                style::model_dash(k),
+                o,
+            )?;
+        }
 
-    // Reference levels.
-    for lvl in &r.reference_levels {
-        let st = style::REFERENCE.stroke_width(2);
-        chart
-            .draw_series(DashedLineSeries::new(
+        // Reference levels, labelled on the line at the left.
+        for lvl in &r.reference_levels {
+            draw_line(
+                &mut chart,
                 vec![(xa, lvl.price_usd), (xb, lvl.price_usd)],
-                10,
-                8,
-                st,
-            ))
-            .map_err(e)?;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                format!("{} {}", lvl.label, thousands(lvl.price_usd, 0)),
-                (xa + (xb - xa) * 0.01, lvl.price_usd + (yb - ya) * 0.012),
-                (FONT, o.font(18.0))
-                    .into_font()
-                    .color(&style::REFERENCE)
-                    .pos(text_anchor::Pos::new(
-                        text_anchor::HPos::Left,
-                        text_anchor::VPos::Bottom,
-                    )),
-            )))
-            .map_err(e)?;
-    }
+                style::REFERENCE.stroke_width(o.px(2.0).max(1)),
+                Some((10.0, 8.0)),
+                o,
+            )?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{} {}", lvl.label, thousands(lvl.price_usd, 0)),
+                    (xa + (xb - xa) * 0.005, lvl.price_usd + (yb - ya) * 0.008),
+                    (FONT, o.font(size::NOTE))
+                        .into_font()
+                        .color(&style::REFERENCE)
+                        .pos(Pos::new(HPos::Left, VPos::Bottom)),
+                )))
+                .map_err(de)?;
+        }
 
-    // Implied average price across the window.
-    if let Some(i) = &r.implied {
-        let st = style::IMPLIED.stroke_width(4);
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(ws, i.avg_price_usd), (we, i.avg_price_usd)],
-                st,
-            )))
-            .map_err(e)?
-            .label(format!(
-                "implied average sale price {} (disclosed proceeds / size)",
-                thousands(i.avg_price_usd, 0)
-            ))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], st));
-        chart
-            .draw_series(std::iter::once(Text::new(
-                format!("implied avg {}", thousands(i.avg_price_usd, 0)),
-                (we - (we - ws) * 0.02, i.avg_price_usd - (yb - ya) * 0.012),
-                (FONT, o.font(18.0))
-                    .into_font()
-                    .color(&style::IMPLIED)
-                    .pos(text_anchor::Pos::new(
-                        text_anchor::HPos::Right,
-                        text_anchor::VPos::Top,
-                    )),
-            )))
-            .map_err(e)?;
-    }
+        // Implied average price across the window.
+        if let Some(i) = &r.implied {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(ws, i.avg_price_usd), (we, i.avg_price_usd)],
+                    style::IMPLIED.stroke_width(o.px(4.0).max(1)),
+                )))
+                .map_err(de)?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("implied avg {}", thousands(i.avg_price_usd, 0)),
+                    (we - (we - ws) * 0.02, i.avg_price_usd - (yb - ya) * 0.01),
+                    (FONT, o.font(size::NOTE))
+                        .into_font()
+                        .color(&style::IMPLIED)
+                        .pos(Pos::new(HPos::Right, VPos::Top)),
+                )))
+                .map_err(de)?;
+        }
 
-    // Lowest low of the path.
-    let lx = day(r.observed.min_price_time) + bar_days / 2.0;
-    let ly = r.observed.min_price_usd;
-    chart
-        .draw_series(std::iter::once(Circle::new(
-            (lx, ly),
-            o.font(7.0) as i32,
-            style::REFERENCE.filled(),
-        )))
-        .map_err(e)?;
-    chart
-        .draw_series(std::iter::once(Text::new(
+        // The lowest low, marked.
+        let lx = day(r.observed.min_price_time) + bar_days / 2.0;
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (lx, r.observed.min_price_usd),
+                o.font(6.0) as i32,
+                style::REFERENCE.filled(),
+            )))
+            .map_err(de)?;
+
+        // Dated annotations and the window label: verticals and labels on the reserved rows.
+        let px = |d: f64| chart.backend_coord(&(d, ya)).0 - main.get_base_pixel().0;
+        let rows = place(&px)?;
+        let top_px = chart.backend_coord(&(xa, yb)).1 - main.get_base_pixel().1;
+        let bot_px = chart.backend_coord(&(xa, ya)).1 - main.get_base_pixel().1;
+        for ((d, text), (row, left)) in labels.iter().zip(rows) {
+            let y_px = top_px + o.font(4.0) as i32 + row as i32 * row_px as i32;
+            let y_val =
+                yb - f64::from(y_px - top_px) / f64::from((bot_px - top_px).max(1)) * (yb - ya);
+            let is_window = *d == ws;
+            if !is_window {
+                draw_line(
+                    &mut chart,
+                    vec![(*d, ya), (*d, y_val)],
+                    style::ANNOTATION.stroke_width(o.px(1.5).max(1)),
+                    Some((3.0, 5.0)),
+                    o,
+                )?;
+            }
+            let gap = (xb - xa) * 0.003;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    text.clone(),
+                    (if left { *d + gap } else { *d - gap }, y_val),
+                    (FONT, o.font(size::NOTE))
+                        .into_font()
+                        .color(&style::ANNOTATION)
+                        .pos(Pos::new(
+                            if left { HPos::Left } else { HPos::Right },
+                            VPos::Top,
+                        )),
+                )))
+                .map_err(de)?;
+        }
+        Ok(())
+    }
+}
+
+impl EventChart<'_> {
+    /// Labels drawn above the data: the window, then the annotations in time order.
+    fn labels(&self) -> Vec<(f64, String)> {
+        let r = self.r;
+        let s = &r.scenario;
+        let mut v = vec![(
+            day(s.start),
             format!(
-                "low {} at {} UTC",
-                thousands(ly, 2),
-                r.observed.min_price_time.to_short()
+                "sale window: {} BTC, {}",
+                thousands(s.size_btc, 0),
+                s.schedule
             ),
-            (lx + (xb - xa) * 0.008, ly + (yb - ya) * 0.012),
-            (FONT, o.font(18.0))
-                .into_font()
-                .color(&style::REFERENCE)
-                .pos(text_anchor::Pos::new(
-                    text_anchor::HPos::Left,
-                    text_anchor::VPos::Bottom,
-                )),
-        )))
-        .map_err(e)?;
+        )];
+        let mut ann: Vec<_> = s.annotations.iter().collect();
+        ann.sort_by_key(|a| a.time);
+        for a in ann {
+            v.push((day(a.time), a.label.clone()));
+        }
+        v
+    }
+}
 
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .margin(o.font(12.0) as i32)
-        .legend_area_size(o.font(34.0) as i32)
-        .background_style(WHITE.mix(0.92))
-        .border_style(RGBColor(120, 120, 120))
-        .label_font((FONT, o.font(17.0)))
-        .draw()
-        .map_err(e)?;
-
-    footer
-        .draw(&Text::new(
-            source.to_string(),
-            (x0, o.font(8.0) as i32),
-            (FONT, o.font(16.0))
-                .into_font()
-                .color(&RGBColor(80, 80, 80)),
-        ))
-        .map_err(e)?;
-    Ok(())
+/// "1h", "15m", "1d".
+pub(crate) fn duration_words(ms: i64) -> String {
+    let s = ms / 1000;
+    if s % 86_400 == 0 {
+        format!("{}d", s / 86_400)
+    } else if s % 3_600 == 0 {
+        format!("{}h", s / 3_600)
+    } else {
+        format!("{}m", s / 60)
+    }
 }

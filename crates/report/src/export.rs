@@ -72,3 +72,80 @@ pub(crate) fn model_column_names(result: &BacktestResult) -> Vec<String> {
         })
         .collect()
 }
+
+/// `notebooks-exports/README.md`: what each export holds and how to redraw `event.png` from it.
+pub const NOTEBOOK_README: &str = include_str!("../../../notebooks-exports/README.md");
+
+/// `charts.json`: the scalars the charts mark and which CSV feeds which chart, so a notebook can
+/// redraw every chart from the exports alone.
+///
+/// # Errors
+/// [`ReportError::Empty`] when serialisation fails (never in practice).
+pub fn charts_json(
+    r: &BacktestResult,
+    source: &str,
+    charts: &[&str],
+    sweep: Option<&blocksale_backtest::sweep::SweepResult>,
+    replay: Option<&blocksale_backtest::replay::ReplayResult>,
+) -> Result<String, ReportError> {
+    use serde_json::json;
+    let names = model_column_names(r);
+    let heads: Vec<&str> = crate::event::headline_models(r)
+        .into_iter()
+        .map(|k| names[k].as_str())
+        .collect();
+    let files = |c: &str| -> Vec<&str> {
+        match c {
+            "event" => vec!["event.csv"],
+            "drag" => vec!["drag.csv"],
+            "size_curve" => vec!["size_curve.csv"],
+            "volume" => vec!["volume.csv"],
+            "calibration" => vec!["calibration_bins.csv", "calibration_fit.csv"],
+            "sweep" => vec!["sweep.csv"],
+            "replay" => vec!["replay.csv"],
+            _ => vec![],
+        }
+    };
+    let chart_files: serde_json::Map<String, serde_json::Value> = charts
+        .iter()
+        .map(|c| ((*c).to_string(), json!(files(c))))
+        .collect();
+    let v = json!({
+        "schema_version": 1,
+        "scenario": r.scenario.name,
+        "description": r.scenario.description,
+        "side": r.scenario.side,
+        "size_btc": r.scenario.size_btc,
+        "window_start": r.scenario.start,
+        "window_end": r.scenario.end,
+        "schedule": r.scenario.schedule,
+        "decay": r.scenario.decay,
+        "source": source,
+        "models": names,
+        "headline_models": heads,
+        "reference_levels": r.reference_levels,
+        "annotations": r.scenario.annotations,
+        "implied": r.implied,
+        "observed_min": {"price_usd": r.observed.min_price_usd, "time": r.observed.min_price_time},
+        "event_study": {
+            "car": r.attribution.event_study.car,
+            "j_stat": r.attribution.event_study.j_stat,
+            "p_value": r.attribution.event_study.p_value,
+        },
+        "sweep_model": sweep.and_then(|s| s
+            .models
+            .get(crate::sweep_chart::heatmap_model(s, r.scenario.size_btc).0)
+            .map(|m| m.name.clone())),
+        "sweep_contours_bps": crate::sweep_chart::CONTOUR_BPS,
+        "replay_event": replay.and_then(|p| p.event.as_ref().map(|e| json!({
+            "start": e.row.start,
+            "observed_return_bps": e.row.observed_return_bps,
+            "observed_return_percentile": e.observed_return_percentile,
+            "adverse_move_exceedance_pct": e.adverse_move_exceedance_pct,
+        }))),
+        "chart_files": chart_files,
+    });
+    let mut s = serde_json::to_string_pretty(&v).map_err(|e| ReportError::Empty(e.to_string()))?;
+    s.push('\n');
+    Ok(s)
+}

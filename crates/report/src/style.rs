@@ -1,5 +1,6 @@
-//! Shared chart style: bundled font, greyscale-safe palette, number formatting.
+//! Shared chart style: bundled font, greyscale-safe palette, dash patterns, number and date formatting.
 
+use blocksale_core::{Timestamp, MS_PER_DAY};
 use plotters::style::{FontStyle, RGBColor};
 use std::sync::Once;
 
@@ -27,6 +28,9 @@ pub struct ChartOptions {
     pub height: u32,
     /// Write SVG instead of PNG.
     pub svg: bool,
+    /// Draw the observed price of `event.png` as candles (grouped so that at most about 200 are
+    /// drawn) instead of a close line over the high-low range.
+    pub candles: bool,
 }
 
 impl Default for ChartOptions {
@@ -35,21 +39,47 @@ impl Default for ChartOptions {
             width: 1600,
             height: 900,
             svg: false,
+            candles: false,
         }
     }
 }
 
 impl ChartOptions {
-    /// Font scale relative to the 1600x900 design size.
+    /// Font scale relative to the 1600x900 design size. Text shrinks more slowly than the canvas
+    /// (power 0.6) so that an 800 px memo copy keeps readable labels.
     pub(crate) fn scale(&self) -> f64 {
         (f64::from(self.width) / 1600.0)
             .min(f64::from(self.height) / 900.0)
-            .max(0.4)
+            .max(0.25)
+            .powf(0.6)
     }
-    /// A font size scaled to the chart.
+    /// A font size or length scaled to the chart (design pixels at 1600x900).
     pub(crate) fn font(&self, px: f64) -> f64 {
-        (px * self.scale()).round()
+        (px * self.scale()).round().max(1.0)
     }
+    /// A length in whole pixels.
+    pub(crate) fn px(&self, px: f64) -> u32 {
+        self.font(px) as u32
+    }
+    /// File extension of the chosen format.
+    pub fn ext(&self) -> &'static str {
+        if self.svg {
+            "svg"
+        } else {
+            "png"
+        }
+    }
+}
+
+/// Design font sizes (pixels at 1600x900).
+pub(crate) mod size {
+    pub const TITLE: f64 = 31.0;
+    pub const SUBTITLE: f64 = 20.0;
+    pub const AXIS: f64 = 20.0;
+    pub const TICK: f64 = 18.0;
+    pub const LEGEND: f64 = 18.0;
+    pub const NOTE: f64 = 17.0;
+    pub const FOOTER: f64 = 15.0;
 }
 
 /// Palette chosen to stay distinguishable in greyscale (different luminance) and for colour-blind
@@ -63,9 +93,31 @@ pub(crate) const MODEL_COLOURS: [RGBColor; 6] = [
     RGBColor(230, 159, 0),   // orange
     RGBColor(86, 180, 233),  // sky blue
 ];
-pub(crate) const WINDOW_FILL: RGBColor = RGBColor(225, 225, 225);
+/// Dash patterns (dash, gap) in design pixels per model; `None` is solid.
+pub(crate) const MODEL_DASHES: [Option<(f64, f64)>; 6] = [
+    None,
+    Some((14.0, 7.0)),
+    Some((4.0, 5.0)),
+    Some((22.0, 6.0)),
+    Some((9.0, 9.0)),
+    Some((2.0, 9.0)),
+];
+pub(crate) const WINDOW_FILL: RGBColor = RGBColor(228, 228, 228);
 pub(crate) const REFERENCE: RGBColor = RGBColor(150, 30, 30);
 pub(crate) const IMPLIED: RGBColor = RGBColor(120, 40, 140);
+pub(crate) const GRID: RGBColor = RGBColor(218, 218, 218);
+pub(crate) const MUTED: RGBColor = RGBColor(85, 85, 85);
+pub(crate) const ANNOTATION: RGBColor = RGBColor(60, 60, 60);
+
+/// Colour of model `k` (cycled).
+pub(crate) fn model_colour(k: usize) -> RGBColor {
+    MODEL_COLOURS[k % MODEL_COLOURS.len()]
+}
+
+/// Dash pattern of model `k` (cycled).
+pub(crate) fn model_dash(k: usize) -> Option<(f64, f64)> {
+    MODEL_DASHES[k % MODEL_DASHES.len()]
+}
 
 /// `1234567.8` -> `1,234,568` (thousands separators, rounded to `decimals`).
 pub fn thousands(x: f64, decimals: usize) -> String {
@@ -90,9 +142,45 @@ pub fn thousands(x: f64, decimals: usize) -> String {
     out
 }
 
+/// Tick label for a log axis: thousands separators, with as many decimals as a value below 10 needs.
+pub(crate) fn log_tick(v: f64) -> String {
+    if v >= 10.0 {
+        thousands(v, 0)
+    } else if v >= 1.0 {
+        let s = format!("{v:.1}");
+        s.trim_end_matches(".0").to_string()
+    } else {
+        let d = (-v.log10()).ceil().max(0.0) as usize + 1;
+        let s = format!("{v:.d$}");
+        let s = s.trim_end_matches('0');
+        s.trim_end_matches('.').to_string()
+    }
+}
+
+/// Days since the epoch (the x unit of time axes).
+pub(crate) fn day(t: Timestamp) -> f64 {
+    t.as_millis() as f64 / MS_PER_DAY as f64
+}
+
+/// `Sat 07 Feb` at midnight, `Sat 07 Feb 12:00` otherwise.
+pub(crate) fn day_label(d: f64) -> String {
+    let ms = (d * MS_PER_DAY as f64).round() as i64;
+    let dt = Timestamp::from_millis(ms).to_datetime();
+    if ms % MS_PER_DAY == 0 {
+        dt.format("%a %d %b").to_string()
+    } else {
+        dt.format("%a %d %b %H:%M").to_string()
+    }
+}
+
+/// `2026-02-07 00:00` (UTC).
+pub(crate) fn short_time(t: Timestamp) -> String {
+    t.to_short()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::*;
 
     #[test]
     fn separators() {
@@ -102,5 +190,32 @@ mod tests {
         assert_eq!(thousands(-305e6, 0), "-305,000,000");
         assert_eq!(thousands(999.0, 0), "999");
         assert_eq!(thousands(-0.0001, 2), "0.00");
+    }
+
+    #[test]
+    fn log_ticks() {
+        assert_eq!(log_tick(20_000.0), "20,000");
+        assert_eq!(log_tick(2.0), "2");
+        assert_eq!(log_tick(2.5), "2.5");
+        assert_eq!(log_tick(0.001), "0.001");
+        assert_eq!(log_tick(0.0002), "0.0002");
+    }
+
+    #[test]
+    fn memo_size_fonts_stay_readable() {
+        let o = ChartOptions {
+            width: 800,
+            height: 450,
+            ..ChartOptions::default()
+        };
+        // 18 px design ticks stay at 12 px or more in an 800 px copy.
+        assert!(o.font(size::TICK) >= 11.0, "{}", o.font(size::TICK));
+        assert_eq!(ChartOptions::default().font(size::TICK), 18.0);
+    }
+
+    #[test]
+    fn day_labels() {
+        let t = Timestamp::parse_rfc3339("2026-02-07T00:00:00Z").unwrap();
+        assert_eq!(day_label(day(t)), "Sat 07 Feb");
     }
 }

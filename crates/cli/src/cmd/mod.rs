@@ -6,6 +6,7 @@ pub mod completions;
 pub mod estimate;
 pub mod fetch;
 pub mod model;
+pub mod report;
 
 use crate::cli::{Cli, Command};
 
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fetch(args) => fetch::run(&global, args),
         Command::Completions(args) => completions::run(args),
         Command::Model(args) => model::run(*args),
+        Command::Report(args) => report::run(&global, args),
         Command::Estimate(args) => estimate::run(&global, args),
         Command::Calibrate(args) => calibrate::run(&global, args),
     }
