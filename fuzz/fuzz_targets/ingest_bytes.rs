@@ -20,8 +20,12 @@ fuzz_target!(|data: &[u8]| {
     let opts = ReadOptions {
         format: (fmt > 0).then(|| Format::ALL[fmt - 1]),
         lenient: sel & 4 != 0,
-        on_conflict: [OnConflict::Error, OnConflict::First, OnConflict::Last, OnConflict::Error]
-            [usize::from(sel >> 6)],
+        on_conflict: [
+            OnConflict::Error,
+            OnConflict::First,
+            OnConflict::Last,
+            OnConflict::Error,
+        ][usize::from(sel >> 6)],
         columns: None,
     };
     if let Ok(loaded) = load_bytes(name, body.to_vec(), &opts) {
