@@ -107,6 +107,43 @@ impl Table {
     }
 }
 
+impl Table {
+    /// Read a CSV written by [`Table::to_csv`] back into a table: a column whose cells are all
+    /// `true`/`false` is boolean, one whose cells all parse as numbers (or are empty: NaN) is
+    /// numeric, anything else is text. Numbers come back bit for bit.
+    pub fn from_csv(text: &str) -> Table {
+        let (header, rows) = parse_csv(text);
+        let mut t = Table::default();
+        for (j, name) in header.iter().enumerate() {
+            let cells: Vec<&str> = rows
+                .iter()
+                .map(|r| r.get(j).map_or("", String::as_str))
+                .collect();
+            if !cells.is_empty() && cells.iter().all(|c| *c == "true" || *c == "false") {
+                t.bool(name.clone(), cells.iter().map(|c| *c == "true").collect());
+            } else if cells
+                .iter()
+                .all(|c| c.is_empty() || c.parse::<f64>().is_ok())
+                && cells.iter().any(|c| !c.is_empty())
+            {
+                t.num(
+                    name.clone(),
+                    cells
+                        .iter()
+                        .map(|c| c.parse::<f64>().unwrap_or(f64::NAN))
+                        .collect(),
+                );
+            } else {
+                t.text(
+                    name.clone(),
+                    cells.iter().map(|c| (*c).to_string()).collect(),
+                );
+            }
+        }
+        t
+    }
+}
+
 /// Parse a CSV written by [`Table::to_csv`] into its header and raw cells (quotes removed).
 /// Meant for tests and for checking a redraw; not a general CSV reader.
 pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
@@ -162,6 +199,21 @@ mod tests {
         assert_eq!(rows[0][1], "a,b");
         assert_eq!(rows[1][1], "q\"");
         assert_eq!(rows[2][2], "true");
+    }
+
+    #[test]
+    fn from_csv_gives_back_the_table() {
+        let mut t = Table::default();
+        t.text("time", vec!["2026-02-07T00:00:00Z".into(), "b,c".into()])
+            .num("x", vec![0.1 + 0.2, f64::NAN])
+            .bool("w", vec![false, true]);
+        let back = Table::from_csv(&t.to_csv().unwrap());
+        assert_eq!(back.to_csv().unwrap(), t.to_csv().unwrap());
+        assert_eq!(
+            back.get_num("x").unwrap()[0].to_bits(),
+            (0.1f64 + 0.2).to_bits()
+        );
+        assert!(back.get_num("x").unwrap()[1].is_nan());
     }
 
     #[test]

@@ -6,3 +6,4 @@ mod fetch;
 mod help;
 mod interrupt;
 mod model;
+mod report;
