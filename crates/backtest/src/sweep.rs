@@ -13,12 +13,23 @@
 //! rounded to a whole number of those steps. Each duration in the result says which grid it used
 //! (`grid_bars`, `grid_bar_seconds`, `coarsened`).
 //!
+//! # Sizes by scaling, where exact
+//! Most models are homogeneous in the size for a schedule that scales with the block: the square
+//! root and power laws as `Q^delta`, the linear, Kyle and exponential-kernel models as `Q`, the
+//! square-root propagator as `Q^(1/2)`. For each duration and model (and each alternative of its
+//! band) the sweep evaluates the smallest, middle and largest size; when cost, peak and permanent
+//! impact at all three fit one power `Q^k` to a relative [`SCALING_REL_TOL`], the other sizes are
+//! scaled from the smallest, otherwise (ATHL's two terms, a POV schedule with a rate-dependent
+//! model) every size is evaluated. `scaling[]` in the result says which columns were scaled and
+//! with which exponent; the test `scaled_sizes_equal_direct_evaluation` checks both ways agree.
+//!
 //! # Inverse query
 //! Every model here has an average cost that increases with the size (impact is monotone in the
 //! quantity sold and the schedules scale with the block). For each duration and model the forward
 //! grid brackets the crossing of the cost limit, and a bisection on the logarithm of the size
-//! narrows it to a relative width of [`INVERSE_REL_TOL`]; the reported size is the lower end of the
-//! final bracket, so its cost is within the limit.
+//! narrows it to a relative width of [`INVERSE_REL_TOL`] (for a column that scales as `Q^k` the
+//! bracket starts at the closed form `Q_0 (X / c_0)^(1/k)`, +/- 1e-6); the reported size is the
+//! lower end of the final bracket, evaluated directly, so its cost is within the limit.
 //!
 //! ```
 //! use blocksale_backtest::sweep::{log_space, sweep, SweepInput};
@@ -48,14 +59,13 @@
 //! assert_eq!(r.max_size.len(), 2 * 2);
 //! ```
 
-use crate::engine::model_band;
 use crate::market::source;
 use crate::models::{build, BuiltModel};
 use crate::scenario::ModelSpec;
 use crate::{schedule, BacktestError, MarketState, Scenario};
 use blocksale_core::{BarSeries, Side, Timestamp, MS_PER_DAY};
 use blocksale_impact::calibration::Calibration;
-use blocksale_impact::{ExecutionGrid, MarketInputs};
+use blocksale_impact::{ExecutionGrid, ImpactModel, MarketInputs};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -181,6 +191,18 @@ pub struct SweepRow {
     pub participation_of_v: f64,
 }
 
+/// How one (duration, model) column of sizes was computed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScalingRow {
+    /// Duration used, seconds.
+    pub duration_seconds: i64,
+    /// Model name.
+    pub model: String,
+    /// `k` when cost, peak and permanent impact scale as `size^k` on this grid (checked, then the
+    /// sizes between were scaled); `None` when every size was evaluated directly.
+    pub size_exponent: Option<f64>,
+}
+
 /// The inverse query for one duration and model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MaxSizeRow {
@@ -232,6 +254,8 @@ pub struct SweepResult {
     pub models: Vec<SweepModel>,
     /// Every cell, ordered by duration, then size, then model.
     pub rows: Vec<SweepRow>,
+    /// How each (duration, model) column was computed, ordered by duration, then model.
+    pub scaling: Vec<ScalingRow>,
     /// Cost limit of the inverse query, bps.
     pub max_cost_bps: Option<f64>,
     /// The inverse query, ordered by duration, then model.
@@ -478,6 +502,15 @@ pub(crate) fn built_models(
 /// [`BacktestError`] for an invalid scenario or grid, a model name the scenario lacks, bars that do
 /// not cover the calibration window, or a calibrated model without a calibration.
 pub fn sweep(input: &SweepInput<'_>, progress: Progress<'_>) -> Result<SweepResult, BacktestError> {
+    sweep_with(input, progress, true)
+}
+
+/// [`sweep`], with the size-scaling shortcut switchable (off: every cell evaluated directly).
+pub(crate) fn sweep_with(
+    input: &SweepInput<'_>,
+    progress: Progress<'_>,
+    allow_scaling: bool,
+) -> Result<SweepResult, BacktestError> {
     let s = input.scenario;
     s.validate()?;
     if input.sizes_btc.is_empty() {
@@ -523,59 +556,65 @@ pub fn sweep(input: &SweepInput<'_>, progress: Progress<'_>) -> Result<SweepResu
     let profile = &market.volume_by_hour_of_week_btc;
     let layouts: Vec<Layout> = durations.iter().map(|d| Layout::new(start, d)).collect();
     let arrival = market.arrival_price_usd;
-    let n_inverse = if input.max_cost_bps.is_some() {
-        durations.len() * models.len()
-    } else {
-        0
-    };
-    let total = durations.len() * sizes.len() + n_inverse;
+    let (nd, ns, nm) = (durations.len(), sizes.len(), models.len());
+    let total = nd * nm;
     let done = AtomicUsize::new(0);
-    let tick = || {
-        let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(p) = progress {
-            p(k, total);
-        }
-    };
 
-    // Forward grid: one task per (duration, size); each runs every model.
-    let cells: Vec<(usize, usize)> = (0..durations.len())
-        .flat_map(|d| (0..sizes.len()).map(move |q| (d, q)))
-        .collect();
-    let blocks: Vec<Vec<SweepRow>> = cells
+    // One task per (duration, model): its column of sizes and its inverse query.
+    let pairs: Vec<(usize, usize)> = (0..nd).flat_map(|d| (0..nm).map(move |m| (d, m))).collect();
+    let columns: Vec<Column> = pairs
         .par_iter()
-        .map(|&(di, qi)| {
-            let d = &durations[di];
-            let q = sizes[qi];
-            let grid = layouts[di].grid(s, q, profile)?;
-            let rows = models
-                .iter()
-                .map(|(m, b)| {
-                    let band = model_band(b, &grid, &inputs)?;
-                    let bp = |x: f64| x * 1e4;
-                    // The band keeps the path but not the long-run level: one more evaluation.
-                    let permanent = b.model.path(&grid, &inputs).permanent;
-                    Ok(SweepRow {
-                        size_btc: q,
-                        duration_seconds: d.duration_seconds,
-                        duration: d.label.clone(),
-                        model: m.name.clone(),
-                        avg_cost_bps: bp(band.avg_cost.central),
-                        avg_cost_low_bps: bp(band.avg_cost.low),
-                        avg_cost_high_bps: bp(band.avg_cost.high),
-                        avg_cost_usd: q * arrival * band.avg_cost.central,
-                        peak_impact_bps: bp(band.peak.central),
-                        peak_impact_low_bps: bp(band.peak.low),
-                        peak_impact_high_bps: bp(band.peak.high),
-                        permanent_impact_bps: bp(permanent),
-                        participation_of_v: q / (market.model_volume_btc * d.duration_days),
-                    })
-                })
-                .collect::<Result<Vec<_>, BacktestError>>();
-            tick();
-            rows
+        .map(|&(di, mi)| {
+            let col = column(&ColumnInput {
+                s,
+                layout: &layouts[di],
+                profile,
+                inputs: &inputs,
+                built: &models[mi].1,
+                sizes: &sizes,
+                max_cost: input.max_cost_bps.map(|x| x / 1e4),
+                allow_scaling,
+            })?;
+            let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(p) = progress {
+                p(k, total);
+            }
+            Ok(col)
         })
         .collect::<Result<Vec<_>, BacktestError>>()?;
-    let rows: Vec<SweepRow> = blocks.into_iter().flatten().collect();
+
+    let mut rows = Vec::with_capacity(nd * ns * nm);
+    for (di, d) in durations.iter().enumerate() {
+        for (qi, &q) in sizes.iter().enumerate() {
+            for (mi, (m, _)) in models.iter().enumerate() {
+                let c = &columns[di * nm + mi].cells[qi];
+                let bp = |x: f64| x * 1e4;
+                rows.push(SweepRow {
+                    size_btc: q,
+                    duration_seconds: d.duration_seconds,
+                    duration: d.label.clone(),
+                    model: m.name.clone(),
+                    avg_cost_bps: bp(c.central.cost),
+                    avg_cost_low_bps: bp(c.cost_low),
+                    avg_cost_high_bps: bp(c.cost_high),
+                    avg_cost_usd: q * arrival * c.central.cost,
+                    peak_impact_bps: bp(c.central.peak),
+                    peak_impact_low_bps: bp(c.peak_low),
+                    peak_impact_high_bps: bp(c.peak_high),
+                    permanent_impact_bps: bp(c.central.permanent),
+                    participation_of_v: q / (market.model_volume_btc * d.duration_days),
+                });
+            }
+        }
+    }
+    let scaling: Vec<ScalingRow> = pairs
+        .iter()
+        .map(|&(di, mi)| ScalingRow {
+            duration_seconds: durations[di].duration_seconds,
+            model: models[mi].0.name.clone(),
+            size_exponent: columns[di * nm + mi].exponent,
+        })
+        .collect();
 
     let mut notes = vec![
         format!(
@@ -587,50 +626,36 @@ pub fn sweep(input: &SweepInput<'_>, progress: Progress<'_>) -> Result<SweepResu
             s.start, s.schedule.kind, bar_seconds, MAX_GRID_BARS
         ),
         "avg cost: quantity-weighted average impact paid by the fills against the arrival price; band: 95 % parameter band (no timing risk)".into(),
+        format!(
+            "sizes: where a model's cost, peak and permanent impact on a duration's grid are homogeneous in the size (checked at the smallest, middle and largest size to a relative {SCALING_REL_TOL:e}), the other sizes are scaled from those evaluations (scaling[].size_exponent); otherwise every size is evaluated"
+        ),
     ];
     if merged > 0 {
         notes.push(format!(
             "{merged} requested durations rounded to the same grid as another and were merged"
         ));
     }
-
     let mut max_size = Vec::new();
     if let Some(limit_bps) = input.max_cost_bps {
-        let limit = limit_bps / 1e4;
-        let pairs: Vec<(usize, usize)> = (0..durations.len())
-            .flat_map(|d| (0..models.len()).map(move |m| (d, m)))
-            .collect();
         max_size = pairs
-            .par_iter()
+            .iter()
             .map(|&(di, mi)| {
-                let (m, b) = &models[mi];
-                let cost = |q: f64| -> Result<f64, BacktestError> {
-                    let grid = layouts[di].grid(s, q, profile)?;
-                    Ok(b.model.path(&grid, &inputs).avg_cost)
-                };
-                let known: Vec<(f64, f64)> = (0..sizes.len())
-                    .map(|qi| {
-                        let r = &rows[(di * sizes.len() + qi) * models.len() + mi];
-                        (r.size_btc, r.avg_cost_bps / 1e4)
-                    })
-                    .collect();
-                let (found, evals) = largest_within(&cost, limit, &known)?;
-                tick();
                 let d = &durations[di];
-                Ok(MaxSizeRow {
+                let (found, evals) = columns[di * nm + mi].inverse.expect("asked");
+                MaxSizeRow {
                     duration_seconds: d.duration_seconds,
                     duration: d.label.clone(),
-                    model: m.name.clone(),
+                    model: models[mi].0.name.clone(),
                     max_cost_bps: limit_bps,
                     max_size_btc: found.map(|x| x.0),
                     max_size_usd: found.map(|x| x.0 * arrival),
                     avg_cost_at_max_bps: found.map(|x| x.1 * 1e4),
                     evaluations: evals,
-                })
+                }
             })
-            .collect::<Result<Vec<_>, BacktestError>>()?;
+            .collect();
         notes.push(format!(
-            "max size: largest block whose central average cost is within {limit_bps} bps, by bisection on log(size) to a relative width of {INVERSE_REL_TOL:e}, searched between {MIN_SEARCH_BTC:e} and {MAX_SEARCH_BTC:e} BTC"
+            "max size: largest block whose central average cost is within {limit_bps} bps, by bisection on log(size) to a relative width of {INVERSE_REL_TOL:e} (started from the closed form where the cost is homogeneous in the size), searched between {MIN_SEARCH_BTC:e} and {MAX_SEARCH_BTC:e} BTC; the reported size and its cost are evaluated directly"
         ));
     }
 
@@ -657,9 +682,195 @@ pub fn sweep(input: &SweepInput<'_>, progress: Progress<'_>) -> Result<SweepResu
         durations,
         models: models.into_iter().map(|(m, _)| m).collect(),
         rows,
+        scaling,
         max_cost_bps: input.max_cost_bps,
         max_size,
         notes,
+    })
+}
+
+/// Relative tolerance of the homogeneity check.
+pub const SCALING_REL_TOL: f64 = 1e-9;
+
+/// Cost, peak and long-run impact of one sale (fractions).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Eval {
+    cost: f64,
+    peak: f64,
+    permanent: f64,
+}
+
+impl Eval {
+    fn of(m: &dyn ImpactModel, grid: &ExecutionGrid, inputs: &MarketInputs) -> Self {
+        let p = m.path(grid, inputs);
+        Self {
+            cost: p.avg_cost,
+            peak: p.peak,
+            permanent: p.permanent,
+        }
+    }
+
+    fn scaled(self, ratio: f64, k: f64) -> Self {
+        let f = ratio.powf(k);
+        Self {
+            cost: self.cost * f,
+            peak: self.peak * f,
+            permanent: self.permanent * f,
+        }
+    }
+}
+
+/// One cell of a column: central values and the parameter band.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    central: Eval,
+    cost_low: f64,
+    cost_high: f64,
+    peak_low: f64,
+    peak_high: f64,
+}
+
+/// One (duration, model) column.
+#[derive(Debug)]
+struct Column {
+    cells: Vec<Cell>,
+    /// Size exponent of the central model when the shortcut applied.
+    exponent: Option<f64>,
+    /// Inverse query: (size, cost) and evaluations.
+    inverse: Option<(Option<(f64, f64)>, usize)>,
+}
+
+struct ColumnInput<'a> {
+    s: &'a Scenario,
+    layout: &'a Layout,
+    profile: &'a [f64],
+    inputs: &'a MarketInputs,
+    built: &'a BuiltModel,
+    sizes: &'a [f64],
+    max_cost: Option<f64>,
+    allow_scaling: bool,
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= SCALING_REL_TOL * a.abs().max(b.abs())
+}
+
+/// Values of `m` at every size: scaled from three evaluations when `m` is homogeneous in the size
+/// on this grid, else evaluated at each size. Returns the values and the exponent if scaled.
+fn component(
+    m: &dyn ImpactModel,
+    c: &ColumnInput<'_>,
+) -> Result<(Vec<Eval>, Option<f64>), BacktestError> {
+    let eval = |q: f64| -> Result<Eval, BacktestError> {
+        Ok(Eval::of(m, &c.layout.grid(c.s, q, c.profile)?, c.inputs))
+    };
+    let n = c.sizes.len();
+    if c.allow_scaling && n >= 3 {
+        let (ia, im, ib) = (0, n / 2, n - 1);
+        let (qa, qm, qb) = (c.sizes[ia], c.sizes[im], c.sizes[ib]);
+        let (ea, em, eb) = (eval(qa)?, eval(qm)?, eval(qb)?);
+        if ea.cost > 0.0 && eb.cost > 0.0 {
+            let k = (eb.cost / ea.cost).ln() / (qb / qa).ln();
+            let fits = |e: Eval, q: f64| {
+                let p = ea.scaled(q / qa, k);
+                close(p.cost, e.cost) && close(p.peak, e.peak) && close(p.permanent, e.permanent)
+            };
+            if k.is_finite() && fits(em, qm) && fits(eb, qb) {
+                let mut v: Vec<Eval> = c.sizes.iter().map(|&q| ea.scaled(q / qa, k)).collect();
+                (v[ia], v[im], v[ib]) = (ea, em, eb);
+                return Ok((v, Some(k)));
+            }
+        }
+        let mut v = Vec::with_capacity(n);
+        for (i, &q) in c.sizes.iter().enumerate() {
+            v.push(match i {
+                _ if i == ia => ea,
+                _ if i == im => em,
+                _ if i == ib => eb,
+                _ => eval(q)?,
+            });
+        }
+        return Ok((v, None));
+    }
+    Ok((
+        c.sizes.iter().map(|&q| eval(q)).collect::<Result<_, _>>()?,
+        None,
+    ))
+}
+
+fn column(c: &ColumnInput<'_>) -> Result<Column, BacktestError> {
+    let b = c.built;
+    let (central, exponent) = component(b.model.as_ref(), c)?;
+    let mut cells: Vec<Cell> = central
+        .iter()
+        .map(|e| Cell {
+            central: *e,
+            cost_low: e.cost,
+            cost_high: e.cost,
+            peak_low: e.peak,
+            peak_high: e.peak,
+        })
+        .collect();
+    if !b.alternatives.is_empty() {
+        for alt in &b.alternatives {
+            let (v, _) = component(alt.as_ref(), c)?;
+            for (cell, e) in cells.iter_mut().zip(v) {
+                cell.cost_low = cell.cost_low.min(e.cost);
+                cell.cost_high = cell.cost_high.max(e.cost);
+                cell.peak_low = cell.peak_low.min(e.peak);
+                cell.peak_high = cell.peak_high.max(e.peak);
+            }
+        }
+    } else if let Some((lo, hi)) = b.prefactor_range {
+        for cell in &mut cells {
+            let e = cell.central;
+            (cell.cost_low, cell.cost_high) = (e.cost * lo, e.cost * hi);
+            (cell.peak_low, cell.peak_high) = (e.peak * lo, e.peak * hi);
+        }
+    }
+    let inverse = match c.max_cost {
+        None => None,
+        Some(limit) => {
+            let evals = std::cell::Cell::new(0usize);
+            let cost = |q: f64| -> Result<f64, BacktestError> {
+                evals.set(evals.get() + 1);
+                Ok(Eval::of(
+                    b.model.as_ref(),
+                    &c.layout.grid(c.s, q, c.profile)?,
+                    c.inputs,
+                )
+                .cost)
+            };
+            // Bracket from the closed form when the cost is a power of the size, else the grid.
+            let known: Vec<(f64, f64)> = match exponent {
+                Some(k) if k > 0.0 => {
+                    let guess = c.sizes[0] * (limit / central[0].cost).powf(1.0 / k);
+                    if guess.is_finite() && guess > MIN_SEARCH_BTC && guess < MAX_SEARCH_BTC {
+                        let (lo, hi) = (guess * (1.0 - 1e-6), guess * (1.0 + 1e-6));
+                        vec![(lo, cost(lo)?), (hi, cost(hi)?)]
+                    } else {
+                        c.sizes
+                            .iter()
+                            .zip(&central)
+                            .map(|(&q, e)| (q, e.cost))
+                            .collect()
+                    }
+                }
+                _ => c
+                    .sizes
+                    .iter()
+                    .zip(&central)
+                    .map(|(&q, e)| (q, e.cost))
+                    .collect(),
+            };
+            let (found, _) = largest_within(&cost, limit, &known)?;
+            Some((found, evals.get()))
+        }
+    };
+    Ok(Column {
+        cells,
+        exponent,
+        inverse,
     })
 }
 
@@ -1033,7 +1244,8 @@ pub(crate) mod tests {
             }
         };
         let a = sweep(&inp, Some(&cb)).unwrap();
-        let total = 5 * 12 + 5 * 7;
+        // One tick per (duration, model) column.
+        let total = 5 * 7;
         assert_eq!(calls.load(Ordering::Relaxed), total);
         assert_eq!(*last.lock().unwrap(), (total, total));
         let b = sweep(&inp, None).unwrap();
@@ -1073,6 +1285,68 @@ pub(crate) mod tests {
         let r = sweep(&inp, None).unwrap();
         assert_eq!(r.durations.len(), 2);
         assert!(r.notes.iter().any(|n| n.contains("merged")));
+    }
+
+    #[test]
+    fn scaled_sizes_equal_direct_evaluation() {
+        let (mut s, src) = setup();
+        for kind in ["twap", "front_loaded", "vwap", "pov"] {
+            s.schedule.kind = kind.into();
+            s.schedule.participation = Some(0.2);
+            let inp = input(&s, &src);
+            let fast = sweep(&inp, None).unwrap();
+            let slow = sweep_with(&inp, None, false).unwrap();
+            assert!(slow.scaling.iter().all(|x| x.size_exponent.is_none()));
+            let rel = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12);
+            for (a, b) in fast.rows.iter().zip(&slow.rows) {
+                for (x, y) in [
+                    (a.avg_cost_bps, b.avg_cost_bps),
+                    (a.avg_cost_low_bps, b.avg_cost_low_bps),
+                    (a.avg_cost_high_bps, b.avg_cost_high_bps),
+                    (a.peak_impact_bps, b.peak_impact_bps),
+                    (a.peak_impact_low_bps, b.peak_impact_low_bps),
+                    (a.peak_impact_high_bps, b.peak_impact_high_bps),
+                    (a.permanent_impact_bps, b.permanent_impact_bps),
+                ] {
+                    assert!(rel(x, y), "{kind} {a:?} vs {b:?}");
+                }
+            }
+            // Same answer to the inverse query within its tolerance.
+            for (a, b) in fast.max_size.iter().zip(&slow.max_size) {
+                let (x, y) = (a.max_size_btc.unwrap(), b.max_size_btc.unwrap());
+                assert!(
+                    (x / y - 1.0).abs() < 2.0 * INVERSE_REL_TOL,
+                    "{kind} {a:?} {b:?}"
+                );
+                assert!(a.evaluations <= b.evaluations, "{kind} {a:?} {b:?}");
+            }
+            let exps: Vec<Option<f64>> =
+                fast.scaling[..7].iter().map(|x| x.size_exponent).collect();
+            if kind == "pov" {
+                // A POV sale lasts longer when larger: the rate-dependent models (athl, exp_decay,
+                // propagator) are not homogeneous and every size is evaluated; the cumulative
+                // ones (sqrt, power, linear, kyle) depend on the total alone and still scale.
+                assert!(exps[4..].iter().all(|e| e.is_none()), "{exps:?}");
+                assert!(exps[..4].iter().all(|e| e.is_some()), "{exps:?}");
+            } else {
+                // sqrt, power 0.6, linear, kyle, athl (two powers: none), exp_decay, propagator.
+                let want = [
+                    Some(0.5),
+                    Some(0.6),
+                    Some(1.0),
+                    Some(1.0),
+                    None,
+                    Some(1.0),
+                    Some(0.5),
+                ];
+                for (e, w) in exps.iter().zip(want) {
+                    assert_eq!(e.is_some(), w.is_some(), "{kind} {exps:?}");
+                    if let (Some(e), Some(w)) = (e, w) {
+                        assert!((e - w).abs() < 1e-9, "{kind} {exps:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
