@@ -21,8 +21,8 @@ Exit codes: 0 success; 2 bad flag, host unreachable or file not in the archive (
 
 Example:
   blocksale fetch --symbol BTCUSDT --market spot --interval 15m --from 2025-12-01 --to 2026-02-20
-  blocksale fetch --market usdm --interval 1h --from 2025-01 --to 2025-06 --dest ../shared/data
-  BLOCKSALE_ARCHIVE_URL=http://mirror.local:8080 blocksale fetch --interval 1d --from 2024-01 --to 2024-12";
+  blocksale fetch --market usdm --interval 1h --from 2025-01 --to 2025-06 --dest ~/btc-data
+  BLOCKSALE_ARCHIVE_URL=http://mirror:8080 blocksale fetch --interval 1d --from 2024-01 --to 2024-12";
 
 /// Flags of `blocksale fetch`.
 #[derive(Debug, ClapArgs)]
