@@ -102,7 +102,18 @@ pub fn fetch_request(
 ) -> anyhow::Result<(Summary, PathBuf)> {
     req.validate().map_err(user)?;
     let dest = data.join(req.dest_rel());
-    let fetcher = Fetcher::new(base_url, &dest)?;
+    // Folders this run creates: removed again (when still empty) if it fails.
+    let created: Vec<PathBuf> = dest
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    let remove_created = || {
+        for d in &created {
+            let _ = std::fs::remove_dir(d); // only succeeds when empty
+        }
+    };
+    let fetcher = Fetcher::new(base_url, &dest).inspect_err(|_| remove_created())?;
     let files = req.plan();
     let pb = crate::progress::bar(files.len() as u64, "fetching", quiet);
     let mut sum = Summary::default();
@@ -118,6 +129,7 @@ pub fn fetch_request(
             }
             Err(e) => {
                 pb.finish_and_clear();
+                remove_created();
                 return Err(e);
             }
         }
