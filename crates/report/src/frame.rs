@@ -391,3 +391,43 @@ where
 pub(crate) fn footer(scenario: &str, source: &str) -> Vec<String> {
     vec![format!("Scenario {scenario}. {source}")]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_placer_never_overlaps() {
+        let mut p = RowPlacer::default();
+        assert_eq!(p.place(0, 100), 0);
+        assert_eq!(p.place(50, 150), 1);
+        assert_eq!(p.place(100, 200), 0);
+        assert_eq!(p.place(60, 70), 2);
+    }
+
+    #[test]
+    fn wrap_fits_the_width() {
+        crate::style::ensure_font();
+        let root = SVGBackend::new("/dev/null", (400, 300)).into_drawing_area();
+        let st: TextStyle = (FONT, 16.0).into_font().into();
+        let text = "a long subtitle that cannot fit on one line of a narrow chart at all";
+        let lines = wrap(&root, text, &st, 200).unwrap();
+        assert!(lines.len() > 1);
+        assert_eq!(lines.join(" "), text);
+        for l in &lines {
+            assert!(
+                text_width(&root, l, &st).unwrap() <= 200 || !l.contains(' '),
+                "{l}"
+            );
+        }
+    }
+
+    #[test]
+    fn model_styles_differ_in_greyscale_or_dash() {
+        for a in 0..6 {
+            for b in a + 1..6 {
+                assert_ne!(crate::style::model_dash(a), crate::style::model_dash(b));
+            }
+        }
+    }
+}

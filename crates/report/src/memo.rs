@@ -37,17 +37,17 @@ pub fn memo_markdown(r: &BacktestResult, charts: &[String], provenance: &[String
     ));
     w(String::new());
     w(format!(
-        "**Question.** {} {} BTC {} ({}, {} schedule assumed). How much did the sale move the BTC price, what did it cost, and can the move be seen in the market data?",
+        "**Question.** {}: {} BTC {} {} ({} schedule assumed). How much did the sale move the BTC price, what did it cost, and can the move be seen in the market data?",
         name,
-        sold_word(r),
         thousands(s.size_btc, 0),
+        sold_word(r),
         window_words(r),
         s.schedule
     ));
     w(String::new());
     let implied = r.implied.as_ref().map_or(String::new(), |i| {
         format!(
-            " The disclosed proceeds imply an average price {:.0} bp below the arrival price ({} USD), {}.",
+            " The disclosed proceeds imply an average price {:.0} bp below the arrival price ({} USD on the whole block), {}.",
             i.shortfall_vs_arrival_bps,
             thousands(i.shortfall_vs_arrival_usd, 0),
             if i.shortfall_vs_arrival_bps > c_hi {

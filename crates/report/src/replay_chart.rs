@@ -285,3 +285,19 @@ impl Chart for ReplayChart<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::histogram;
+
+    #[test]
+    fn histogram_counts_every_value_on_round_edges() {
+        let x: Vec<f64> = (0..100).map(|i| f64::from(i) * 7.3 - 300.0).collect();
+        let (edges, counts) = histogram(&x);
+        assert_eq!(counts.iter().sum::<usize>(), 100);
+        assert_eq!(edges.len(), counts.len() + 1);
+        let w = edges[1] - edges[0];
+        assert!([10.0, 20.0, 25.0, 50.0, 100.0].contains(&w), "{w}");
+        assert!(edges[0] <= -300.0 && *edges.last().unwrap() > 422.7);
+    }
+}

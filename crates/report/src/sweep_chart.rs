@@ -514,3 +514,42 @@ impl Chart for SweepChart<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lum(c: RGBColor) -> f64 {
+        0.299 * f64::from(c.0) + 0.587 * f64::from(c.1) + 0.114 * f64::from(c.2)
+    }
+
+    #[test]
+    fn colour_scale_is_monotone_in_greyscale() {
+        let l: Vec<f64> = (0..=50)
+            .map(|i| lum(viridis(f64::from(i) / 50.0)))
+            .collect();
+        assert!(l.windows(2).all(|w| w[1] > w[0]), "{l:?}");
+        assert!(l[50] - l[0] > 150.0);
+    }
+
+    #[test]
+    fn contour_of_a_known_grid() {
+        // cost = size / 10 at every duration: the 100 bp contour is the vertical line size = 1000.
+        let sizes = vec![100.0, 300.0, 1000.0, 3000.0, 10_000.0];
+        let hours = vec![1.0, 10.0, 100.0];
+        let cost = hours
+            .iter()
+            .map(|_| sizes.iter().map(|s| s / 10.0).collect())
+            .collect();
+        let g = Grid { sizes, hours, cost };
+        let segs = contour(&g, 100.0);
+        assert_eq!(segs.len(), 2, "one segment per row of cells");
+        for s in segs {
+            for p in s {
+                assert!((p.0 - 3.0).abs() < 1e-12, "{p:?}");
+            }
+        }
+        // A level outside the range has no contour.
+        assert!(contour(&g, 5_000.0).is_empty());
+    }
+}
