@@ -580,7 +580,7 @@ pub fn replay(
 
     let mut notes = vec![
         format!(
-            "every start: a {} BTC {} over {} on {} bars of {venue}, market state measured at the start ({} days, V = {} ADV{})",
+            "every start: a {} BTC {} over {} on the {} s bars of {venue}, market state measured at the start ({} days, V = {} ADV{})",
             s.size_btc,
             s.side,
             crate::sweep::duration_label((ev_end - ev_start) / 1000),

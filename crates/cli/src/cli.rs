@@ -46,6 +46,10 @@ pub enum Command {
     Estimate(cmd::estimate::Args),
     /// Fit the aggregate-impact curve and Kyle lambda on bars with taker-buy volume
     Calibrate(cmd::calibrate::Args),
+    /// Cost and peak impact over sizes x durations x models, and the largest size within a cost limit
+    Sweep(cmd::sweep::Args),
+    /// The scenario's sale at every weekend (or day) of a date range: predicted vs observed, and the real event's percentile
+    Replay(cmd::replay::Args),
 }
 
 impl Cli {
@@ -58,6 +62,8 @@ impl Cli {
             Command::Report(a) => a.json,
             Command::Estimate(a) => a.json,
             Command::Calibrate(a) => a.json,
+            Command::Sweep(a) => a.json,
+            Command::Replay(a) => a.json,
         }
     }
 }

@@ -6,7 +6,9 @@ pub mod completions;
 pub mod estimate;
 pub mod fetch;
 pub mod model;
+pub mod replay;
 pub mod report;
+pub mod sweep;
 
 use crate::cli::{Cli, Command};
 
@@ -24,6 +26,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => report::run(&global, args),
         Command::Estimate(args) => estimate::run(&global, args),
         Command::Calibrate(args) => calibrate::run(&global, args),
+        Command::Sweep(args) => sweep::run(&global, args),
+        Command::Replay(args) => replay::run(&global, args),
     }
 }
 

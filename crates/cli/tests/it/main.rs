@@ -6,4 +6,6 @@ mod fetch;
 mod help;
 mod interrupt;
 mod model;
+mod replay;
 mod report;
+mod sweep;

@@ -1,0 +1,210 @@
+//! `blocksale replay`: the scenario's sale placed at every start of a date range, and where the real
+//! event falls among them.
+
+use super::Global;
+use crate::error::{user, UserContext};
+use crate::output::Staging;
+use blocksale_backtest::replay::{replay, Distribution, Every, ReplayInput, ReplayResult};
+use blocksale_backtest::run_calibration;
+use blocksale_core::Timestamp;
+use clap::{Args as ClapArgs, ValueEnum};
+use std::path::PathBuf;
+
+/// Flags of `blocksale replay`.
+#[derive(Debug, ClapArgs)]
+#[command(
+    after_help = "Each start keeps the scenario's window length and time of day; the market state is measured at each start from the scenario's [replay] venue (default: the price venue). Starts the bars do not cover are skipped and counted.
+
+Example:
+  BLOCKSALE_DATA=../shared/data blocksale replay --from 2024-01-01 --to 2026-01-01 --every weekend
+  blocksale replay --data ../shared/data --from 2025-01-01 --to 2025-07-01 --every day --json"
+)]
+pub struct Args {
+    /// Scenario TOML file [default: the Cango 2026-02 scenario]
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// First start (YYYY-MM-DD or RFC 3339, UTC; inclusive)
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+    /// Starts are before this date (exclusive)
+    #[arg(long, value_name = "DATE")]
+    pub to: String,
+    /// Step between starts
+    #[arg(long, value_enum, default_value_t = EveryArg::Weekend)]
+    pub every: EveryArg,
+    /// Print the replay document as JSON on stdout instead of the summary
+    #[arg(long)]
+    pub json: bool,
+    /// Output folder for replay.csv and replay.json [default: notebooks-exports/<scenario>/]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `--every`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EveryArg {
+    /// Every Saturday at the scenario's start time of day
+    Weekend,
+    /// Every day at the scenario's start time of day
+    Day,
+}
+
+fn date(flag: &str, v: &str) -> anyhow::Result<Timestamp> {
+    Timestamp::parse_rfc3339(v).map_err(|_| {
+        user(format!(
+            "{flag} {v:?}: expected a date YYYY-MM-DD or a UTC time (2024-01-06T00:00:00Z, 2024-01-06 12:00)"
+        ))
+    })
+}
+
+/// Run the subcommand.
+pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
+    let (from, to) = (date("--from", &a.from)?, date("--to", &a.to)?);
+    if to <= from {
+        return Err(user(format!(
+            "--to {:?}: expected a date after --from {:?}",
+            a.to, a.from
+        )));
+    }
+    let scenario = crate::cmd::backtest::load_scenario(a.scenario.as_deref(), None, None, None)?;
+    let dir = crate::data::data_dir(g.data.as_deref())?;
+    let loaded = crate::data::load_sources(&dir, &scenario, g.quiet)?;
+    let calibration = if scenario.models.iter().any(|m| m.needs_calibration()) {
+        run_calibration(&scenario, &loaded.series)
+            .user_err(|| format!("calibration of scenario {}", scenario.name))?
+    } else {
+        None
+    };
+    let input = ReplayInput {
+        scenario: &scenario,
+        sources: &loaded.series,
+        calibration: calibration.as_ref(),
+        from,
+        to,
+        every: match a.every {
+            EveryArg::Weekend => Every::Weekend,
+            EveryArg::Day => Every::Day,
+        },
+    };
+    let pb = crate::progress::bar(0, "replay", g.quiet);
+    let tick = |done: usize, total: usize| {
+        pb.set_length(total as u64);
+        pb.set_position(done as u64);
+    };
+    let result = replay(&input, Some(&tick)).user_err(|| {
+        format!(
+            "replay of scenario {} on data in {}",
+            scenario.name,
+            dir.display()
+        )
+    })?;
+    pb.finish_and_clear();
+
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from("notebooks-exports").join(&scenario.name));
+    let mut stage = Staging::new(&out, &loaded.files_abs)?;
+    let mut json = serde_json::to_string_pretty(&result)?;
+    json.push('\n');
+    stage.write("replay.json", json.as_bytes())?;
+    stage.write("replay.csv", result.csv().as_bytes())?;
+    let written = stage.commit()?;
+    if a.json {
+        print!("{json}");
+    } else {
+        print!("{}", summary(&result));
+        println!();
+        for w in written {
+            println!("wrote {}", w.display());
+        }
+    }
+    Ok(())
+}
+
+fn dist_line(label: &str, d: &Distribution) -> String {
+    format!(
+        "  {label:<22}{:>9.1}{:>9.1}{:>9.1}{:>9.1}{:>9.1}{:>9.1}{:>9.1}",
+        d.mean, d.sd, d.p5, d.p25, d.p50, d.p75, d.p95
+    )
+}
+
+/// The readable summary.
+pub fn summary(r: &ReplayResult) -> String {
+    let mut t = String::new();
+    let mut line = |x: String| {
+        t.push_str(&x);
+        t.push('\n');
+    };
+    line(format!(
+        "{}: {} {} BTC over {} placed at every {} start in {} .. {} on {} ({} s bars)",
+        r.scenario,
+        r.side,
+        blocksale_report::thousands(r.size_btc, 0),
+        blocksale_backtest::sweep::duration_label(r.window_seconds),
+        r.every.as_str(),
+        r.from.to_short(),
+        r.to.to_short(),
+        r.venue,
+        r.bar_seconds
+    ));
+    let skipped: Vec<String> = r.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    line(format!(
+        "starts: {} in range, {} used{}",
+        r.starts_requested,
+        r.starts_used,
+        if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(", skipped: {}", skipped.join("; "))
+        }
+    ));
+    line(String::new());
+    line(format!(
+        "  {:<22}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}",
+        "bp over the window", "mean", "sd", "p5", "p25", "p50", "p75", "p95"
+    ));
+    if let Some(d) = &r.observed_return_bps {
+        line(dist_line("observed return", d));
+    }
+    for m in &r.predicted {
+        line(dist_line(
+            &format!("{} impact", m.model),
+            &m.impact_at_end_bps,
+        ));
+    }
+    line(String::new());
+    match (&r.event, &r.event_skipped) {
+        (Some(e), _) => {
+            line(format!(
+                "the real event ({} .. {} UTC, measured the same way, ranked among {} starts{}):",
+                e.row.start.to_short(),
+                e.row.end.to_short(),
+                e.reference_starts,
+                if e.overlapping_starts_excluded > 0 {
+                    format!(", {} overlapping left out", e.overlapping_starts_excluded)
+                } else {
+                    String::new()
+                }
+            ));
+            line(format!(
+                "  observed return        {:>+9.1} bp   percentile {:.1}; {:.1} % of the starts moved against the sale at least as much",
+                e.row.observed_return_bps, e.observed_return_percentile, e.adverse_move_exceedance_pct
+            ));
+            for p in &e.predicted_impact_percentile {
+                line(format!(
+                    "  {:<22}{:>10.1} bp   percentile {:.1}",
+                    format!("{} impact", p.model),
+                    p.value_bps,
+                    p.percentile
+                ));
+            }
+        }
+        (None, Some(why)) => line(format!("the real event: not ranked ({why})")),
+        (None, None) => {}
+    }
+    line(String::new());
+    for n in &r.notes {
+        line(format!("note: {n}"));
+    }
+    t
+}
