@@ -170,3 +170,42 @@ fn usdm_one_minute_to_15m_and_1h_match_the_exchange_files_on_every_field() {
         assert_eq!(compared, 8_640 * 60 / every as usize, "{reference}");
     }
 }
+
+#[test]
+fn cryptodatadownload_minutes_to_15m_match_the_spot_15m_file() {
+    let Some(d) = data_dir() else {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, _) = fake_monthly_dir(tmp.path());
+        let m = load_paths(&[dir], &ReadOptions::default(), None).unwrap();
+        assert_eq!(m.series.resample(900).unwrap().len(), 12);
+        return;
+    };
+    let m = load_paths(
+        &[d.join("binance/spot/1m-event")],
+        &ReadOptions::default(),
+        None,
+    )
+    .unwrap();
+    let q = m.series.resample(900).unwrap();
+    let r = load_paths(&[d.join("binance/spot/15m")], &ReadOptions::default(), None).unwrap();
+    let r = &r.series;
+    assert_eq!(q.len(), 576);
+    let mut full = 0;
+    for i in 0..q.len() {
+        let t = q.open_time_ms()[i];
+        let j = r.open_time_ms().binary_search(&t).expect("15m bar");
+        assert_eq!(q.close()[i], r.close()[j]);
+        if t % 86_400_000 == 0 {
+            // The source lacks the 00:00 minute of each day.
+            assert_eq!(q.bars_present().unwrap()[i], 14);
+            continue;
+        }
+        assert_eq!(
+            (q.open()[i], q.high()[i], q.low()[i]),
+            (r.open()[j], r.high()[j], r.low()[j])
+        );
+        assert_eq!(sats(q.volume()[i]), sats(r.volume()[j]));
+        full += 1;
+    }
+    assert_eq!(full, 570);
+}
