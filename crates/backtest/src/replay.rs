@@ -599,6 +599,17 @@ pub fn replay(
         "observed return: ln(close of the last window bar / open of the first), bps; it includes everything else the market did".into(),
         "event percentiles rank the event among the replayed starts whose windows do not overlap it (0 = lowest)".into(),
     ];
+    for (i, (m, _)) in models.iter().enumerate() {
+        let mut v = rows.iter().map(|r| r.predicted[i].impact_at_end_bps);
+        if let Some(first) = v.next() {
+            if v.all(|x| x == first) {
+                notes.push(format!(
+                    "{}: the same prediction at every start (its parameters do not depend on the market state measured at each start); its percentile rank is 50 by the ties rule",
+                    m.name
+                ));
+            }
+        }
+    }
     if s.models.iter().any(|m| m.needs_calibration()) {
         notes.push(
             "calibrated models use the event's calibration at every start (parameters fixed, market state per start)".into(),
@@ -820,6 +831,39 @@ mod tests {
     }
 
     #[test]
+    fn a_model_blind_to_the_market_state_is_flagged() {
+        let mut s = Scenario::example();
+        s.models = vec![ModelSpec::Kyle {
+            lambda_per_btc: Some(2e-6),
+            params: crate::scenario::ParamSource::Given,
+        }];
+        let src = BTreeMap::from([("synthetic".to_string(), planted(&plant))]);
+        let r = replay(
+            &ReplayInput {
+                scenario: &s,
+                sources: &src,
+                calibration: None,
+                from: Timestamp::parse_rfc3339("2025-09-01").unwrap(),
+                to: Timestamp::parse_rfc3339("2025-12-01").unwrap(),
+                every: Every::Weekend,
+            },
+            None,
+        )
+        .unwrap();
+        // lambda Q = 2e-6 x 4451 = 89.02 bps at every start, the event included.
+        assert!((r.predicted[0].impact_at_end_bps.mean - 89.02).abs() < 1e-9);
+        assert_eq!(r.predicted[0].impact_at_end_bps.sd, 0.0);
+        assert_eq!(
+            r.event.unwrap().predicted_impact_percentile[0].percentile,
+            50.0
+        );
+        assert!(r
+            .notes
+            .iter()
+            .any(|n| n.starts_with("kyle: the same prediction at every start")));
+    }
+
+    #[test]
     fn event_inside_the_range_is_not_ranked_against_itself() {
         let s = Scenario::example();
         let bars = planted(&plant);
@@ -836,6 +880,11 @@ mod tests {
             None,
         )
         .unwrap();
+        // The example's linear model depends on sigma and V at each start: no constant-model note.
+        assert!(!r
+            .notes
+            .iter()
+            .any(|n| n.contains("the same prediction at every start")));
         let e = r.event.unwrap();
         // Days 2026-02-06, 07 and 08 overlap the 7-9 Feb window.
         assert_eq!(e.overlapping_starts_excluded, 3);
