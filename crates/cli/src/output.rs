@@ -23,6 +23,7 @@ impl Staging {
     pub fn new(dest: &Path, inputs: &[PathBuf]) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dest)
             .with_context(|| format!("cannot create output folder {}", dest.display()))?;
+        remove_stale_staging(dest);
         let tmp = dest.join(format!(".blocksale-tmp-{}", std::process::id()));
         std::fs::create_dir_all(&tmp)
             .with_context(|| format!("cannot create {}", tmp.display()))?;
@@ -79,6 +80,31 @@ impl Staging {
         }
         let _ = std::fs::remove_dir(&self.tmp);
         Ok(out)
+    }
+}
+
+/// Remove staging folders left by runs that were killed (their process no longer exists). A folder
+/// of a live process, or any folder when process liveness cannot be told, is left alone.
+fn remove_stale_staging(dest: &Path) {
+    let Ok(entries) = std::fs::read_dir(dest) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(".blocksale-tmp-"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let proc_root = Path::new("/proc");
+        if pid != std::process::id()
+            && proc_root.join("self").exists()
+            && !proc_root.join(pid.to_string()).exists()
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
