@@ -16,8 +16,9 @@ use std::path::PathBuf;
     after_help = "Each start keeps the scenario's window length and time of day; the market state is measured at each start from the scenario's [replay] venue (default: the price venue). Starts the bars do not cover are skipped and counted.
 
 Example:
-  BLOCKSALE_DATA=../shared/data blocksale replay --from 2024-01-01 --to 2026-01-01 --every weekend
-  blocksale replay --data ../shared/data --from 2025-01-01 --to 2025-07-01 --every day --json"
+  export BLOCKSALE_DATA=../shared/data
+  blocksale replay --from 2024-01-01 --to 2026-01-01 --every weekend
+  blocksale replay --from 2025-01-01 --to 2025-07-01 --every day --json"
 )]
 pub struct Args {
     /// Scenario TOML file [default: the Cango 2026-02 scenario]

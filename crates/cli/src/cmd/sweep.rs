@@ -15,8 +15,9 @@ use std::path::PathBuf;
     after_help = "Grids: lo:hi:n is n log-spaced values from lo to hi; a comma list gives the values. Durations take a unit: m, h or d (90m, 1.5h, 7d). Each duration is rounded to whole bars of the price source (a coarser grid above 1000 bars).
 
 Example:
-  BLOCKSALE_DATA=../shared/data blocksale sweep --sizes 250:20000:40 --durations 1h:7d:12 --max-cost-bps 50
-  blocksale sweep --data ../shared/data --sizes 1000,4451,10000 --durations 6h,2d --models sqrt,kyle --json"
+  export BLOCKSALE_DATA=../shared/data
+  blocksale sweep --sizes 250:20000:40 --durations 1h:7d:12 --max-cost-bps 50
+  blocksale sweep --sizes 1000,4451,10000 --durations 6h,2d --models sqrt,kyle --json"
 )]
 pub struct Args {
     /// Scenario TOML file [default: the Cango 2026-02 scenario]

@@ -204,7 +204,7 @@ fn help_shows_an_example() {
     let o = blocksale().args(["replay", "--help"]).output().unwrap();
     let h = String::from_utf8_lossy(&o.stdout);
     assert!(
-        h.contains("blocksale replay --from 2024-01-01 --to 2026-01-01 --every weekend"),
+        h.contains("\n  blocksale replay --from 2024-01-01 --to 2026-01-01 --every weekend\n"),
         "{h}"
     );
 }

@@ -215,7 +215,9 @@ fn help_shows_an_example() {
     let o = blocksale().args(["sweep", "--help"]).output().unwrap();
     let h = String::from_utf8_lossy(&o.stdout);
     assert!(
-        h.contains("blocksale sweep --sizes 250:20000:40 --durations 1h:7d:12"),
+        h.contains(
+            "\n  blocksale sweep --sizes 250:20000:40 --durations 1h:7d:12 --max-cost-bps 50\n"
+        ),
         "{h}"
     );
 }
