@@ -4,7 +4,7 @@ use crate::event::{headline_models, model_range, window_words};
 use crate::export::model_column_names;
 use crate::frame::{self, de, draw_line, Chart, Entry, Mark, Page};
 use crate::series::drag_table;
-use crate::style::{self, day_label, size, ChartOptions, FONT};
+use crate::style::{self, size, tick_label, ChartOptions, FONT};
 use crate::table::Table;
 use crate::ReportError;
 use blocksale_backtest::BacktestResult;
@@ -107,6 +107,17 @@ impl Chart for DragChart<'_> {
                 noise[k_end]
             ),
         ];
+        // Models far above the rest (peak over 3 times the median and over 1.5 times the largest
+        // observed move) are drawn clipped and marked "off scale".
+        let mut peaks: Vec<f64> = r.models.iter().map(|m| m.peak_impact_bps).collect();
+        peaks.sort_by(f64::total_cmp);
+        let median = peaks.get(peaks.len() / 2).copied().unwrap_or(0.0);
+        let obs_max = obs.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let off_scale: Vec<bool> = r
+            .models
+            .iter()
+            .map(|m| m.peak_impact_bps > 3.0 * median && m.peak_impact_bps > 1.5 * obs_max)
+            .collect();
         let mut legend = vec![
             Entry::new(Mark::Fill(style::WINDOW_FILL.to_rgba()), "sale window"),
             Entry::new(
@@ -120,8 +131,9 @@ impl Chart for DragChart<'_> {
         ];
         for (k, n) in names.iter().enumerate() {
             let label = format!(
-                "{n}: peak {:.0} bp{}",
+                "{n}: peak {:.0} bp{}{}",
                 r.models[k].peak_impact_bps,
+                if off_scale[k] { ", off scale" } else { "" },
                 if heads.contains(&k) {
                     ", 95 % band"
                 } else {
@@ -160,6 +172,9 @@ impl Chart for DragChart<'_> {
             hi = hi.max(*v);
         }
         for (k, n) in names.iter().enumerate() {
+            if off_scale[k] {
+                continue;
+            }
             let mut cols = vec![format!("impact_{n}_bps")];
             if heads.contains(&k) {
                 cols.push(format!("impact_{n}_high_bps"));
@@ -174,6 +189,12 @@ impl Chart for DragChart<'_> {
         }
         let pad = (hi - lo) * 0.05;
         let (ya, yb) = (lo - pad, hi + pad);
+        let (ticks, step) = style::day_ticks(
+            xa,
+            xb,
+            f64::from(main.dim_in_pixel().0) - o.font(185.0),
+            o.font(size::TICK),
+        );
         let mut chart = ChartBuilder::on(&main)
             .margin_left(o.px(10.0))
             .margin_right(o.px(60.0))
@@ -182,12 +203,11 @@ impl Chart for DragChart<'_> {
             .y_label_area_size(o.px(95.0))
             .build_cartesian_2d(xa..xb, ya..yb)
             .map_err(de)?;
-        let n_days = (xb - xa).round().max(1.0) as usize;
         chart
             .configure_mesh()
-            .x_labels(n_days + 1)
+            .x_labels(ticks.len())
             .y_labels(10)
-            .x_label_formatter(&|d| day_label(*d))
+            .x_label_formatter(&|d| tick_label(*d, step))
             .y_label_formatter(&|v| format!("{v:.0}"))
             .x_desc("Time (UTC; ticks at 00:00)")
             .y_desc(if sign < 0.0 {
@@ -231,15 +251,16 @@ impl Chart for DragChart<'_> {
                 RGBColor(120, 120, 120).stroke_width(1),
             )))
             .map_err(de)?;
-        for &k in &heads {
+        for &k in heads.iter().filter(|&&k| !off_scale[k]) {
             let n = &names[k];
             let (l, h) = (
                 col(t, &format!("impact_{n}_low_bps"))?,
                 col(t, &format!("impact_{n}_high_bps"))?,
             );
             let mut poly: Vec<(f64, f64)> = vec![(xa, 0.0)];
-            poly.extend(xs.iter().zip(h).map(|(&x, &v)| (x, v)));
-            poly.extend(xs.iter().zip(l).rev().map(|(&x, &v)| (x, v)));
+            let cl = |v: f64| v.clamp(ya, yb);
+            poly.extend(xs.iter().zip(h).map(|(&x, &v)| (x, cl(v))));
+            poly.extend(xs.iter().zip(l).rev().map(|(&x, &v)| (x, cl(v))));
             chart
                 .draw_series(std::iter::once(Polygon::new(
                     poly,
@@ -251,9 +272,10 @@ impl Chart for DragChart<'_> {
             let v = col(t, &format!("impact_{n}_bps"))?;
             let mut pts = vec![(xa, 0.0)];
             pts.extend(xs.iter().zip(v).map(|(&x, &y)| (x, y)));
-            draw_line(
+            frame::draw_clipped(
                 &mut chart,
-                pts,
+                &pts,
+                (ya, yb),
                 style::model_colour(k).stroke_width(o.px(2.5).max(1)),
                 style::model_dash(k),
                 o,

@@ -3,7 +3,7 @@
 use crate::export::model_column_names;
 use crate::frame::{self, de, draw_line, Chart, Entry, Mark, Page, RowPlacer};
 use crate::series::{candles, event_table};
-use crate::style::{self, day, day_label, size, thousands, ChartOptions, FONT};
+use crate::style::{self, day, size, thousands, tick_label, ChartOptions, FONT};
 use crate::table::Table;
 use crate::ReportError;
 use blocksale_backtest::BacktestResult;
@@ -170,6 +170,31 @@ impl Chart for EventChart<'_> {
         let xs: Vec<f64> = p.iter().map(|row| day(row.open_time)).collect();
         let (xa, xb) = (xs[0], xs[xs.len() - 1] + bar_days);
 
+        // Observed range, and the models whose counterfactual leaves it by more than 60 % of its
+        // span: those are drawn clipped and marked "off scale" so one extreme model does not
+        // flatten the observed path.
+        let mut lo = p.iter().map(|row| row.low).fold(f64::MAX, f64::min);
+        let mut hi = p.iter().map(|row| row.high).fold(f64::MIN, f64::max);
+        for lvl in &r.reference_levels {
+            lo = lo.min(lvl.price_usd);
+            hi = hi.max(lvl.price_usd);
+        }
+        if let Some(i) = &r.implied {
+            lo = lo.min(i.avg_price_usd);
+            hi = hi.max(i.avg_price_usd);
+        }
+        let (cap_lo, cap_hi) = (lo - 0.6 * (hi - lo), hi + 0.6 * (hi - lo));
+        let off_scale: Vec<bool> = names
+            .iter()
+            .map(|n| {
+                self.t.get_num(&format!("cf_{n}_usd")).is_some_and(|v| {
+                    p.iter().zip(v).any(|(row, &x)| {
+                        row.open_time >= s.start && !(cap_lo..=cap_hi).contains(&x)
+                    })
+                })
+            })
+            .collect();
+
         // Legend.
         let mut legend = vec![Entry::new(
             Mark::Fill(style::WINDOW_FILL.to_rgba()),
@@ -198,13 +223,14 @@ impl Chart for EventChart<'_> {
             let c = style::model_colour(k);
             let m = &r.models[k];
             let label = format!(
-                "no sale, {n}: {:.0} bp{}",
+                "no sale, {n}: {:.0} bp{}{}",
                 m.impact_at_window_end_bps,
                 if heads.contains(&k) {
                     " (95 % band)"
                 } else {
                     ""
-                }
+                },
+                if off_scale[k] { ", off scale" } else { "" }
             );
             legend.push(Entry::new(
                 if heads.contains(&k) {
@@ -244,10 +270,11 @@ impl Chart for EventChart<'_> {
         };
         let main = frame::page(root, o, &page)?;
 
-        // Value range.
-        let mut lo = p.iter().map(|row| row.low).fold(f64::MAX, f64::min);
-        let mut hi = p.iter().map(|row| row.high).fold(f64::MIN, f64::max);
+        // Value range: the observed path and the models on scale.
         for (k, n) in names.iter().enumerate() {
+            if off_scale[k] {
+                continue;
+            }
             let band = heads.contains(&k);
             for (j, suffix) in ["", "_low", "_high"].iter().enumerate() {
                 if j > 0 && !band {
@@ -256,19 +283,12 @@ impl Chart for EventChart<'_> {
                 if let Some(v) = self.t.get_num(&format!("cf_{n}{suffix}_usd")) {
                     for (row, &x) in p.iter().zip(v) {
                         if row.open_time >= s.start {
-                            lo = lo.min(x);
-                            hi = hi.max(x);
+                            lo = lo.min(x.max(cap_lo));
+                            hi = hi.max(x.min(cap_hi));
                         }
                     }
                 }
             }
-        }
-        for lvl in &r.reference_levels {
-            lo = lo.min(lvl.price_usd);
-            hi = hi.max(lvl.price_usd);
-        }
-        if let Some(i) = &r.implied {
-            lo = lo.min(i.avg_price_usd);
         }
         let pad = (hi - lo) * 0.04;
 
@@ -301,6 +321,7 @@ impl Chart for EventChart<'_> {
             }
             Ok(out)
         };
+        let (ticks, step) = style::day_ticks(xa, xb, f64::from(plot_w), o.font(size::TICK));
         let rows0 = place(&approx_x)?;
         let nrows = rows0.iter().map(|r| r.0 + 1).max().unwrap_or(0);
         let row_px = o.font(size::NOTE * 1.45);
@@ -316,12 +337,11 @@ impl Chart for EventChart<'_> {
             .y_label_area_size(y_area as u32)
             .build_cartesian_2d(xa..xb, ya..yb)
             .map_err(de)?;
-        let n_days = (xb - xa).round().max(1.0) as usize;
         chart
             .configure_mesh()
-            .x_labels(n_days + 1)
+            .x_labels(ticks.len())
             .y_labels(10)
-            .x_label_formatter(&|d| day_label(*d))
+            .x_label_formatter(&|d| tick_label(*d, step))
             .y_label_formatter(&|v| thousands(*v, 0))
             .x_desc("Time (UTC; ticks at 00:00)")
             .y_desc("BTC price (USD per BTC)")
@@ -342,7 +362,7 @@ impl Chart for EventChart<'_> {
             .map_err(de)?;
 
         // Model bands (headline models), under everything else.
-        for &k in &heads {
+        for &k in heads.iter().filter(|&&k| !off_scale[k]) {
             let n = &names[k];
             let (Some(l), Some(h)) = (
                 self.t.get_num(&format!("cf_{n}_low_usd")),
@@ -353,8 +373,10 @@ impl Chart for EventChart<'_> {
             let idx: Vec<usize> = (0..p.len())
                 .filter(|&i| p[i].open_time >= s.start)
                 .collect();
-            let mut poly: Vec<(f64, f64)> = idx.iter().map(|&i| (xs[i] + bar_days, h[i])).collect();
-            poly.extend(idx.iter().rev().map(|&i| (xs[i] + bar_days, l[i])));
+            let cl = |v: f64| v.clamp(ya, yb);
+            let mut poly: Vec<(f64, f64)> =
+                idx.iter().map(|&i| (xs[i] + bar_days, cl(h[i]))).collect();
+            poly.extend(idx.iter().rev().map(|&i| (xs[i] + bar_days, cl(l[i]))));
             chart
                 .draw_series(std::iter::once(Polygon::new(
                     poly,
@@ -431,9 +453,10 @@ impl Chart for EventChart<'_> {
                 .map(|i| (xs[i] + bar_days, v[i]))
                 .collect();
             let w = if heads.contains(&k) { 2.5 } else { 1.8 };
-            draw_line(
+            frame::draw_clipped(
                 &mut chart,
-                pts,
+                &pts,
+                (ya, yb),
                 style::model_colour(k).stroke_width(o.px(w).max(1)),
                 style::model_dash(k),
                 o,

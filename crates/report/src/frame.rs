@@ -3,6 +3,7 @@
 
 use crate::style::{self, size, ChartOptions, FONT};
 use crate::ReportError;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -385,6 +386,26 @@ where
             .map(|_| ())
             .map_err(de),
     }
+}
+
+/// [`draw_line`] for `f64` axes, drawing only the runs of points inside `[lo, hi]`.
+pub(crate) fn draw_clipped<DB, X>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, RangedCoordf64>>,
+    pts: &[(f64, f64)],
+    (lo, hi): (f64, f64),
+    st: ShapeStyle,
+    dash: Option<(f64, f64)>,
+    o: &ChartOptions,
+) -> Result<(), String>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+{
+    for run in crate::style::clip_runs(pts, lo, hi) {
+        draw_line(chart, run, st, dash, o)?;
+    }
+    Ok(())
 }
 
 /// The standard footer: scenario name and the data source line.

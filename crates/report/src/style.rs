@@ -219,3 +219,81 @@ mod tests {
         assert_eq!(day_label(day(t)), "Sat 07 Feb");
     }
 }
+
+/// Midnight ticks (days since the epoch) from `xa` to `xb`, every 1, 2, 7, 14 or 28 days: the
+/// smallest step whose labels fit in `plot_px` pixels at `tick_px` font size. Returns the ticks and
+/// the step in days.
+pub(crate) fn day_ticks(xa: f64, xb: f64, plot_px: f64, tick_px: f64) -> (Vec<f64>, i64) {
+    let label_px = tick_px * 0.62 * 11.0 + tick_px;
+    let span = (xb - xa).max(1e-9);
+    let step = [1i64, 2, 7, 14, 28, 56]
+        .into_iter()
+        .find(|&k| span / k as f64 * label_px <= plot_px)
+        .unwrap_or(56);
+    let mut t = xa.ceil() as i64;
+    if step == 7 || step == 14 || step == 28 || step == 56 {
+        // Mondays (1970-01-01 was a Thursday: day 4 is a Monday).
+        while (t - 4).rem_euclid(7) != 0 {
+            t += 1;
+        }
+    }
+    let mut v = Vec::new();
+    while (t as f64) <= xb + 1e-9 {
+        v.push(t as f64);
+        t += step;
+    }
+    (v, step)
+}
+
+/// Tick label for [`day_ticks`]: `Sat 07 Feb` for daily ticks, `07 Feb` for wider steps.
+pub(crate) fn tick_label(d: f64, step: i64) -> String {
+    let ms = (d * MS_PER_DAY as f64).round() as i64;
+    if step == 1 || ms % MS_PER_DAY != 0 {
+        day_label(d)
+    } else {
+        Timestamp::from_millis(ms)
+            .to_datetime()
+            .format("%d %b")
+            .to_string()
+    }
+}
+
+/// Split a line into the runs of points inside `[lo, hi]` (values outside are not drawn).
+pub(crate) fn clip_runs(pts: &[(f64, f64)], lo: f64, hi: f64) -> Vec<Vec<(f64, f64)>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    for &(x, y) in pts {
+        if y >= lo && y <= hi && y.is_finite() {
+            cur.push((x, y));
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tick_tests {
+    use super::*;
+
+    #[test]
+    fn ticks_thin_out_for_long_ranges() {
+        // 8 days on 1,400 px: daily ticks.
+        let (t, k) = day_ticks(20_488.0, 20_496.0, 1400.0, 18.0);
+        assert_eq!((t.len(), k), (9, 1));
+        // 30 days on 1,400 px: weekly ticks on Mondays.
+        let (t, k) = day_ticks(19_890.0, 19_920.0, 1400.0, 18.0);
+        assert_eq!(k, 7);
+        assert!(t.iter().all(|d| ((*d as i64) - 4).rem_euclid(7) == 0));
+        assert_eq!(tick_label(t[0], k).len(), 6);
+    }
+
+    #[test]
+    fn clipping_splits_runs() {
+        let r = clip_runs(&[(0.0, 1.0), (1.0, 5.0), (2.0, 2.0), (3.0, 2.5)], 0.0, 3.0);
+        assert_eq!(r, vec![vec![(0.0, 1.0)], vec![(2.0, 2.0), (3.0, 2.5)]]);
+    }
+}

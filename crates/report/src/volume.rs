@@ -1,7 +1,7 @@
 //! `volume.png`: hourly volume around the event against the hour-of-week baseline.
 
 use crate::frame::{self, de, Chart, Entry, Mark, Page};
-use crate::style::{self, day_label, size, thousands, ChartOptions, FONT};
+use crate::style::{self, size, thousands, tick_label, ChartOptions, FONT};
 use crate::table::{Column, Table};
 use crate::ReportError;
 use blocksale_backtest::BacktestResult;
@@ -155,6 +155,12 @@ impl Chart for VolumeChart<'_> {
             .filter(|x| x.is_finite())
             .fold(0.0, f64::max)
             * 1.06;
+        let (ticks, step) = style::day_ticks(
+            xa,
+            xb,
+            f64::from(main.dim_in_pixel().0) - o.font(185.0),
+            o.font(size::TICK),
+        );
         let mut chart = ChartBuilder::on(&main)
             .margin_left(o.px(10.0))
             .margin_right(o.px(60.0))
@@ -163,12 +169,11 @@ impl Chart for VolumeChart<'_> {
             .y_label_area_size(o.px(95.0))
             .build_cartesian_2d(xa..xb, 0.0..ymax)
             .map_err(de)?;
-        let n_days = (xb - xa).round().max(1.0) as usize;
         chart
             .configure_mesh()
-            .x_labels(n_days + 1)
+            .x_labels(ticks.len())
             .y_labels(8)
-            .x_label_formatter(&|d| day_label(*d))
+            .x_label_formatter(&|d| tick_label(*d, step))
             .y_label_formatter(&|y| thousands(*y, 0))
             .x_desc("Hour (UTC; ticks at 00:00)")
             .y_desc("Volume per hour (BTC)")
