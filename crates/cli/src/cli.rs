@@ -34,6 +34,10 @@ const EXIT_CODES: &str = "Exit codes: 0 success, 1 internal error, 2 user error 
 pub enum Command {
     /// Price a block sale against the observed market: market state, model drag, implied execution, chart
     Backtest(cmd::backtest::Args),
+    /// Detect formats and summarise bar files: rows, first and last bar, bar size, gaps, duplicates
+    Inspect(cmd::inspect::Args),
+    /// Resample bar files to 1m..1w UTC buckets and write normalized CSV
+    Resample(cmd::resample::Args),
     /// Download Binance's public kline archive (checksum-verified, resumable) into the data directory
     Fetch(cmd::fetch::Args),
     /// Print a shell completion script (bash, zsh or fish) to stdout
@@ -64,6 +68,8 @@ impl Cli {
             Command::Calibrate(a) => a.json,
             Command::Sweep(a) => a.json,
             Command::Replay(a) => a.json,
+            Command::Inspect(a) => a.json,
+            Command::Resample(_) => false,
         }
     }
 }

@@ -5,9 +5,11 @@ pub mod calibrate;
 pub mod completions;
 pub mod estimate;
 pub mod fetch;
+pub mod inspect;
 pub mod model;
 pub mod replay;
 pub mod report;
+pub mod resample;
 pub mod sweep;
 
 use crate::cli::{Cli, Command};
@@ -28,6 +30,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Calibrate(args) => calibrate::run(&global, args),
         Command::Sweep(args) => sweep::run(&global, args),
         Command::Replay(args) => replay::run(&global, args),
+        Command::Inspect(args) => inspect::run(&global, args),
+        Command::Resample(args) => resample::run(&global, args),
     }
 }
 
