@@ -185,7 +185,11 @@ impl Chart for CalChart<'_> {
             .x_label_formatter(&|v| log_tick(*v))
             .y_label_formatter(&|v| log_tick(*v))
             .x_desc("Net taker flow in the bar (% of average daily volume, log scale)")
-            .y_desc("Return with the flow (bp, log scale)")
+            .y_desc(if o.height < 700 {
+                "Return, bp (log)"
+            } else {
+                "Return with the flow (bp, log scale)"
+            })
             .label_style((FONT, o.font(size::TICK)))
             .axis_desc_style((FONT, o.font(size::AXIS)))
             .light_line_style(TRANSPARENT)

@@ -210,10 +210,10 @@ impl Chart for DragChart<'_> {
             .x_label_formatter(&|d| tick_label(*d, step))
             .y_label_formatter(&|v| format!("{v:.0}"))
             .x_desc("Time (UTC; ticks at 00:00)")
-            .y_desc(if sign < 0.0 {
-                "Drag (bp, + = price pushed down)"
-            } else {
-                "Drag (bp, + = price pushed up)"
+            .y_desc(match (sign < 0.0, o.height < 700) {
+                (_, true) => "Drag, bp",
+                (true, false) => "Drag (bp, + = price pushed down)",
+                (false, false) => "Drag (bp, + = price pushed up)",
             })
             .label_style((FONT, o.font(size::TICK)))
             .axis_desc_style((FONT, o.font(size::AXIS)))

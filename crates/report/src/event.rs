@@ -8,9 +8,10 @@ use crate::table::Table;
 use crate::ReportError;
 use blocksale_backtest::BacktestResult;
 use blocksale_core::MS_PER_DAY;
+use plotters::coord::CoordTranslate;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 use std::path::Path;
 
 /// Draw the event chart to `path` (PNG, or SVG when `opts.svg`).
@@ -463,6 +464,13 @@ impl Chart for EventChart<'_> {
             )?;
         }
 
+        let base = main.get_base_pixel();
+        let spec = chart.as_coord_spec().clone();
+        let to_px = |x: f64, y: f64| {
+            let (a, b) = spec.translate(&(x, y));
+            (a - base.0, b - base.1)
+        };
+
         // Reference levels, labelled on the line at the left.
         for lvl in &r.reference_levels {
             draw_line(
@@ -472,16 +480,16 @@ impl Chart for EventChart<'_> {
                 Some((10.0, 8.0)),
                 o,
             )?;
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    format!("{} {}", lvl.label, thousands(lvl.price_usd, 0)),
-                    (xa + (xb - xa) * 0.005, lvl.price_usd + (yb - ya) * 0.008),
-                    (FONT, o.font(size::NOTE))
-                        .into_font()
-                        .color(&style::REFERENCE)
-                        .pos(Pos::new(HPos::Left, VPos::Bottom)),
-                )))
-                .map_err(de)?;
+            frame::boxed_text(
+                &main,
+                &format!("{} {}", lvl.label, thousands(lvl.price_usd, 0)),
+                to_px(xa + (xb - xa) * 0.005, lvl.price_usd + (yb - ya) * 0.008),
+                &(FONT, o.font(size::NOTE))
+                    .into_font()
+                    .color(&style::REFERENCE),
+                (HPos::Left, VPos::Bottom),
+                o,
+            )?;
         }
 
         // Implied average price across the window.
@@ -492,16 +500,16 @@ impl Chart for EventChart<'_> {
                     style::IMPLIED.stroke_width(o.px(4.0).max(1)),
                 )))
                 .map_err(de)?;
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    format!("implied avg {}", thousands(i.avg_price_usd, 0)),
-                    (we - (we - ws) * 0.02, i.avg_price_usd - (yb - ya) * 0.01),
-                    (FONT, o.font(size::NOTE))
-                        .into_font()
-                        .color(&style::IMPLIED)
-                        .pos(Pos::new(HPos::Right, VPos::Top)),
-                )))
-                .map_err(de)?;
+            frame::boxed_text(
+                &main,
+                &format!("implied avg {}", thousands(i.avg_price_usd, 0)),
+                to_px(we - (we - ws) * 0.02, i.avg_price_usd - (yb - ya) * 0.012),
+                &(FONT, o.font(size::NOTE))
+                    .into_font()
+                    .color(&style::IMPLIED),
+                (HPos::Right, VPos::Top),
+                o,
+            )?;
         }
 
         // The lowest low, marked.
@@ -534,19 +542,16 @@ impl Chart for EventChart<'_> {
                 )?;
             }
             let gap = (xb - xa) * 0.003;
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    text.clone(),
-                    (if left { *d + gap } else { *d - gap }, y_val),
-                    (FONT, o.font(size::NOTE))
-                        .into_font()
-                        .color(&style::ANNOTATION)
-                        .pos(Pos::new(
-                            if left { HPos::Left } else { HPos::Right },
-                            VPos::Top,
-                        )),
-                )))
-                .map_err(de)?;
+            frame::boxed_text(
+                &main,
+                text,
+                to_px(if left { *d + gap } else { *d - gap }, y_val),
+                &(FONT, o.font(size::NOTE))
+                    .into_font()
+                    .color(&style::ANNOTATION),
+                (if left { HPos::Left } else { HPos::Right }, VPos::Top),
+                o,
+            )?;
         }
         Ok(())
     }

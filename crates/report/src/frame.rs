@@ -408,6 +408,47 @@ where
     Ok(())
 }
 
+/// `text` on a light box (so lines under it do not cross the letters), at `pos` in pixels relative
+/// to `area`, anchored by `h` and `v`.
+pub(crate) fn boxed_text<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    pos: (i32, i32),
+    st: &TextStyle,
+    (h, v): (HPos, VPos),
+    o: &ChartOptions,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let (w, ht) = area
+        .estimate_text_size(text, st)
+        .map_err(|e| e.to_string())?;
+    let (w, ht) = (w as i32, ht as i32);
+    let x0 = match h {
+        HPos::Left => pos.0,
+        HPos::Right => pos.0 - w,
+        HPos::Center => pos.0 - w / 2,
+    };
+    let y0 = match v {
+        VPos::Top => pos.1,
+        VPos::Bottom => pos.1 - ht,
+        VPos::Center => pos.1 - ht / 2,
+    };
+    let pad = o.font(3.0) as i32;
+    area.draw(&Rectangle::new(
+        [(x0 - pad, y0 - pad), (x0 + w + pad, y0 + ht + pad)],
+        WHITE.mix(0.85).filled(),
+    ))
+    .map_err(de)?;
+    area.draw(&Text::new(
+        text.to_string(),
+        pos,
+        st.clone().pos(Pos::new(h, v)),
+    ))
+    .map_err(de)
+}
+
 /// The standard footer: scenario name and the data source line.
 pub(crate) fn footer(scenario: &str, source: &str) -> Vec<String> {
     vec![format!("Scenario {scenario}. {source}")]

@@ -312,10 +312,12 @@ impl Chart for SweepChart<'_> {
             .build_cartesian_2d(
                 (xe[0]..xe[xe.len() - 1]).log_scale(),
                 (ye[0]..ye[ye.len() - 1]).log_scale().with_key_points(
-                    [1.0, 3.0, 6.0, 12.0, 24.0, 48.0, 96.0, 168.0]
-                        .into_iter()
-                        .filter(|h| *h >= ye[0] && *h <= ye[ye.len() - 1])
-                        .collect::<Vec<f64>>(),
+                    [
+                        1.0, 3.0, 6.0, 12.0, 24.0, 48.0, 96.0, 168.0, 336.0, 720.0, 1440.0,
+                    ]
+                    .into_iter()
+                    .filter(|h| *h >= ye[0] && *h <= ye[ye.len() - 1])
+                    .collect::<Vec<f64>>(),
                 ),
             )
             .map_err(de)?;
