@@ -10,7 +10,13 @@ use std::time::Instant;
 fn main() {
     let paths: Vec<std::path::PathBuf> = std::env::args_os().skip(1).map(Into::into).collect();
     let t0 = Instant::now();
-    match load_paths(&paths, &ReadOptions::default(), None) {
+    let marks = std::sync::Mutex::new(Vec::new());
+    let progress = |done: usize, _total: usize| {
+        if let Ok(mut m) = marks.lock() {
+            m.push((done, t0.elapsed().as_secs_f64()));
+        }
+    };
+    match load_paths(&paths, &ReadOptions::default(), Some(&progress)) {
         Ok(l) => {
             let s = &l.series;
             println!(
@@ -35,7 +41,15 @@ fn main() {
                 f.format,
                 f.time_unit
             );
-            eprintln!("elapsed {:.3} s", t0.elapsed().as_secs_f64());
+            let m = marks.lock().map(|m| m.clone()).unwrap_or_default();
+            if let (Some(first), Some(last)) = (m.first(), m.last()) {
+                eprintln!(
+                    "first file read at {:.3} s, last at {:.3} s, merged series at {:.3} s",
+                    first.1,
+                    last.1,
+                    t0.elapsed().as_secs_f64()
+                );
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
