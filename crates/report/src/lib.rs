@@ -54,8 +54,10 @@ pub use drag::drag_chart;
 pub use event::event_chart;
 pub use export::{result_json, write_paths_csv, NOTEBOOK_README};
 pub use memo::memo_markdown;
+pub use replay_chart::{replay_chart, replay_table};
 pub use size_curve::size_curve_chart;
 pub use style::{thousands, ChartOptions};
+pub use sweep_chart::{heatmap_model, sweep_chart, sweep_table, CONTOUR_BPS};
 pub use volume::volume_chart;
 
 use blocksale_backtest::replay::ReplayResult;
