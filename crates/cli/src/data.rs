@@ -45,10 +45,7 @@ pub fn load(dir: &Path, rel: &[String], quiet: bool) -> anyhow::Result<(BarSerie
         paths.push(p);
     }
     let pb = crate::progress::bar(0, "loading", quiet);
-    let tick = |done: usize, total: usize| {
-        pb.set_length(total as u64);
-        pb.set_position(done as u64);
-    };
+    let tick = crate::progress::ticker(&pb);
     let loaded = load_paths(&paths, &ReadOptions::default(), Some(&tick)).user_err(String::new)?;
     pb.finish_and_clear();
     Ok((loaded.series.clone(), loaded))

@@ -6,6 +6,29 @@ use crate::error::user;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
+/// `--out DIR`, or the default `notebooks-exports/<scenario>/`.
+pub fn out_dir(flag: Option<PathBuf>, scenario: &str) -> PathBuf {
+    flag.unwrap_or_else(|| PathBuf::from("notebooks-exports").join(scenario))
+}
+
+/// Print the JSON document (with `--json`) or the summary followed by the files written.
+pub fn print_result(
+    json_flag: bool,
+    json: &str,
+    summary: impl FnOnce() -> String,
+    written: &[PathBuf],
+) {
+    if json_flag {
+        print!("{json}");
+    } else {
+        print!("{}", summary());
+        println!();
+        for w in written {
+            println!("wrote {}", w.display());
+        }
+    }
+}
+
 /// A set of output files written together.
 #[derive(Debug)]
 pub struct Staging {

@@ -18,3 +18,11 @@ pub fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
     pb.set_message(what.to_string());
     pb
 }
+
+/// A progress callback for the library crates (`done` of `total` steps) drawing on `pb`.
+pub fn ticker(pb: &ProgressBar) -> impl Fn(usize, usize) + Sync + '_ {
+    move |done: usize, total: usize| {
+        pb.set_length(total as u64);
+        pb.set_position(done as u64);
+    }
+}

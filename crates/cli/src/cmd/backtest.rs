@@ -105,9 +105,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let result = run_backtest(&input)
         .user_err(|| format!("scenario {} on data in {}", scenario.name, dir.display()))?;
 
-    let out = a
-        .out
-        .unwrap_or_else(|| PathBuf::from("notebooks-exports").join(&scenario.name));
+    let out = crate::output::out_dir(a.out, &scenario.name);
     let inputs: Vec<PathBuf> = loaded.files_abs.clone();
     let mut stage = Staging::new(&out, &inputs)?;
     let json = result_json(&result)?;
@@ -137,15 +135,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     )?;
     let written = stage.commit()?;
 
-    if a.json {
-        print!("{json}");
-    } else {
-        print!("{}", summary(&result));
-        println!();
-        for w in written {
-            println!("wrote {}", w.display());
-        }
-    }
+    crate::output::print_result(a.json, &json, || summary(&result), &written);
     Ok(())
 }
 

@@ -59,10 +59,7 @@ pub fn load_input(
     quiet: bool,
 ) -> anyhow::Result<Input> {
     let pb = crate::progress::bar(0, "loading", quiet);
-    let tick = |done: usize, total: usize| {
-        pb.set_length(total as u64);
-        pb.set_position(done as u64);
-    };
+    let tick = crate::progress::ticker(&pb);
     let loaded = load_paths(paths, &ReadOptions::default(), Some(&tick));
     pb.finish_and_clear();
     let loaded = match loaded {

@@ -65,10 +65,7 @@ impl ReadArgs {
     pub fn load(&self, quiet: bool) -> anyhow::Result<Loaded> {
         let opts = self.options()?;
         let pb = crate::progress::bar(0, "loading", quiet);
-        let tick = |done: usize, total: usize| {
-            pb.set_length(total as u64);
-            pb.set_position(done as u64);
-        };
+        let tick = crate::progress::ticker(&pb);
         let loaded = load_paths(&self.paths, &opts, Some(&tick));
         pb.finish_and_clear();
         loaded.user_err(String::new)

@@ -211,9 +211,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     })
     .user_err(ctx)?;
 
-    let out = a
-        .out
-        .unwrap_or_else(|| PathBuf::from("notebooks-exports").join(&scenario.name));
+    let out = crate::output::out_dir(a.out, &scenario.name);
     let mut stage = Staging::new(&out, &loaded.files_abs)?;
     let mut names = Vec::new();
     for c in report.chart_names() {

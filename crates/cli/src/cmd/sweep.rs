@@ -161,10 +161,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         max_cost_bps: a.max_cost_bps,
     };
     let pb = crate::progress::bar(0, "sweep", g.quiet);
-    let tick = |done: usize, total: usize| {
-        pb.set_length(total as u64);
-        pb.set_position(done as u64);
-    };
+    let tick = crate::progress::ticker(&pb);
     let result = sweep(&input, Some(&tick)).user_err(|| {
         format!(
             "sweep of scenario {} on data in {}",
@@ -174,24 +171,14 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     })?;
     pb.finish_and_clear();
 
-    let out = a
-        .out
-        .unwrap_or_else(|| PathBuf::from("notebooks-exports").join(&scenario.name));
+    let out = crate::output::out_dir(a.out, &scenario.name);
     let mut stage = Staging::new(&out, &loaded.files_abs)?;
     let mut json = serde_json::to_string_pretty(&result)?;
     json.push('\n');
     stage.write("sweep.json", json.as_bytes())?;
     stage.write("sweep.csv", result.csv().as_bytes())?;
     let written = stage.commit()?;
-    if a.json {
-        print!("{json}");
-    } else {
-        print!("{}", summary(&result));
-        println!();
-        for w in written {
-            println!("wrote {}", w.display());
-        }
-    }
+    crate::output::print_result(a.json, &json, || summary(&result), &written);
     Ok(())
 }
 
