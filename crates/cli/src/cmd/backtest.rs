@@ -32,6 +32,10 @@ pub struct Args {
     /// Override the window end (exclusive)
     #[arg(long, value_name = "TIME")]
     pub end: Option<String>,
+    /// Days of market history before the sale day for sigma, ADV and the volume profile
+    /// [default: the scenario's market.calibration_days, 30 for Cango]
+    #[arg(long, value_name = "DAYS")]
+    pub calibration_days: Option<u32>,
     /// Print the result document as JSON on stdout instead of the summary table
     #[arg(long)]
     pub json: bool,
@@ -82,12 +86,18 @@ pub fn load_scenario(
 
 /// Run the subcommand.
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
-    let scenario = load_scenario(
+    let mut scenario = load_scenario(
         a.scenario.as_deref(),
         a.size,
         a.start.as_deref(),
         a.end.as_deref(),
     )?;
+    if let Some(d) = a.calibration_days {
+        scenario.market.calibration_days = d;
+        scenario
+            .validate()
+            .user_err(|| format!("--calibration-days {d}"))?;
+    }
     let dir = crate::data::data_dir(g.data.as_deref())?;
     crate::fetch::scenario::ensure_scenario_data(
         &dir,

@@ -270,6 +270,10 @@ fn flags_override_the_scenario() {
     assert_eq!(doc["scenario"]["end"], "2026-02-08T00:00:00Z");
     // The calibration window still ends at midnight of the start day.
     assert_eq!(doc["market"]["calibration_end"], "2026-02-07T00:00:00Z");
+    // A flag changes the 30-day calibration window.
+    let (doc, _o) = run_json(&["--calibration-days", "14"]);
+    assert_eq!(doc["market"]["calibration_start"], "2026-01-24T00:00:00Z");
+    assert_eq!(doc["market"]["calibration_days_used"], 14);
 }
 
 fn fails_with(args: &[&str], needle: &str) -> tempfile::TempDir {
@@ -378,6 +382,10 @@ fn bad_flag_and_scenario_values() {
     fails_with(
         &["backtest", "--data", d, "--start", "yesterday"],
         "cannot parse \"yesterday\"",
+    );
+    fails_with(
+        &["backtest", "--data", d, "--calibration-days", "1"],
+        "--calibration-days 1: scenario key `market.calibration_days` = 1",
     );
     let dir = tempfile::tempdir().unwrap();
     let sc = dir.path().join("s.toml");
