@@ -451,3 +451,28 @@ fn blocksale_scenario() -> String {
     ))
     .unwrap()
 }
+
+#[test]
+fn with_json_errors_are_a_json_object_on_stdout_too() {
+    let o = blocksale()
+        .args([
+            "backtest",
+            "--json",
+            "--start",
+            "2030-01-05",
+            "--end",
+            "2030-01-07",
+            "--data",
+        ])
+        .arg(data_dir())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["kind"], "user");
+    assert!(doc["error"]
+        .as_str()
+        .unwrap()
+        .contains("no bars cover the sale window"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("error: "));
+}
