@@ -121,6 +121,41 @@ fn kyle_factors(c: &Calibration) -> (f64, f64) {
     )
 }
 
+/// A coefficient, its relative range (if any) and where it comes from.
+type Coefficient = (f64, Option<(f64, f64)>, &'static str);
+
+/// A linear coefficient per BTC (Kyle's lambda, the exponential kernel's eta): the given value, or
+/// the calibrated Kyle lambda with its Newey-West interval as a relative range.
+///
+/// # Errors
+/// A missing calibration, or a calibrated lambda that is not positive (the bars show no price
+/// response to net flow, so a linear model cannot price the sale).
+fn per_btc_coefficient(
+    params: ParamSource,
+    given: Option<f64>,
+    cal: Option<&Calibration>,
+    calibrated_source: &'static str,
+) -> Result<Coefficient, BacktestError> {
+    let (value, range, src) = match (params, given) {
+        (ParamSource::Calibrated, _) => {
+            let c = need_cal(cal)?;
+            (
+                c.kyle.lambda_per_btc,
+                Some(kyle_factors(c)),
+                calibrated_source,
+            )
+        }
+        (_, Some(v)) => (v, None, "given"),
+        (_, None) => unreachable!("validated: a value or params = calibrated"),
+    };
+    if !(value.is_finite() && value > 0.0) {
+        return Err(BacktestError::Coverage(format!(
+            "the calibrated Kyle lambda is {value:.3e} per BTC: not positive, so a linear model cannot price a sale on these bars"
+        )));
+    }
+    Ok((value, range, src))
+}
+
 /// Build the model `spec` with `decay` after the sale, using `cal` for calibrated parameters.
 ///
 /// # Errors
@@ -197,23 +232,12 @@ pub fn build(
             lambda_per_btc,
             params,
         } => {
-            let (lambda, range, src) = match (params, lambda_per_btc) {
-                (ParamSource::Calibrated, _) => {
-                    let c = need_cal(cal)?;
-                    (
-                        c.kyle.lambda_per_btc,
-                        Some(kyle_factors(c)),
-                        "calibrated: Newey-West 95 % interval",
-                    )
-                }
-                (_, Some(l)) => (l, None, "given"),
-                (_, None) => unreachable!("validated: lambda or calibrated"),
-            };
-            if !(lambda.is_finite() && lambda > 0.0) {
-                return Err(BacktestError::Coverage(format!(
-                    "the calibrated Kyle lambda is {lambda:.3e} per BTC: not positive, so the linear model cannot price a sale on these bars"
-                )));
-            }
+            let (lambda, range, src) = per_btc_coefficient(
+                params,
+                lambda_per_btc,
+                cal,
+                "calibrated: Newey-West 95 % interval",
+            )?;
             let m = Kyle::new_checked(lambda)?.with_decay(decay)?;
             BuiltModel {
                 warnings: m.warnings(),
@@ -239,23 +263,12 @@ pub fn build(
             half_life_days,
             params,
         } => {
-            let (eta, range, src) = match (params, eta_per_btc) {
-                (ParamSource::Calibrated, _) => {
-                    let c = need_cal(cal)?;
-                    (
-                        c.kyle.lambda_per_btc,
-                        Some(kyle_factors(c)),
-                        "calibrated: eta = Kyle lambda, its 95 % interval; half-life given",
-                    )
-                }
-                (_, Some(e)) => (e, None, "given"),
-                (_, None) => unreachable!("validated: eta or calibrated"),
-            };
-            if !(eta.is_finite() && eta > 0.0) {
-                return Err(BacktestError::Coverage(format!(
-                    "the calibrated eta is {eta:.3e} per BTC: not positive"
-                )));
-            }
+            let (eta, range, src) = per_btc_coefficient(
+                params,
+                eta_per_btc,
+                cal,
+                "calibrated: eta = Kyle lambda, its 95 % interval; half-life given",
+            )?;
             let m = ExpKernel::from_half_life(eta, half_life_days)?;
             // The kernel's own decay unless the scenario asks for a plateau or permanence.
             let m = if decay == Decay::Full {
