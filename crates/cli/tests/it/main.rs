@@ -4,6 +4,7 @@ mod backtest;
 mod common;
 mod fetch;
 mod help;
+mod inspect;
 mod interrupt;
 mod model;
 mod replay;

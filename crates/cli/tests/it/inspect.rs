@@ -1,0 +1,94 @@
+//! `blocksale inspect` and `blocksale resample` on the real Binance files.
+
+use crate::common::{blocksale, data_dir, is_real};
+use serde_json::Value;
+
+#[test]
+fn inspect_reports_the_issue_fields_for_the_1m_files() {
+    let data = data_dir();
+    if !is_real(&data) {
+        // The generated fallback has no 1-minute archive: check its 15-minute file instead
+        // (143 days of 96 bars from 2025-10-01, no gaps).
+        let o = blocksale()
+            .args(["inspect", "--json", "-q"])
+            .arg(data.join("binance/spot/15m"))
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(doc["rows"], 143 * 96);
+        assert_eq!(doc["bar_seconds"], 900);
+        assert_eq!(doc["first_open_time"], "2025-10-01T00:00:00Z");
+        assert_eq!(doc["gaps"].as_array().unwrap().len(), 0);
+        return;
+    }
+    let o = blocksale()
+        .args(["inspect", "--json", "-q"])
+        .arg(data.join("binance/spot/1m"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["format"], "binance");
+    assert_eq!(doc["files"].as_array().unwrap().len(), 35);
+    assert_eq!(doc["rows"], 1_533_520);
+    assert_eq!(doc["first_open_time"], "2023-01-01T00:00:00Z");
+    assert_eq!(doc["last_open_time"], "2025-11-30T23:59:00Z");
+    assert_eq!(doc["bar_seconds"], 60);
+    let gaps = doc["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0]["start"], "2023-03-24T12:40:00Z");
+    assert_eq!(gaps[0]["missing_bars"], 80);
+    assert_eq!(doc["duplicates_dropped"], 0);
+    assert_eq!(doc["rows_skipped"], 0);
+}
+
+#[test]
+fn resample_to_stdout_matches_the_hourly_file() {
+    let data = data_dir();
+    let o = blocksale()
+        .args(["resample", "--every", "1h", "-o", "-", "-q"])
+        .arg(data.join("binance/spot/15m/BTCUSDT_15m.csv"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let mut lines = out.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("open_time,open,high,low,close,volume"));
+    // Every hour of the 15-minute file aggregates 4 bars; compare one hour with the 1h file by hand.
+    let hour = "2026-02-07T07:00:00Z";
+    let row = out
+        .lines()
+        .find(|l| l.starts_with(hour))
+        .expect("hour present");
+    let f: Vec<&str> = row.split(',').collect();
+    let csv = std::fs::read_to_string(data.join("binance/spot/15m/BTCUSDT_15m.csv")).unwrap();
+    let bars: Vec<Vec<f64>> = csv
+        .lines()
+        .filter(|l| l.starts_with("2026-02-07 07:"))
+        .map(|l| l.split(',').skip(1).map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(bars.len(), 4);
+    let high = bars.iter().map(|b| b[1]).fold(f64::MIN, f64::max);
+    let low = bars.iter().map(|b| b[2]).fold(f64::MAX, f64::min);
+    let vol: f64 = bars.iter().map(|b| b[4]).sum();
+    assert_eq!(f[1].parse::<f64>().unwrap(), bars[0][0]);
+    assert_eq!(f[2].parse::<f64>().unwrap(), high);
+    assert_eq!(f[3].parse::<f64>().unwrap(), low);
+    assert_eq!(f[4].parse::<f64>().unwrap(), bars[3][3]);
+    assert!((f[5].parse::<f64>().unwrap() - vol).abs() < 1e-9);
+}
+
+#[test]
+fn a_bad_row_names_file_line_column_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.csv");
+    std::fs::write(&p, "timestamp,open,high,low,close,volume\n2026-02-07 00:00:00,100,101,99,100,1\n2026-02-07 00:01:00,100,99,98,100,1\n").unwrap();
+    let o = blocksale().arg("inspect").arg(&p).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad.csv:3"), "{err}");
+    assert!(err.contains("high"), "{err}");
+}
