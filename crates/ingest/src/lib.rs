@@ -46,6 +46,7 @@ mod decompress;
 mod detect;
 mod error;
 mod merge;
+mod numeric;
 mod options;
 mod parse;
 mod table;
@@ -56,7 +57,7 @@ pub use error::IngestError;
 pub use merge::{calendar_tags, parse_every, CalendarTag};
 pub use options::{ColumnMap, Format, OnConflict, ReadOptions};
 #[doc(hidden)]
-pub use parse::slow_path_rows;
+pub use parse::columns_by_reader;
 pub use table::{read_ohlc_table, OhlcTable};
 pub use timeparse::{parse_text_time, TimeUnit};
 

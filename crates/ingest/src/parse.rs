@@ -7,7 +7,8 @@
 
 use crate::decompress::{read_file_bytes, read_into};
 use crate::detect::{detect, split_fields, Layout, TimeKind};
-use crate::options::{Format, ReadOptions};
+use crate::numeric;
+use crate::options::ReadOptions;
 use crate::timeparse::{parse_text_time, MAX_MS, MIN_MS};
 use crate::{FileInfo, IngestError, SkippedRow};
 use blocksale_core::BarColumns;
@@ -96,7 +97,15 @@ pub(crate) fn parse_bytes(
     };
     let lay = detect(path, prefix, opts)?;
     let data = &bytes[lay.data_offset..];
-    let (mut cols, mut lines, skipped) = match fast(data, &lay) {
+    // Plain numeric rows go through the dedicated parser, the rest through polars.
+    let quick = if lay.time_kind == TimeKind::Int && !lay.quoted {
+        numeric::parse(data, &lay)
+            .filter(columns_ok)
+            .ok_or_else(|| "needs a closer look".to_string())
+    } else {
+        fast(data, &lay)
+    };
+    let (mut cols, mut lines, skipped) = match quick {
         Ok(c) => {
             let n = c.len() as u32;
             let first = lay.first_data_line as u32;
@@ -323,9 +332,6 @@ fn fast(data: &[u8], lay: &Layout) -> Result<BarColumns, String> {
             out
         }
     };
-    if !cols.open_time_ms.iter().all(|&t| time_ok(t)) {
-        return Err("time out of range".into());
-    }
     cols.open = f64_vec(&df, lay.open)?;
     cols.high = f64_vec(&df, lay.high)?;
     cols.low = f64_vec(&df, lay.low)?;
@@ -350,10 +356,22 @@ fn fast(data: &[u8], lay: &Layout) -> Result<BarColumns, String> {
         }
         cols.trades = Some(v.into_iter().map(|x| x as u64).collect());
     }
-    // Branch-free column checks (they vectorise); the line-by-line path names any offender.
+    if !columns_ok(&cols) {
+        return Err("row rule".into());
+    }
+    Ok(cols)
+}
+
+/// The row rules and the time range over whole columns, branch-free (they vectorise); the
+/// line-by-line path names any offender.
+fn columns_ok(cols: &BarColumns) -> bool {
     let price_ok = |x: f64| x.is_finite() & (x > 0.0);
     let vol_ok = |x: &f64| x.is_finite() & (*x >= 0.0);
-    let rows_ok = (0..n).fold(true, |acc, r| {
+    let times_ok = cols
+        .open_time_ms
+        .iter()
+        .fold(true, |a, &t| a & time_ok(t));
+    let rows_ok = (0..cols.len()).fold(true, |acc, r| {
         let (o, h, l, c) = (cols.open[r], cols.high[r], cols.low[r], cols.close[r]);
         acc & price_ok(o)
             & price_ok(h)
@@ -373,10 +391,7 @@ fn fast(data: &[u8], lay: &Layout) -> Result<BarColumns, String> {
             .iter()
             .flatten()
             .fold(true, |a, x| a & vol_ok(x));
-    if !(rows_ok && vols_ok) {
-        return Err("row rule".into());
-    }
-    Ok(cols)
+    times_ok && rows_ok && vols_ok
 }
 
 /// A row error and the reason without the file prefix (boxed: the error is large).
@@ -554,17 +569,25 @@ fn parse_row(
     Ok(())
 }
 
-/// Used by tests to compare the two paths on real files.
+/// The columns each reader makes of one file, for tests comparing them on real files: the numeric
+/// parser (when the layout is numeric), polars and the line-by-line reader, in that order, each
+/// `None` where that reader does not apply or refuses the file. Rows are in file order.
 #[doc(hidden)]
-pub fn slow_path_rows(path: &Path, opts: &ReadOptions) -> Result<usize, IngestError> {
+pub fn columns_by_reader(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<[Option<BarColumns>; 3], IngestError> {
     let mut bytes = read_file_bytes(path)?;
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes.drain(..3);
     }
     let prefix = std::str::from_utf8(&bytes[..bytes.len().min(PREFIX)]).unwrap_or("");
     let lay = detect(path, prefix, opts)?;
-    let _ = Format::Generic;
-    Ok(slow(path, &bytes[lay.data_offset..], &lay, opts.lenient)?
-        .0
-        .len())
+    let data = &bytes[lay.data_offset..];
+    let numeric = (lay.time_kind == TimeKind::Int && !lay.quoted)
+        .then(|| numeric::parse(data, &lay))
+        .flatten();
+    let polars = fast(data, &lay).ok();
+    let lines = slow(path, data, &lay, false).ok().map(|s| s.0);
+    Ok([numeric, polars, lines])
 }

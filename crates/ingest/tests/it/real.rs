@@ -1,7 +1,10 @@
 //! Real Binance files: row counts, first and last times, and OHLCV values checked against the files.
 
 use crate::data::{data_dir, fake_monthly_dir, ms};
-use blocksale_ingest::{load_paths, slow_path_rows, Format, ReadOptions, TimeUnit};
+use blocksale_core::BarColumns;
+use blocksale_ingest::{
+    columns_by_reader, expand_paths, load_paths, Format, ReadOptions, TimeUnit,
+};
 
 fn row_at(s: &blocksale_core::BarSeries, t: &str) -> usize {
     s.open_time_ms()
@@ -306,30 +309,79 @@ fn cryptodatadownload_newest_first_is_reversed() {
     assert_eq!(s.trades().unwrap()[i], 880);
 }
 
-#[test]
-fn line_by_line_path_agrees_with_polars_path() {
-    let Some(d) = data_dir() else {
-        let tmp = tempfile::tempdir().unwrap();
-        let (dir, _) = fake_monthly_dir(tmp.path());
-        let p = dir.join("BTCUSDT-1m-2025-01.csv.gz");
-        let fast = load_paths(std::slice::from_ref(&p), &ReadOptions::default(), None).unwrap();
-        assert_eq!(
-            slow_path_rows(&p, &ReadOptions::default()).unwrap(),
-            fast.rows
-        );
-        return;
-    };
-    for f in [
-        "binance/spot/15m/BTCUSDT_15m.csv",
-        "binance/spot/1m/BTCUSDT-1m-2025-02.csv.gz",
-        "binance/spot/1m-event/Binance_BTCUSDT_2026-02-05_to_2026-02-10_minute.csv",
+/// Bit-level equality of two readers' columns (f64 `==` would let 0.0 equal -0.0).
+fn assert_same_columns(a: &BarColumns, b: &BarColumns, what: &str) {
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(a.open_time_ms, b.open_time_ms, "{what}: times");
+    for (name, x, y) in [
+        ("open", &a.open, &b.open),
+        ("high", &a.high, &b.high),
+        ("low", &a.low, &b.low),
+        ("close", &a.close, &b.close),
+        ("volume", &a.volume, &b.volume),
     ] {
-        let p = d.join(f);
-        let fast = load_paths(std::slice::from_ref(&p), &ReadOptions::default(), None).unwrap();
+        assert_eq!(bits(x), bits(y), "{what}: {name}");
+    }
+    for (name, x, y) in [
+        ("quote_volume", &a.quote_volume, &b.quote_volume),
+        ("taker_buy_volume", &a.taker_buy_volume, &b.taker_buy_volume),
+    ] {
         assert_eq!(
-            slow_path_rows(&p, &ReadOptions::default()).unwrap(),
-            fast.rows,
-            "{f}"
+            x.as_deref().map(bits),
+            y.as_deref().map(bits),
+            "{what}: {name}"
         );
     }
+    assert_eq!(a.trades, b.trades, "{what}: trades");
+    assert_eq!(a.volume_unit, b.volume_unit, "{what}: volume unit");
+}
+
+/// Every file is read by the numeric parser (where its times are integers), polars and the
+/// line-by-line reader; all three must give the same bits.
+/// Returns the files the numeric parser read, and the rows.
+fn readers_agree_on(files: &[std::path::PathBuf]) -> (Vec<std::path::PathBuf>, usize) {
+    let (mut numeric_files, mut rows) = (Vec::new(), 0);
+    for p in files {
+        let what = p.display().to_string();
+        let [numeric, polars, lines] = columns_by_reader(p, &ReadOptions::default()).unwrap();
+        let lines = lines.unwrap_or_else(|| panic!("{what}: the line-by-line reader refused it"));
+        let polars = polars.unwrap_or_else(|| panic!("{what}: polars refused it"));
+        assert_same_columns(&polars, &lines, &format!("{what} (polars vs lines)"));
+        if let Some(n) = numeric {
+            assert_same_columns(&n, &lines, &format!("{what} (numeric vs lines)"));
+            numeric_files.push(p.clone());
+        }
+        rows += lines.len();
+    }
+    (numeric_files, rows)
+}
+
+#[test]
+fn the_three_readers_agree_bit_for_bit() {
+    let Some(d) = data_dir() else {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, rows) = fake_monthly_dir(tmp.path());
+        let files = expand_paths(&[dir]).unwrap();
+        assert_eq!(readers_agree_on(&files), (files.clone(), rows));
+        return;
+    };
+    // Every kline file of both venues (1m monthly gz, 1m event, 15m to 4h, 1h monthly).
+    let mut files = expand_paths(&[d.join("binance/spot"), d.join("binance/usdm")]).unwrap();
+    files.retain(|p| !p.to_string_lossy().contains("funding"));
+    let (numeric, rows) = readers_agree_on(&files);
+    assert!(files.len() >= 69, "{} files", files.len());
+    assert!(rows > 1_533_520, "{rows} rows");
+    // Files with epoch times (the archive files, the USD-M 15m file, the CryptoDataDownload minutes,
+    // whose text date column is stepped over) all went through the numeric parser; the rest have
+    // text times.
+    for p in &files {
+        let name = p.file_name().unwrap().to_string_lossy();
+        let archive = name.starts_with("BTCUSDT-1")
+            || name.starts_with("Binance_")
+            || name == "BTCUSDT_USDM_15m.csv";
+        assert_eq!(numeric.contains(p), archive, "{}", p.display());
+    }
+    // Text and float times (Yahoo, samples) have no numeric reader: polars and lines still agree.
+    let others = expand_paths(&[d.join("yahoo")]).unwrap();
+    readers_agree_on(&others);
 }

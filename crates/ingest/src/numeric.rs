@@ -1,0 +1,294 @@
+//! Fast path for files whose rows are plain numbers: integer epoch times and decimal values, no
+//! quotes (Binance klines, Kraken OHLCVT, Bitstamp and most exchange dumps).
+//!
+//! One pass over the bytes: each needed field is parsed where it stands, the others are stepped over.
+//! A decimal with at most 19 digits whose digits form an integer `m <= 2^53` is `m / 10^k` with
+//! `k <= 22`: both operands are exact doubles and IEEE division rounds once, so the result is the
+//! correctly rounded value (Clinger's fast path), bit for bit what `str::parse::<f64>` returns.
+//! Longer or unusual numbers (exponents, more digits) go through `str::parse::<f64>` itself.
+//!
+//! Anything else (a blank line, a sign on a time, a wrong field count, a byte that is not ASCII, a
+//! value breaking a rule) returns `None`, and the line-by-line reader takes over: it is the one that
+//! names the bad row. So this path only ever accepts what that reader accepts, with the same values.
+
+use crate::detect::Layout;
+use blocksale_core::BarColumns;
+
+/// What a field is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Skip,
+    Time,
+    Open,
+    High,
+    Low,
+    Close,
+    Volume,
+    Quote,
+    Trades,
+    Taker,
+}
+
+/// Exact powers of ten as doubles.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Largest integer below which every integer is an exact double.
+const EXACT_INT: u64 = 1 << 53;
+
+/// Parse the rows in `data` (the text after the header), or `None` when any row needs a closer look.
+pub(crate) fn parse(data: &[u8], lay: &Layout) -> Option<BarColumns> {
+    let mut roles = vec![Role::Skip; lay.n_fields];
+    let mut assign = |i: Option<usize>, r: Role| {
+        if let Some(i) = i {
+            roles[i] = r;
+        }
+    };
+    // Later assignments win where a column is mapped twice, as in the line-by-line reader, which reads
+    // each role from its own index: refuse such layouts instead of guessing.
+    let wanted = [
+        (Some(lay.time), Role::Time),
+        (Some(lay.open), Role::Open),
+        (Some(lay.high), Role::High),
+        (Some(lay.low), Role::Low),
+        (Some(lay.close), Role::Close),
+        (lay.volume, Role::Volume),
+        (lay.quote_volume, Role::Quote),
+        (lay.trades, Role::Trades),
+        (lay.taker_buy, Role::Taker),
+    ];
+    let mut seen = vec![false; lay.n_fields];
+    for (i, r) in wanted {
+        if let Some(i) = i {
+            if i >= lay.n_fields || std::mem::replace(&mut seen[i], true) {
+                return None;
+            }
+        }
+        assign(i, r);
+    }
+    lay.volume?;
+    let sep = lay.sep;
+    if sep.is_ascii_digit() || sep == b'.' || sep == b'\n' || sep >= 0x80 {
+        return None;
+    }
+    let first_line = memchr::memchr(b'\n', data).map_or(data.len(), |p| p + 1);
+    let cap = data.len() / first_line.max(1) + 16;
+    let mut cols = BarColumns {
+        open_time_ms: Vec::with_capacity(cap),
+        open: Vec::with_capacity(cap),
+        high: Vec::with_capacity(cap),
+        low: Vec::with_capacity(cap),
+        close: Vec::with_capacity(cap),
+        volume: Vec::with_capacity(cap),
+        quote_volume: lay.quote_volume.map(|_| Vec::with_capacity(cap)),
+        trades: lay.trades.map(|_| Vec::with_capacity(cap)),
+        taker_buy_volume: lay.taker_buy.map(|_| Vec::with_capacity(cap)),
+        bars_present: None,
+        volume_unit: lay.volume_unit,
+    };
+    let unit = lay.unit;
+    let last = lay.n_fields - 1;
+    let mut i = 0usize;
+    let n = data.len();
+    while i < n {
+        let (mut t, mut o, mut h, mut l, mut c, mut v) = (0i64, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut qv, mut tb, mut tr) = (0.0, 0.0, 0u64);
+        for (k, &role) in roles.iter().enumerate() {
+            match role {
+                Role::Skip => i = skip(data, i, sep)?,
+                Role::Time => {
+                    let (x, j) = int(data, i)?;
+                    t = unit.int_to_ms(x);
+                    i = j;
+                }
+                _ => {
+                    let (x, j) = decimal(data, i, sep)?;
+                    i = j;
+                    match role {
+                        Role::Open => o = x,
+                        Role::High => h = x,
+                        Role::Low => l = x,
+                        Role::Close => c = x,
+                        Role::Volume => v = x,
+                        Role::Quote => qv = x,
+                        Role::Taker => tb = x,
+                        _ => {
+                            if !(x >= 0.0 && x.fract() == 0.0 && x < 1.8e19) {
+                                return None;
+                            }
+                            tr = x as u64;
+                        }
+                    }
+                }
+            }
+            // `i` is at the byte after the field: a separator between fields, a line end (or the
+            // end of the data) after the last one.
+            let end = data.get(i).copied();
+            if k < last {
+                if end != Some(sep) {
+                    return None;
+                }
+            } else if !matches!(end, None | Some(b'\n')) {
+                return None;
+            }
+            i += 1;
+        }
+        cols.push_ohlcv(t, o, h, l, c, v);
+        if let Some(x) = cols.quote_volume.as_mut() {
+            x.push(qv);
+        }
+        if let Some(x) = cols.taker_buy_volume.as_mut() {
+            x.push(tb);
+        }
+        if let Some(x) = cols.trades.as_mut() {
+            x.push(tr);
+        }
+    }
+    Some(cols)
+}
+
+/// Step over a field that is not needed: up to the next separator or line end. Bytes that are not
+/// ASCII send the file to the line-by-line reader (which reports lines that are not UTF-8).
+#[inline(always)]
+fn skip(data: &[u8], mut i: usize, sep: u8) -> Option<usize> {
+    while let Some(&b) = data.get(i) {
+        if b == sep || b == b'\n' {
+            return Some(i);
+        }
+        if b >= 0x80 {
+            return None;
+        }
+        i += 1;
+    }
+    Some(i)
+}
+
+/// An unsigned integer of 1 to 18 digits starting at `i`; returns it and the index after it.
+#[inline(always)]
+fn int(data: &[u8], start: usize) -> Option<(i64, usize)> {
+    let mut i = start;
+    let mut m: i64 = 0;
+    while let Some(&b) = data.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        m = m.wrapping_mul(10).wrapping_add(i64::from(d));
+        i += 1;
+    }
+    (1..=18).contains(&(i - start)).then_some((m, i))
+}
+
+/// A decimal number starting at `start`: returns it and the index of the byte after it.
+#[inline(always)]
+fn decimal(data: &[u8], start: usize, sep: u8) -> Option<(f64, usize)> {
+    let mut i = start;
+    let mut m: u64 = 0;
+    while let Some(&b) = data.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
+    }
+    let int_digits = i - start;
+    let mut frac = 0usize;
+    if data.get(i) == Some(&b'.') {
+        i += 1;
+        let f0 = i;
+        while let Some(&b) = data.get(i) {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+            i += 1;
+        }
+        frac = i - f0;
+    }
+    let digits = int_digits + frac;
+    let at_end = match data.get(i) {
+        None => true,
+        Some(&b) => b == sep || b == b'\n',
+    };
+    if at_end && digits > 0 && digits <= 19 && m <= EXACT_INT && frac < POW10.len() {
+        return Some((m as f64 / POW10[frac], i));
+    }
+    // Anything longer or unusual (`1e-8`, 20 digits): the standard library's correctly rounded parser
+    // on the whole field.
+    let end = skip(data, start, sep)?;
+    let s = std::str::from_utf8(&data[start..end]).ok()?;
+    s.parse::<f64>().ok().map(|x| (x, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> Option<f64> {
+        let b = format!("{s},");
+        decimal(b.as_bytes(), 0, b',').map(|(x, j)| {
+            assert_eq!(j, s.len(), "{s}");
+            x
+        })
+    }
+
+    #[test]
+    fn decimals_round_like_the_standard_parser() {
+        let cases = [
+            "16541.77000000",
+            "0.00100000",
+            "1375295.78407230",
+            "686613.12338960",
+            "0",
+            "0.0",
+            "5.",
+            ".5",
+            "9007199254740993",
+            "90071992547409.93",
+            "123456789012345678901234",
+            "1e-8",
+            "2.5E3",
+            "0.1",
+            "0.30000000000000004",
+            "1797693134862315700000000000000000000000000000",
+            "4.9406564584124654e-324",
+        ];
+        for s in cases {
+            let want: f64 = s.parse().unwrap();
+            let got = dec(s).unwrap_or_else(|| panic!("{s} rejected"));
+            assert_eq!(got.to_bits(), want.to_bits(), "{s}");
+        }
+        // A seeded sweep of prices and volumes with 0 to 10 decimals.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 17) as usize + 1;
+            let m = x % 10u64.pow(digits as u32);
+            let frac = ((x >> 40) % 11) as usize;
+            let mut s = format!("{m:0digits$}");
+            if frac > 0 && frac < s.len() {
+                s.insert(s.len() - frac, '.');
+            }
+            let want: f64 = s.parse().unwrap();
+            assert_eq!(dec(&s).unwrap().to_bits(), want.to_bits(), "{s}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_plain_number() {
+        for s in ["", ".", "-", "abc", "1,5", "1 ", " 1", "\"1\"", "1..2"] {
+            let b = format!("{s}\n");
+            let r = decimal(b.as_bytes(), 0, b';');
+            assert!(r.is_none(), "{s:?} gave {r:?}");
+        }
+        assert!(int(b"-5,", 0).is_none());
+        assert!(int(b"1234567890123456789,", 0).is_none());
+        assert_eq!(int(b"1672531200000,", 0), Some((1_672_531_200_000, 13)));
+    }
+}
