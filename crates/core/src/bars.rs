@@ -47,6 +47,7 @@ pub struct BarColumns {
 
 impl BarColumns {
     /// Append one bar with the five required fields.
+    #[inline]
     pub fn push_ohlcv(&mut self, t_ms: i64, o: f64, h: f64, l: f64, c: f64, v: f64) {
         self.open_time_ms.push(t_ms);
         self.open.push(o);

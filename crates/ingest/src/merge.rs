@@ -15,9 +15,18 @@ struct Acc {
     src: Vec<(u32, u32)>,
     files: Vec<FileInfo>,
     skipped: Vec<SkippedRow>,
+    /// Files that will be pushed (sizes the columns after the first one).
+    expected_files: usize,
 }
 
 impl Acc {
+    fn new(expected_files: usize) -> Self {
+        Acc {
+            expected_files,
+            ..Acc::default()
+        }
+    }
+
     fn push(&mut self, fb: FileBars) -> Result<(), IngestError> {
         let FileBars {
             cols,
@@ -31,6 +40,34 @@ impl Acc {
             self.cols.quote_volume = cols.quote_volume.as_ref().map(|_| Vec::new());
             self.cols.trades = cols.trades.as_ref().map(|_| Vec::new());
             self.cols.taker_buy_volume = cols.taker_buy_volume.as_ref().map(|_| Vec::new());
+            // Room for every file the size of the first, and a quarter more: growing the columns
+            // by doubling would copy them and touch fresh pages again. Unused room is never touched.
+            let cap = cols
+                .len()
+                .saturating_mul(self.expected_files)
+                .saturating_add(cols.len() * self.expected_files / 4)
+                .min(1 << 28);
+            let d = &mut self.cols;
+            for v in [
+                &mut d.open,
+                &mut d.high,
+                &mut d.low,
+                &mut d.close,
+                &mut d.volume,
+            ] {
+                v.reserve_exact(cap);
+            }
+            for v in [d.quote_volume.as_mut(), d.taker_buy_volume.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                v.reserve_exact(cap);
+            }
+            d.open_time_ms.reserve_exact(cap);
+            if let Some(v) = d.trades.as_mut() {
+                v.reserve_exact(cap);
+            }
+            self.src.reserve_exact(cap);
         } else if cols.volume_unit != self.cols.volume_unit {
             return Err(IngestError::Incompatible {
                 path: info.path.clone(),
@@ -80,7 +117,7 @@ pub(crate) fn load_files(
 ) -> Result<Loaded, IngestError> {
     let total = files.len();
     let cancel = AtomicBool::new(false);
-    let mut acc = Acc::default();
+    let mut acc = Acc::new(total);
     let mut err: Option<IngestError> = None;
     // Plain threads, not rayon: polars parses on its own rayon pool, and a rayon worker waiting
     // for another pool steals more work of its own meanwhile (re-entering the file reader with a
@@ -138,7 +175,7 @@ pub(crate) fn merge_results(
     results: Vec<Result<FileBars, IngestError>>,
     opts: &ReadOptions,
 ) -> Result<Loaded, IngestError> {
-    let mut acc = Acc::default();
+    let mut acc = Acc::new(results.len());
     for r in results {
         acc.push(r?)?;
     }
@@ -200,6 +237,7 @@ fn finish(acc: Acc, opts: &ReadOptions) -> Result<Loaded, IngestError> {
         mut src,
         files,
         skipped,
+        expected_files: _,
     } = acc;
     if cols.is_empty() {
         return Err(IngestError::NoRows {

@@ -165,11 +165,40 @@ fn skip(data: &[u8], mut i: usize, sep: u8) -> Option<usize> {
     Some(i)
 }
 
+/// The value of the 8 ASCII digits at `i`, or `None` when fewer than 8 bytes are left or one of them
+/// is not a digit (SWAR: all eight bytes checked and combined in a few integer operations).
+#[inline(always)]
+fn eight_digits(data: &[u8], i: usize) -> Option<u64> {
+    let chunk: [u8; 8] = data.get(i..i + 8)?.try_into().ok()?;
+    let x = u64::from_le_bytes(chunk);
+    const HI: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    // Each byte is 0x30..=0x39: its high nibble is 3, and adding 6 does not carry into it.
+    if (x & HI) | ((x.wrapping_add(0x0606_0606_0606_0606) & HI) >> 4) != 0x3333_3333_3333_3333 {
+        return None;
+    }
+    let x = x.wrapping_sub(0x3030_3030_3030_3030);
+    // Pairs, then quadruples, then the 8-digit value (the first byte is the most significant digit).
+    let x = x.wrapping_mul(10).wrapping_add(x >> 8);
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    Some(
+        ((x & MASK)
+            .wrapping_mul(MUL1)
+            .wrapping_add(((x >> 16) & MASK).wrapping_mul(MUL2)))
+            >> 32,
+    )
+}
+
 /// An unsigned integer of 1 to 18 digits starting at `i`; returns it and the index after it.
 #[inline(always)]
 fn int(data: &[u8], start: usize) -> Option<(i64, usize)> {
     let mut i = start;
     let mut m: i64 = 0;
+    if let Some(d) = eight_digits(data, i) {
+        m = d as i64;
+        i += 8;
+    }
     while let Some(&b) = data.get(i) {
         let d = b.wrapping_sub(b'0');
         if d > 9 {
@@ -186,6 +215,10 @@ fn int(data: &[u8], start: usize) -> Option<(i64, usize)> {
 fn decimal(data: &[u8], start: usize, sep: u8) -> Option<(f64, usize)> {
     let mut i = start;
     let mut m: u64 = 0;
+    while let Some(d) = eight_digits(data, i) {
+        m = m.wrapping_mul(100_000_000).wrapping_add(d);
+        i += 8;
+    }
     while let Some(&b) = data.get(i) {
         let d = b.wrapping_sub(b'0');
         if d > 9 {
@@ -199,6 +232,10 @@ fn decimal(data: &[u8], start: usize, sep: u8) -> Option<(f64, usize)> {
     if data.get(i) == Some(&b'.') {
         i += 1;
         let f0 = i;
+        while let Some(d) = eight_digits(data, i) {
+            m = m.wrapping_mul(100_000_000).wrapping_add(d);
+            i += 8;
+        }
         while let Some(&b) = data.get(i) {
             let d = b.wrapping_sub(b'0');
             if d > 9 {
@@ -278,6 +315,25 @@ mod tests {
             let want: f64 = s.parse().unwrap();
             assert_eq!(dec(&s).unwrap().to_bits(), want.to_bits(), "{s}");
         }
+    }
+
+    #[test]
+    fn eight_digits_at_once() {
+        for s in ["00000000", "12345678", "99999999", "10000001", "77000000"] {
+            assert_eq!(eight_digits(s.as_bytes(), 0), s.parse().ok(), "{s}");
+        }
+        for s in [
+            &b"1234567"[..],
+            b"1234567.",
+            b"/2345678",
+            b"1234567:",
+            b"12345 78",
+            b"1234\xff678",
+            b"\x8012345678",
+        ] {
+            assert_eq!(eight_digits(s, 0), None, "{s:?}");
+        }
+        assert_eq!(eight_digits(b"x12345678", 1), Some(12_345_678));
     }
 
     #[test]

@@ -367,10 +367,7 @@ fn fast(data: &[u8], lay: &Layout) -> Result<BarColumns, String> {
 fn columns_ok(cols: &BarColumns) -> bool {
     let price_ok = |x: f64| x.is_finite() & (x > 0.0);
     let vol_ok = |x: &f64| x.is_finite() & (*x >= 0.0);
-    let times_ok = cols
-        .open_time_ms
-        .iter()
-        .fold(true, |a, &t| a & time_ok(t));
+    let times_ok = cols.open_time_ms.iter().fold(true, |a, &t| a & time_ok(t));
     let rows_ok = (0..cols.len()).fold(true, |acc, r| {
         let (o, h, l, c) = (cols.open[r], cols.high[r], cols.low[r], cols.close[r]);
         acc & price_ok(o)
