@@ -4,8 +4,10 @@
 //!   Binance klines (spot and USD-M, header or none, epoch s/ms/us decided per file), the
 //!   `timestamp,open,high,low,close,volume` shape with text or epoch times, CryptoDataDownload,
 //!   Bitstamp, Kraken OHLCVT, Yahoo daily and generic delimited files with a [`ColumnMap`].
-//! * Plain, gzip (multi-member, via libdeflate) or zip; files decompressed and parsed in parallel,
-//!   rows parsed by polars' CSV reader from memory. Polars types never leave this crate.
+//! * Plain, gzip (multi-member, via libdeflate) or zip; files decompressed and parsed in parallel.
+//!   Rows of plain numbers (integer epoch times, decimals: Binance, Kraken, Bitstamp) go through the
+//!   crate's one-pass parser (exactly rounded, the same bits as `str::parse::<f64>`); files with text
+//!   or float times through polars' CSV reader from memory. Polars types never leave this crate.
 //! * Validation: prices finite and > 0, `high >= max(open, close)`, `low <= min(open, close)`,
 //!   volumes >= 0; a bad row is an error naming file, line, column, value and what was expected,
 //!   unless [`ReadOptions::lenient`] skips it and reports it in [`Loaded::skipped`].
@@ -13,8 +15,8 @@
 //!   conflicting duplicates an error unless [`OnConflict::First`]/[`OnConflict::Last`], bar size
 //!   inferred (the most common positive step), gaps listed.
 //!
-//! Speed: one worker thread per core reads and inflates files in path order (buffers reused), polars
-//! parses each on its own pool, and the calling thread appends finished files in order. Benchmark:
+//! Speed: one worker thread per core reads, inflates and parses files in path order (buffers reused),
+//! and the calling thread appends finished files in order into columns sized from the first file. Benchmark:
 //! `scripts/bench-ingest.sh` (the 35 monthly 1-minute files against pandas and python-polars);
 //! `cargo run --release -p blocksale-ingest --example load -- DIR` times the library alone.
 //!

@@ -336,6 +336,77 @@ mod tests {
         assert_eq!(eight_digits(b"x12345678", 1), Some(12_345_678));
     }
 
+    /// Differential check: Binance rows with random bytes replaced, inserted or deleted. Whenever
+    /// the numeric parser accepts the text (and the rules hold), the line-by-line reader must accept
+    /// it too, with the same bits; whenever it refuses, nothing is lost (the other reader decides).
+    #[test]
+    fn accepts_only_what_the_line_reader_accepts_with_the_same_bits() {
+        use crate::detect::detect;
+        use crate::options::ReadOptions;
+        use crate::parse::{columns_ok, slow};
+        let base = "1672531200000,16541.77000000,16544.76000000,16538.45000000,16543.67000000,83.08143000,1672531259999,1375295.78407230,2687,41.50453000,686613.12338960,0\n\
+                    1672531260000,16543.04000000,16544.41000000,16538.48000000,16539.31000000,75.38007000,1672531319999,1247313.10880020,2545,31.98347000,529193.22626260,0\n\
+                    1672531320000,16539.31000000,16541.17000000,16537.98000000,16540.04000000,73.34850000,1672531379999,1213250.86011190,2358,36.17452000,598384.40880410,0\n";
+        let path = std::path::Path::new("mutated.csv");
+        let opts = ReadOptions::default();
+        let lay = detect(path, base, &opts).unwrap();
+        let alphabet = b"0123456789.,\n-+eE \"x\r\x80;";
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |m: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % m as u64) as usize
+        };
+        let (mut accepted, mut refused) = (0, 0);
+        for _ in 0..20_000 {
+            let mut b = base.as_bytes().to_vec();
+            for _ in 0..1 + next(3) {
+                let at = next(b.len());
+                match next(3) {
+                    0 => b[at] = alphabet[next(alphabet.len())],
+                    1 => b.insert(at, alphabet[next(alphabet.len())]),
+                    _ => {
+                        b.remove(at);
+                    }
+                }
+            }
+            match parse(&b, &lay).filter(columns_ok) {
+                Some(fast) => {
+                    accepted += 1;
+                    let (lines, _, _) = slow(path, &b, &lay, false).unwrap_or_else(|e| {
+                        panic!(
+                            "{:?}: numeric accepted, line reader: {e}",
+                            String::from_utf8_lossy(&b)
+                        )
+                    });
+                    let bits = |c: &BarColumns| {
+                        let f = |v: &Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        (
+                            c.open_time_ms.clone(),
+                            [&c.open, &c.high, &c.low, &c.close, &c.volume].map(f),
+                            c.quote_volume.as_ref().map(f),
+                            c.taker_buy_volume.as_ref().map(f),
+                            c.trades.clone(),
+                        )
+                    };
+                    assert_eq!(
+                        bits(&fast),
+                        bits(&lines),
+                        "{:?}",
+                        String::from_utf8_lossy(&b)
+                    );
+                }
+                None => refused += 1,
+            }
+        }
+        // Both outcomes are exercised.
+        assert!(
+            accepted > 1_000 && refused > 1_000,
+            "{accepted} accepted, {refused} refused"
+        );
+    }
+
     #[test]
     fn refuses_what_is_not_a_plain_number() {
         for s in ["", ".", "-", "abc", "1,5", "1 ", " 1", "\"1\"", "1..2"] {

@@ -1,9 +1,11 @@
-//! One file -> columns: a polars fast path, and a line-by-line path that pins down bad rows.
+//! One file -> columns: two fast paths, and a line-by-line path that pins down bad rows.
 //!
-//! The fast path hands the data rows to polars' CSV reader (from memory, explicit schema, only the
-//! needed columns) and checks the result in one pass. Whenever it meets anything unusual (a reader
-//! error, a missing value, a row breaking a rule), the file is read again line by line: that path is
-//! authoritative for errors (file, line, column, value, what was expected) and for lenient skipping.
+//! Rows of plain numbers (integer epoch times) go through [`crate::numeric`]; other layouts (text or
+//! float times, quoted fields) through polars' CSV reader (from memory, explicit schema, only the
+//! needed columns). Either result is checked against the row rules in one pass. Whenever a fast path
+//! meets anything unusual (a reader error, a missing value, a row breaking a rule), the file is read
+//! again line by line: that path is authoritative for errors (file, line, column, value, what was
+//! expected) and for lenient skipping.
 
 use crate::decompress::{read_file_bytes, read_into};
 use crate::detect::{detect, split_fields, Layout, TimeKind};
@@ -364,7 +366,7 @@ fn fast(data: &[u8], lay: &Layout) -> Result<BarColumns, String> {
 
 /// The row rules and the time range over whole columns, branch-free (they vectorise); the
 /// line-by-line path names any offender.
-fn columns_ok(cols: &BarColumns) -> bool {
+pub(crate) fn columns_ok(cols: &BarColumns) -> bool {
     let price_ok = |x: f64| x.is_finite() & (x > 0.0);
     let vol_ok = |x: &f64| x.is_finite() & (*x >= 0.0);
     let times_ok = cols.open_time_ms.iter().fold(true, |a, &t| a & time_ok(t));
@@ -397,7 +399,12 @@ type RowErr = Box<(IngestError, String)>;
 type SlowOut = (BarColumns, Vec<u32>, Vec<SkippedRow>);
 
 /// Line-by-line path: a complete reader, used when the fast path meets anything unusual.
-fn slow(path: &Path, data: &[u8], lay: &Layout, lenient: bool) -> Result<SlowOut, IngestError> {
+pub(crate) fn slow(
+    path: &Path,
+    data: &[u8],
+    lay: &Layout,
+    lenient: bool,
+) -> Result<SlowOut, IngestError> {
     let mut cols = empty_cols(lay, 0);
     let mut lines = Vec::new();
     let mut skipped = Vec::new();
