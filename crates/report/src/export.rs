@@ -76,6 +76,18 @@ pub(crate) fn model_column_names(result: &BacktestResult) -> Vec<String> {
 /// `notebooks-exports/README.md`: what each export holds and how to redraw `event.png` from it.
 pub const NOTEBOOK_README: &str = include_str!("../../../notebooks-exports/README.md");
 
+/// The footer source lines of the charts: the price venue's, and the calibration and replay venues'
+/// where those charts exist.
+#[derive(Debug, Clone, Copy)]
+pub struct ChartSources<'a> {
+    /// Event, drag, size curve, sweep and volume charts.
+    pub price: &'a str,
+    /// `calibration.png`.
+    pub calibration: Option<&'a str>,
+    /// `replay.png`.
+    pub replay: Option<&'a str>,
+}
+
 /// `charts.json`: the scalars the charts mark and which CSV feeds which chart, so a notebook can
 /// redraw every chart from the exports alone.
 ///
@@ -83,7 +95,7 @@ pub const NOTEBOOK_README: &str = include_str!("../../../notebooks-exports/READM
 /// [`ReportError::Empty`] when serialisation fails (never in practice).
 pub fn charts_json(
     r: &BacktestResult,
-    source: &str,
+    sources: &ChartSources<'_>,
     charts: &[&str],
     sweep: Option<&blocksale_backtest::sweep::SweepResult>,
     replay: Option<&blocksale_backtest::replay::ReplayResult>,
@@ -120,7 +132,9 @@ pub fn charts_json(
         "window_end": r.scenario.end,
         "schedule": r.scenario.schedule,
         "decay": r.scenario.decay,
-        "source": source,
+        "source": sources.price,
+        "calibration_source": sources.calibration,
+        "replay_source": sources.replay,
         "models": names,
         "headline_models": heads,
         "reference_levels": r.reference_levels,

@@ -44,6 +44,7 @@ mod memo;
 mod replay_chart;
 pub mod series;
 mod size_curve;
+mod sources;
 mod style;
 mod sweep_chart;
 pub mod table;
@@ -56,6 +57,7 @@ pub use export::{result_json, write_paths_csv, NOTEBOOK_README};
 pub use memo::memo_markdown;
 pub use replay_chart::{replay_chart, replay_table};
 pub use size_curve::size_curve_chart;
+pub use sources::source_line;
 pub use style::{thousands, ChartOptions};
 pub use sweep_chart::{heatmap_model, sweep_chart, sweep_table, CONTOUR_BPS};
 pub use volume::volume_chart;
@@ -106,8 +108,6 @@ pub struct ReportInput<'a> {
     /// The scenario, its bars and data files (the size curve reruns the backtest on them; the volume
     /// chart reads the price venue's bars).
     pub backtest: BacktestInput<'a>,
-    /// The footer's data-source line.
-    pub source: String,
     /// A size x duration sweep for `sweep.png` (none: no sweep chart).
     pub sweep: Option<&'a SweepResult>,
     /// A replay for `replay.png` (none: no replay chart).
@@ -123,6 +123,18 @@ pub struct ReportInput<'a> {
 pub struct Report<'a> {
     input: ReportInput<'a>,
     tables: BTreeMap<&'static str, Table>,
+    lines: SourceLines,
+}
+
+/// Footer source lines: each chart names the venue and bars it draws on.
+#[derive(Debug, Clone)]
+struct SourceLines {
+    /// The price venue (event, drag, size curve, sweep, volume).
+    price: String,
+    /// The calibration venue, when the scenario calibrates.
+    calibration: Option<String>,
+    /// The replay venue, when there is a replay.
+    replay: Option<String>,
 }
 
 /// Chart names in memo order.
@@ -171,7 +183,18 @@ impl<'a> Report<'a> {
         if let Some(rp) = input.replay {
             tables.insert("replay", replay_chart::replay_table(rp));
         }
-        Ok(Self { input, tables })
+        let lines = SourceLines {
+            price: source_line(r, input.backtest.scenario),
+            calibration: sources::calibration_line(&input.backtest),
+            replay: input
+                .replay
+                .map(|rp| sources::replay_line(r, input.backtest.scenario, rp)),
+        };
+        Ok(Self {
+            input,
+            tables,
+            lines,
+        })
     }
 
     /// The charts this report can draw (those whose data exist), in memo order.
@@ -218,7 +241,7 @@ impl<'a> Report<'a> {
     /// [`ReportError::Draw`] when drawing fails.
     pub fn render(&self, name: &str, path: &Path, o: &ChartOptions) -> Result<(), ReportError> {
         let r = self.input.result;
-        let src = &self.input.source;
+        let src = &self.lines.price;
         match name {
             "event" => event_chart(r, src, path, o),
             "drag" => drag_chart(r, src, path, o),
@@ -236,7 +259,7 @@ impl<'a> Report<'a> {
                 self.t("calibration_bins")?,
                 self.t("calibration_fit")?,
                 &self.calibration_venue(),
-                src,
+                self.lines.calibration.as_deref().unwrap_or(src),
                 path,
                 o,
             ),
@@ -252,7 +275,8 @@ impl<'a> Report<'a> {
                     .input
                     .replay
                     .ok_or_else(|| ReportError::Empty("no replay for replay.png".into()))?;
-                replay_chart::replay_chart(r, rp, self.t("replay")?, src, path, o)
+                let line = self.lines.replay.as_deref().unwrap_or(src);
+                replay_chart::replay_chart(r, rp, self.t("replay")?, line, path, o)
             }
             other => Err(ReportError::UnknownChart(other.to_string())),
         }
@@ -279,7 +303,11 @@ impl<'a> Report<'a> {
             "charts.json".into(),
             export::charts_json(
                 r,
-                &self.input.source,
+                &export::ChartSources {
+                    price: &self.lines.price,
+                    calibration: self.lines.calibration.as_deref(),
+                    replay: self.lines.replay.as_deref(),
+                },
                 &charts,
                 self.input.sweep,
                 self.input.replay,

@@ -139,7 +139,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let png = stage.path("event.png")?;
     event_chart(
         &result,
-        &source_line(&result, &scenario),
+        &blocksale_report::source_line(&result, &scenario),
         &png,
         &ChartOptions::default(),
     )?;
@@ -153,30 +153,6 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
 fn archive_url() -> String {
     std::env::var("BLOCKSALE_ARCHIVE_URL")
         .unwrap_or_else(|_| crate::fetch::DEFAULT_BASE_URL.to_string())
-}
-
-fn source_line(r: &BacktestResult, s: &Scenario) -> String {
-    let bar = match r.market.bar_seconds {
-        x if x % 86_400 == 0 => format!("{}d", x / 86_400),
-        x if x % 3_600 == 0 => format!("{}h", x / 3_600),
-        x => format!("{}m", x / 60),
-    };
-    format!(
-        "Source: {} ({}), {bar} bars. Models: {}; V = {} ADV {} to {}. blocksale {}.",
-        s.source(&s.data.price)
-            .map_or(s.data.price.as_str(), |x| x.description.as_str()),
-        s.source(&s.data.price)
-            .map_or(String::new(), |x| x.files.join(", ")),
-        r.models
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        r.market.state.volume_basis,
-        r.market.state.calibration_start.to_short(),
-        r.market.state.calibration_end.to_short(),
-        env!("CARGO_PKG_VERSION")
-    )
 }
 
 fn th(x: f64, d: usize) -> String {

@@ -6,9 +6,7 @@ use crate::error::{user, UserContext};
 use crate::output::Staging;
 use blocksale_backtest::replay::{replay, Every, ReplayInput};
 use blocksale_backtest::sweep::{log_space, sweep, SweepInput};
-use blocksale_backtest::{
-    run as run_backtest, run_calibration, BacktestInput, BacktestResult, Scenario,
-};
+use blocksale_backtest::{run as run_backtest, run_calibration, BacktestInput};
 use blocksale_core::{Timestamp, MS_PER_DAY};
 use blocksale_report::{ChartOptions, Report, ReportInput, NOTEBOOK_README};
 use clap::Args as ClapArgs;
@@ -64,30 +62,6 @@ fn parse_size(v: &str) -> Result<(u32, u32), String> {
         return Err(err());
     }
     Ok((w, h))
-}
-
-/// The footer's source line: price venue, files, bar size, models, V.
-pub fn source_line(r: &BacktestResult, s: &Scenario) -> String {
-    let bar = match r.market.bar_seconds {
-        x if x % 86_400 == 0 => format!("{}d", x / 86_400),
-        x if x % 3_600 == 0 => format!("{}h", x / 3_600),
-        x => format!("{}m", x / 60),
-    };
-    let src = s.source(&s.data.price);
-    format!(
-        "Source: {} ({}), {bar} bars, UTC. Models: {}. V = {} ADV {} to {}. blocksale {}.",
-        src.map_or(s.data.price.as_str(), |x| x.description.as_str()),
-        src.map_or(String::new(), |x| x.files.join(", ")),
-        r.models
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        r.market.state.volume_basis,
-        r.market.state.calibration_start.to_short(),
-        r.market.state.calibration_end.to_short(),
-        env!("CARGO_PKG_VERSION")
-    )
 }
 
 fn date(flag: &str, v: &str) -> anyhow::Result<Timestamp> {
@@ -203,7 +177,6 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let report = Report::build(ReportInput {
         result: &result,
         backtest: input.clone(),
-        source: source_line(&result, &scenario),
         sweep: Some(&sw),
         replay: rp.as_ref(),
         sizes_btc: Vec::new(),

@@ -140,7 +140,6 @@ fn report(f: &Fixture) -> Report<'_> {
             sources: &f.sources,
             data_files: vec!["bars.csv".into()],
         },
-        source: "Source: generated bars (test).".into(),
         sweep: Some(&f.sweep),
         replay: Some(&f.replay),
         sizes_btc: Vec::new(),
@@ -453,7 +452,9 @@ fn charts_redrawn_from_the_exported_csv_are_identical() {
     let dir = tempfile::tempdir().unwrap();
     let o = ChartOptions::default();
     let r = &f.result;
-    let src = "Source: generated bars (test).";
+    // The footer line comes from charts.json, like every other scalar a notebook redraws from.
+    let cj: serde_json::Value = serde_json::from_str(export(&ex, "charts.json")).unwrap();
+    let src = cj["source"].as_str().unwrap();
     let same = |name: &str, a: &Path, b: &Path| {
         assert!(
             std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
