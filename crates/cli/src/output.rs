@@ -1,10 +1,102 @@
 //! Safe output: every file is staged in a temporary folder inside the destination and renamed into
 //! place only when all of them were written, so a failed or interrupted run leaves earlier outputs
-//! intact; and no output may overwrite an input file.
+//! intact; no output may overwrite an input file; and a file blocksale did not write itself is never
+//! replaced without `--force`. What blocksale wrote in a folder is listed in its [`RECORD`] file.
 
 use crate::error::user;
 use anyhow::Context;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+/// Hidden file listing, one name per line, the files blocksale has written in its folder. Only
+/// those are replaced by a later run without `--force`.
+pub const RECORD: &str = ".blocksale-outputs";
+
+/// Names blocksale wrote in `dir`: those in its [`RECORD`], and for folders written before the record
+/// existed, the outputs listed by a blocksale `manifest.json`.
+pub fn written_by_blocksale(dir: &Path) -> BTreeSet<String> {
+    let mut set = BTreeSet::new();
+    if let Ok(s) = std::fs::read_to_string(dir.join(RECORD)) {
+        set.extend(s.lines().filter(|l| !l.is_empty()).map(String::from));
+    }
+    let manifest = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok());
+    if let Some(m) = manifest {
+        if m["tool"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("blocksale "))
+        {
+            if let Some(a) = m["outputs"].as_array() {
+                set.extend(a.iter().filter_map(|x| x.as_str()).map(String::from));
+            }
+        }
+    }
+    set
+}
+
+/// Refuse to replace `dir/name` unless it is absent, written by blocksale (in `owned`) or `force`.
+///
+/// # Errors
+/// A user error naming the file, why, and the ways out.
+pub fn check_replace(
+    dir: &Path,
+    name: &str,
+    owned: &BTreeSet<String>,
+    force: bool,
+) -> anyhow::Result<()> {
+    let fin = dir.join(name);
+    let Ok(meta) = fin.symlink_metadata() else {
+        return Ok(());
+    };
+    if meta.is_dir() {
+        return Err(user(format!(
+            "cannot write {}: a folder of that name exists",
+            fin.display()
+        )));
+    }
+    if force || owned.contains(name) {
+        return Ok(());
+    }
+    Err(user(format!(
+        "refusing to replace {}: blocksale did not write it (it is not listed in {}); move it, \
+         choose another output path, or pass --force",
+        fin.display(),
+        dir.join(RECORD).display()
+    )))
+}
+
+/// Add `names` to `dir`'s [`RECORD`] (written to a temporary file and renamed into place).
+///
+/// # Errors
+/// When the record cannot be written.
+pub fn record(dir: &Path, names: impl IntoIterator<Item = String>) -> anyhow::Result<()> {
+    let mut set: BTreeSet<String> = std::fs::read_to_string(dir.join(RECORD))
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let before = set.len();
+    set.extend(names);
+    if set.len() == before && dir.join(RECORD).is_file() {
+        return Ok(());
+    }
+    let mut text = String::new();
+    for n in &set {
+        text.push_str(n);
+        text.push('\n');
+    }
+    let tmp = dir.join(format!("{RECORD}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, dir.join(RECORD)))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            anyhow::anyhow!("cannot write {}: {e}", dir.join(RECORD).display())
+        })
+}
 
 /// `--out DIR`, or the default `notebooks-exports/<scenario>/`.
 pub fn out_dir(flag: Option<PathBuf>, scenario: &str) -> PathBuf {
@@ -36,14 +128,19 @@ pub struct Staging {
     tmp: PathBuf,
     files: Vec<String>,
     inputs: Vec<PathBuf>,
+    /// Files blocksale wrote in `dest` earlier (replaced freely).
+    owned: BTreeSet<String>,
+    /// `--force`: replace other files too.
+    force: bool,
 }
 
 impl Staging {
     /// Prepare `dest` (created if missing). `inputs` are files this run read: none may be replaced.
+    /// Files blocksale did not write are replaced only with `force`.
     ///
     /// # Errors
     /// When `dest` cannot be created.
-    pub fn new(dest: &Path, inputs: &[PathBuf]) -> anyhow::Result<Self> {
+    pub fn new(dest: &Path, inputs: &[PathBuf], force: bool) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dest)
             .with_context(|| format!("cannot create output folder {}", dest.display()))?;
         remove_stale_staging(dest);
@@ -59,13 +156,16 @@ impl Staging {
             tmp,
             files: Vec::new(),
             inputs,
+            owned: written_by_blocksale(dest),
+            force,
         })
     }
 
     /// Path to write `name` to (inside the staging folder).
     ///
     /// # Errors
-    /// A user error when the final path is one of the inputs.
+    /// A user error when the final path is one of the inputs, a folder, or a file blocksale did not
+    /// write (without `--force`).
     pub fn path(&mut self, name: &str) -> anyhow::Result<PathBuf> {
         let fin = self.dest.join(name);
         if let Ok(c) = fin.canonicalize() {
@@ -76,6 +176,7 @@ impl Staging {
                 )));
             }
         }
+        check_replace(&self.dest, name, &self.owned, self.force)?;
         self.files.push(name.to_string());
         Ok(self.tmp.join(name))
     }
@@ -89,7 +190,8 @@ impl Staging {
         std::fs::write(&p, bytes).with_context(|| format!("cannot write {}", p.display()))
     }
 
-    /// Move every staged file into place and remove the staging folder. Returns the final paths.
+    /// Move every staged file into place, list them in the folder's [`RECORD`] and remove the
+    /// staging folder. Returns the final paths.
     ///
     /// # Errors
     /// When a rename fails.
@@ -101,6 +203,7 @@ impl Staging {
                 .with_context(|| format!("cannot move {} to {}", from.display(), to.display()))?;
             out.push(to);
         }
+        record(&self.dest, self.files.iter().cloned())?;
         let _ = std::fs::remove_dir(&self.tmp);
         Ok(out)
     }

@@ -117,7 +117,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
 
     let out = crate::output::out_dir(a.out, &scenario.name);
     let inputs: Vec<PathBuf> = loaded.files_abs.clone();
-    let mut stage = Staging::new(&out, &inputs)?;
+    let mut stage = Staging::new(&out, &inputs, g.force)?;
     let json = result_json(&result)?;
     stage.write("result.json", json.as_bytes())?;
     let mut csv = Vec::new();

@@ -19,6 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let global = Global {
         data: cli.data,
         quiet: cli.quiet,
+        force: cli.force,
     };
     match cli.command {
         Command::Backtest(args) => backtest::run(&global, args),
@@ -42,4 +43,6 @@ pub struct Global {
     pub data: Option<std::path::PathBuf>,
     /// `--quiet`.
     pub quiet: bool,
+    /// `--force`: replace output files blocksale did not write.
+    pub force: bool,
 }

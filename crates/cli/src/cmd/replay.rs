@@ -99,7 +99,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     pb.finish_and_clear();
 
     let out = crate::output::out_dir(a.out, &scenario.name);
-    let mut stage = Staging::new(&out, &loaded.files_abs)?;
+    let mut stage = Staging::new(&out, &loaded.files_abs, g.force)?;
     let mut json = serde_json::to_string_pretty(&result)?;
     json.push('\n');
     stage.write("replay.json", json.as_bytes())?;

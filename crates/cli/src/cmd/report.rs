@@ -185,7 +185,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     .user_err(ctx)?;
 
     let out = crate::output::out_dir(a.out, &scenario.name);
-    let mut stage = Staging::new(&out, &loaded.files_abs)?;
+    let mut stage = Staging::new(&out, &loaded.files_abs, g.force)?;
     let mut names = Vec::new();
     for c in report.chart_names() {
         let file = format!("{c}.{}", opts.ext());

@@ -102,6 +102,16 @@ pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
         .map(parse_every)
         .transpose()
         .user_err(|| "--every".into())?;
+    // Refuse a file blocksale did not write before reading anything.
+    if a.out.as_os_str() != "-" {
+        let (dir, name) = out_parts(&a.out)?;
+        crate::output::check_replace(
+            &dir,
+            &name,
+            &crate::output::written_by_blocksale(&dir),
+            g.force,
+        )?;
+    }
     let loaded = a.read.load(g.quiet)?;
     let series = match every {
         Some(e) => loaded
@@ -120,6 +130,7 @@ pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
     }
     write_file(
         &a.out,
+        g.force,
         &series,
         &loaded
             .files
@@ -129,21 +140,8 @@ pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
     )
 }
 
-/// Write to a temporary file beside `out` and rename it into place (no partial output); refuse to
-/// replace an input.
-fn write_file(out: &Path, series: &BarSeries, inputs: &[PathBuf]) -> anyhow::Result<()> {
-    if let Ok(c) = out.canonicalize() {
-        if inputs
-            .iter()
-            .filter_map(|p| p.canonicalize().ok())
-            .any(|p| p == c)
-        {
-            return Err(user(format!(
-                "-o {} is one of the input files; choose another output path",
-                out.display()
-            )));
-        }
-    }
+/// The folder and file name of `-o FILE`.
+fn out_parts(out: &Path) -> anyhow::Result<(PathBuf, String)> {
     let dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -158,11 +156,37 @@ fn write_file(out: &Path, series: &BarSeries, inputs: &[PathBuf]) -> anyhow::Res
     let name = out
         .file_name()
         .ok_or_else(|| user(format!("-o {} is not a file path", out.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    Ok((dir.to_path_buf(), name.to_string_lossy().into_owned()))
+}
+
+/// Write to a temporary file beside `out` and rename it into place (no partial output); refuse to
+/// replace an input, or a file blocksale did not write unless `force`.
+fn write_file(
+    out: &Path,
+    force: bool,
+    series: &BarSeries,
+    inputs: &[PathBuf],
+) -> anyhow::Result<()> {
+    if let Ok(c) = out.canonicalize() {
+        if inputs
+            .iter()
+            .filter_map(|p| p.canonicalize().ok())
+            .any(|p| p == c)
+        {
+            return Err(user(format!(
+                "-o {} is one of the input files; choose another output path",
+                out.display()
+            )));
+        }
+    }
+    let (dir, name) = out_parts(out)?;
+    crate::output::check_replace(
+        &dir,
+        &name,
+        &crate::output::written_by_blocksale(&dir),
+        force,
+    )?;
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         write_csv(series, &mut w)?;
@@ -173,5 +197,5 @@ fn write_file(out: &Path, series: &BarSeries, inputs: &[PathBuf]) -> anyhow::Res
         let _ = std::fs::remove_file(&tmp);
         return Err(user(format!("cannot write {}: {e}", out.display())));
     }
-    Ok(())
+    crate::output::record(&dir, [name])
 }

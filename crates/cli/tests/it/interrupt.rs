@@ -208,3 +208,81 @@ fn refuses_to_write_an_output_over_an_input_file() {
     assert_eq!(files.keys().collect::<Vec<_>>(), ["paths.csv"]);
     assert!(staging.is_empty(), "{staging:?}");
 }
+
+/// A file blocksale did not write is never replaced without `--force`: the run stops before writing
+/// anything (exit 2, the file named); with `--force` it is replaced and recorded, and later runs
+/// replace blocksale's own outputs freely.
+#[test]
+fn files_blocksale_did_not_write_are_kept_unless_forced() {
+    let data = data_dir();
+    let out = tempfile::tempdir().unwrap();
+    let mine = out.path().join("result.json");
+    std::fs::write(&mine, "my own notes\n").unwrap();
+    let run = |extra: &[&str]| {
+        blocksale()
+            .args(["backtest", "-q", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(out.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "refusing to replace {}: blocksale did not write it",
+            mine.display()
+        )) && err.contains("--force"),
+        "{err}"
+    );
+    let (files, staging) = snapshot(out.path());
+    assert_eq!(files.keys().collect::<Vec<_>>(), ["result.json"]);
+    assert_eq!(files["result.json"], b"my own notes\n");
+    assert!(staging.is_empty(), "{staging:?}");
+
+    assert!(run(&["--force"]).status.success());
+    let (files, _) = snapshot(out.path());
+    assert_ne!(files["result.json"], b"my own notes\n");
+    assert_eq!(
+        String::from_utf8_lossy(&files[".blocksale-outputs"]),
+        "event.png\nmanifest.json\npaths.csv\nresult.json\n"
+    );
+    // Its own outputs are replaced without --force.
+    assert!(run(&["--size", "9000"]).status.success());
+
+    // A folder written before the record existed: the manifest's outputs count as blocksale's.
+    std::fs::remove_file(out.path().join(".blocksale-outputs")).unwrap();
+    assert!(run(&[]).status.success());
+    assert!(out.path().join(".blocksale-outputs").is_file());
+}
+
+/// `resample -o FILE` keeps a file it did not write (checked before any data is read) and replaces
+/// its own.
+#[test]
+fn resample_keeps_a_file_it_did_not_write() {
+    let data = data_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("btc-1h.csv");
+    std::fs::write(&target, "not mine to replace\n").unwrap();
+    let run = |extra: &[&str]| {
+        blocksale()
+            .args(["resample", "-q", "--every", "1h", "-o"])
+            .arg(&target)
+            .arg(data.join("binance/spot/15m/BTCUSDT_15m.csv"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("refusing to replace"));
+    assert_eq!(std::fs::read(&target).unwrap(), b"not mine to replace\n");
+    assert!(run(&["--force"]).status.success());
+    let first = std::fs::read(&target).unwrap();
+    assert!(first.starts_with(b"open_time,open,high,low,close,volume"));
+    assert!(run(&[]).status.success(), "its own output is replaced");
+    assert_eq!(std::fs::read(&target).unwrap(), first);
+}
