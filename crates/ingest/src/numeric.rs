@@ -12,6 +12,7 @@
 //! names the bad row. So this path only ever accepts what that reader accepts, with the same values.
 
 use crate::detect::Layout;
+use crate::parse::empty_cols;
 use blocksale_core::BarColumns;
 
 /// What a field is used for.
@@ -75,19 +76,7 @@ pub(crate) fn parse(data: &[u8], lay: &Layout) -> Option<BarColumns> {
     }
     let first_line = memchr::memchr(b'\n', data).map_or(data.len(), |p| p + 1);
     let cap = data.len() / first_line.max(1) + 16;
-    let mut cols = BarColumns {
-        open_time_ms: Vec::with_capacity(cap),
-        open: Vec::with_capacity(cap),
-        high: Vec::with_capacity(cap),
-        low: Vec::with_capacity(cap),
-        close: Vec::with_capacity(cap),
-        volume: Vec::with_capacity(cap),
-        quote_volume: lay.quote_volume.map(|_| Vec::with_capacity(cap)),
-        trades: lay.trades.map(|_| Vec::with_capacity(cap)),
-        taker_buy_volume: lay.taker_buy.map(|_| Vec::with_capacity(cap)),
-        bars_present: None,
-        volume_unit: lay.volume_unit,
-    };
+    let mut cols = empty_cols(lay, cap);
     let unit = lay.unit;
     let last = lay.n_fields - 1;
     let mut i = 0usize;
@@ -190,31 +179,10 @@ fn eight_digits(data: &[u8], i: usize) -> Option<u64> {
     )
 }
 
-/// An unsigned integer of 1 to 18 digits starting at `i`; returns it and the index after it.
+/// Accumulate the run of ASCII digits at `i` into `m` (eight at a time where it can); returns the
+/// new `m` and the index after the run. Wraps on overflow: callers bound the number of digits.
 #[inline(always)]
-fn int(data: &[u8], start: usize) -> Option<(i64, usize)> {
-    let mut i = start;
-    let mut m: i64 = 0;
-    if let Some(d) = eight_digits(data, i) {
-        m = d as i64;
-        i += 8;
-    }
-    while let Some(&b) = data.get(i) {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        m = m.wrapping_mul(10).wrapping_add(i64::from(d));
-        i += 1;
-    }
-    (1..=18).contains(&(i - start)).then_some((m, i))
-}
-
-/// A decimal number starting at `start`: returns it and the index of the byte after it.
-#[inline(always)]
-fn decimal(data: &[u8], start: usize, sep: u8) -> Option<(f64, usize)> {
-    let mut i = start;
-    let mut m: u64 = 0;
+fn digits(data: &[u8], mut i: usize, mut m: u64) -> (u64, usize) {
     while let Some(d) = eight_digits(data, i) {
         m = m.wrapping_mul(100_000_000).wrapping_add(d);
         i += 8;
@@ -227,31 +195,34 @@ fn decimal(data: &[u8], start: usize, sep: u8) -> Option<(f64, usize)> {
         m = m.wrapping_mul(10).wrapping_add(u64::from(d));
         i += 1;
     }
+    (m, i)
+}
+
+/// An unsigned integer of 1 to 18 digits starting at `start`; returns it and the index after it.
+#[inline(always)]
+fn int(data: &[u8], start: usize) -> Option<(i64, usize)> {
+    let (m, i) = digits(data, start, 0);
+    // 18 digits never reach i64::MAX, so the cast is exact.
+    (1..=18).contains(&(i - start)).then_some((m as i64, i))
+}
+
+/// A decimal number starting at `start`: returns it and the index of the byte after it.
+#[inline(always)]
+fn decimal(data: &[u8], start: usize, sep: u8) -> Option<(f64, usize)> {
+    let (mut m, mut i) = digits(data, start, 0);
     let int_digits = i - start;
     let mut frac = 0usize;
     if data.get(i) == Some(&b'.') {
-        i += 1;
-        let f0 = i;
-        while let Some(d) = eight_digits(data, i) {
-            m = m.wrapping_mul(100_000_000).wrapping_add(d);
-            i += 8;
-        }
-        while let Some(&b) = data.get(i) {
-            let d = b.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
-            i += 1;
-        }
-        frac = i - f0;
+        let (m2, j) = digits(data, i + 1, m);
+        frac = j - (i + 1);
+        (m, i) = (m2, j);
     }
-    let digits = int_digits + frac;
+    let n_digits = int_digits + frac;
     let at_end = match data.get(i) {
         None => true,
         Some(&b) => b == sep || b == b'\n',
     };
-    if at_end && digits > 0 && digits <= 19 && m <= EXACT_INT && frac < POW10.len() {
+    if at_end && n_digits > 0 && n_digits <= 19 && m <= EXACT_INT && frac < POW10.len() {
         return Some((m as f64 / POW10[frac], i));
     }
     // Anything longer or unusual (`1e-8`, 20 digits): the standard library's correctly rounded parser

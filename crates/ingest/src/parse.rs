@@ -160,7 +160,7 @@ fn reverse(c: &mut BarColumns) {
     }
 }
 
-fn empty_cols(lay: &Layout, cap: usize) -> BarColumns {
+pub(crate) fn empty_cols(lay: &Layout, cap: usize) -> BarColumns {
     BarColumns {
         open_time_ms: Vec::with_capacity(cap),
         open: Vec::with_capacity(cap),
