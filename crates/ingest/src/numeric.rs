@@ -82,6 +82,14 @@ pub(crate) fn parse(data: &[u8], lay: &Layout) -> Option<BarColumns> {
     let mut i = 0usize;
     let n = data.len();
     while i < n {
+        if data[i] == b'\n' {
+            // Blank lines at the very end are harmless. One inside the file would shift the line
+            // numbers of the rows after it (they are counted, not stored): the line reader takes it.
+            if data[i..].iter().all(u8::is_ascii_whitespace) {
+                break;
+            }
+            return None;
+        }
         let (mut t, mut o, mut h, mut l, mut c, mut v) = (0i64, 0.0, 0.0, 0.0, 0.0, 0.0);
         let (mut qv, mut tb, mut tr) = (0.0, 0.0, 0u64);
         for (k, &role) in roles.iter().enumerate() {
@@ -376,6 +384,21 @@ mod tests {
             accepted > 1_000 && refused > 1_000,
             "{accepted} accepted, {refused} refused"
         );
+    }
+
+    #[test]
+    fn trailing_blank_lines_are_read_inner_ones_left_to_the_line_reader() {
+        let row = "1672531200000,2.5,3,2,2.5,10\n1672531260000,2.5,3,2,2.5,11\n";
+        let lay = crate::detect::detect(
+            std::path::Path::new("x.csv"),
+            row,
+            &crate::options::ReadOptions::default(),
+        )
+        .unwrap();
+        let c = parse(format!("{row}\n\n \n").as_bytes(), &lay).unwrap();
+        assert_eq!(c.volume, [10.0, 11.0]);
+        let inner = row.replacen('\n', "\n\n", 1);
+        assert!(parse(inner.as_bytes(), &lay).is_none());
     }
 
     #[test]
