@@ -386,6 +386,66 @@ mod tests {
         );
     }
 
+    /// The same check on every input of the committed fuzz corpus (`fuzz/corpus/ingest_bytes`, the
+    /// selector byte stripped) whose layout is numeric.
+    #[test]
+    fn agrees_with_the_line_reader_on_the_fuzz_corpus() {
+        use crate::detect::{detect, TimeKind};
+        use crate::options::ReadOptions;
+        use crate::parse::{columns_ok, slow};
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/ingest_bytes");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let path = std::path::Path::new("corpus.csv");
+        let (mut numeric, mut accepted) = (0, 0);
+        for f in &files {
+            let raw = std::fs::read(f).unwrap();
+            let text = raw.get(1..).unwrap_or_default();
+            let head = &text[..text.len().min(64 * 1024)];
+            let prefix = match std::str::from_utf8(head) {
+                Ok(s) => s,
+                Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap(),
+            };
+            let Ok(lay) = detect(path, prefix, &ReadOptions::default()) else {
+                continue;
+            };
+            if lay.time_kind != TimeKind::Int || lay.quoted {
+                continue;
+            }
+            numeric += 1;
+            let data = &text[lay.data_offset..];
+            if let Some(fast) = parse(data, &lay).filter(columns_ok) {
+                accepted += 1;
+                let (lines, _, _) = slow(path, data, &lay, false).unwrap_or_else(|e| {
+                    panic!("{}: numeric accepted, line reader: {e}", f.display())
+                });
+                assert_eq!(fast.open_time_ms, lines.open_time_ms, "{}", f.display());
+                for (a, b) in [
+                    (&fast.open, &lines.open),
+                    (&fast.close, &lines.close),
+                    (&fast.volume, &lines.volume),
+                ] {
+                    let bits = |v: &Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(a), bits(b), "{}", f.display());
+                }
+                assert_eq!(fast.len(), lines.len(), "{}", f.display());
+            }
+        }
+        eprintln!(
+            "fuzz corpus: {} files, {numeric} numeric, {accepted} accepted",
+            files.len()
+        );
+        assert!(
+            files.len() > 1_000 && numeric > 100 && accepted > 10,
+            "{} files, {numeric} numeric, {accepted} accepted",
+            files.len()
+        );
+    }
+
     #[test]
     fn trailing_blank_lines_are_read_inner_ones_left_to_the_line_reader() {
         let row = "1672531200000,2.5,3,2,2.5,10\n1672531260000,2.5,3,2,2.5,11\n";
