@@ -121,6 +121,27 @@ pub fn print_result(
     }
 }
 
+/// Write the document `doc` as `<stem>.json` (pretty, newline-terminated) and `csv` as `<stem>.csv`
+/// together into `out`. Returns the JSON text and the paths written.
+///
+/// # Errors
+/// As [`Staging`].
+pub fn write_json_and_csv(
+    out: &Path,
+    inputs: &[PathBuf],
+    force: bool,
+    stem: &str,
+    doc: &impl serde::Serialize,
+    csv: &str,
+) -> anyhow::Result<(String, Vec<PathBuf>)> {
+    let mut stage = Staging::new(out, inputs, force)?;
+    let mut json = serde_json::to_string_pretty(doc)?;
+    json.push('\n');
+    stage.write(&format!("{stem}.json"), json.as_bytes())?;
+    stage.write(&format!("{stem}.csv"), csv.as_bytes())?;
+    Ok((json, stage.commit()?))
+}
+
 /// A set of output files written together.
 #[derive(Debug)]
 pub struct Staging {

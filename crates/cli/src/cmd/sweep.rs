@@ -3,7 +3,6 @@
 
 use super::Global;
 use crate::error::{user, UserContext};
-use crate::output::Staging;
 use blocksale_backtest::sweep::{log_space, spec_key, sweep, SweepInput, SweepResult};
 use blocksale_backtest::{run_calibration, Scenario};
 use clap::Args as ClapArgs;
@@ -172,12 +171,14 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     pb.finish_and_clear();
 
     let out = crate::output::out_dir(a.out, &scenario.name);
-    let mut stage = Staging::new(&out, &loaded.files_abs, g.force)?;
-    let mut json = serde_json::to_string_pretty(&result)?;
-    json.push('\n');
-    stage.write("sweep.json", json.as_bytes())?;
-    stage.write("sweep.csv", result.csv().as_bytes())?;
-    let written = stage.commit()?;
+    let (json, written) = crate::output::write_json_and_csv(
+        &out,
+        &loaded.files_abs,
+        g.force,
+        "sweep",
+        &result,
+        &result.csv(),
+    )?;
     crate::output::print_result(a.json, &json, || summary(&result), &written);
     Ok(())
 }
