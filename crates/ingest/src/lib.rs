@@ -63,7 +63,7 @@ pub use parse::columns_by_reader;
 pub use table::{read_ohlc_table, OhlcTable};
 pub use timeparse::{parse_text_time, TimeUnit};
 
-use blocksale_core::{BarSeries, Timestamp, VolumeUnit};
+use blocksale_core::{BarColumns, BarSeries, Timestamp, VolumeUnit};
 use std::path::{Path, PathBuf};
 
 /// One file that was read.
@@ -229,6 +229,6 @@ pub fn load_file(path: &Path, opts: &ReadOptions) -> Result<Loaded, IngestError>
 pub fn load_bytes(name: &str, bytes: Vec<u8>, opts: &ReadOptions) -> Result<Loaded, IngestError> {
     let path = PathBuf::from(name);
     let mut bytes = decompress::decode(&path, bytes)?;
-    let fb = parse::parse_bytes(&path, &mut bytes, opts);
+    let fb = parse::parse_bytes(&path, &mut bytes, opts, BarColumns::default());
     merge::merge_results(vec![fb], opts)
 }

@@ -1,18 +1,21 @@
 //! Many files -> one series: ordered parallel reading, sort, duplicates, bar size, gaps.
 
-use crate::parse::{parse_file, FileBars};
+use crate::parse::{parse_file, FileBars, Lines};
 use crate::{FileInfo, Gap, IngestError, Loaded, OnConflict, ReadOptions, SkippedRow};
 use blocksale_core::{hour_of_week, is_weekend, BarColumns, BarSeries, Timestamp};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 
-/// Columns accumulated in path order, with the source (file index, line) of every row.
+/// Columns accumulated in path order, with where each file's rows start and their source lines.
 #[derive(Debug, Default)]
 struct Acc {
     cols: BarColumns,
-    src: Vec<(u32, u32)>,
+    /// Index in `cols` of each file's first row.
+    starts: Vec<usize>,
+    /// Source lines of each file's rows.
+    lines: Vec<Lines>,
     files: Vec<FileInfo>,
     skipped: Vec<SkippedRow>,
     /// Files that will be pushed (sizes the columns after the first one).
@@ -20,6 +23,13 @@ struct Acc {
 }
 
 impl Acc {
+    /// The file index and 1-based line of row `row` (an index into `cols` before any sorting).
+    fn source(&self, row: usize) -> (usize, usize) {
+        // The last file starting at or before the row (files without rows share its start).
+        let fi = self.starts.partition_point(|&s| s <= row) - 1;
+        (fi, self.lines[fi].get(row - self.starts[fi]) as usize)
+    }
+
     fn new(expected_files: usize) -> Self {
         Acc {
             expected_files,
@@ -27,7 +37,8 @@ impl Acc {
         }
     }
 
-    fn push(&mut self, fb: FileBars) -> Result<(), IngestError> {
+    /// Append a file's rows; returns its emptied columns for reuse.
+    fn push(&mut self, fb: FileBars) -> Result<BarColumns, IngestError> {
         let FileBars {
             cols,
             lines,
@@ -67,7 +78,6 @@ impl Acc {
             if let Some(v) = d.trades.as_mut() {
                 v.reserve_exact(cap);
             }
-            self.src.reserve_exact(cap);
         } else if cols.volume_unit != self.cols.volume_unit {
             return Err(IngestError::Incompatible {
                 path: info.path.clone(),
@@ -80,7 +90,6 @@ impl Acc {
                 .to_lowercase(),
             });
         }
-        let fi = self.files.len() as u32;
         let d = &mut self.cols;
         d.open_time_ms.extend_from_slice(&cols.open_time_ms);
         d.open.extend_from_slice(&cols.open);
@@ -101,10 +110,11 @@ impl Acc {
             (Some(a), Some(b)) => a.extend_from_slice(b),
             _ => d.taker_buy_volume = None,
         }
-        self.src.extend(lines.iter().map(|&l| (fi, l)));
+        self.starts.push(self.cols.len() - cols.len());
+        self.lines.push(lines);
         self.files.push(info);
         self.skipped.extend(skipped);
-        Ok(())
+        Ok(cols)
     }
 }
 
@@ -127,17 +137,24 @@ pub(crate) fn load_files(
         .clamp(1, 8)
         .min(total);
     let next_file = AtomicUsize::new(0);
+    // Column buffers of files already merged, lent to the next files: their pages stay mapped
+    // instead of being faulted in afresh for every file.
+    let spare: Mutex<Vec<BarColumns>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         let (tx, rx) = mpsc::channel::<(usize, Result<FileBars, IngestError>)>();
         for _ in 0..workers {
             let tx = tx.clone();
-            let (cancel, next_file) = (&cancel, &next_file);
+            let (cancel, next_file, spare) = (&cancel, &next_file, &spare);
             s.spawn(move || loop {
                 let i = next_file.fetch_add(1, Ordering::Relaxed);
                 if i >= total || cancel.load(Ordering::Relaxed) {
                     break;
                 }
-                if tx.send((i, parse_file(&files[i], opts))).is_err() {
+                let buf = spare
+                    .lock()
+                    .map_or_else(|_| None, |mut v| v.pop())
+                    .unwrap_or_default();
+                if tx.send((i, parse_file(&files[i], opts, buf))).is_err() {
                     break;
                 }
             });
@@ -157,9 +174,18 @@ pub(crate) fn load_files(
                 if err.is_some() {
                     continue;
                 }
-                if let Err(e) = r.and_then(|fb| acc.push(fb)) {
-                    err = Some(e);
-                    cancel.store(true, Ordering::Relaxed);
+                match r.and_then(|fb| acc.push(fb)) {
+                    Ok(buf) => {
+                        if let Ok(mut v) = spare.lock() {
+                            if v.len() < workers + 1 {
+                                v.push(buf);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        err = Some(e);
+                        cancel.store(true, Ordering::Relaxed);
+                    }
                 }
             }
         }
@@ -231,21 +257,17 @@ pub(crate) fn infer_step(t: &[i64]) -> Option<i64> {
         .map(|(d, _)| d)
 }
 
-fn finish(acc: Acc, opts: &ReadOptions) -> Result<Loaded, IngestError> {
-    let Acc {
-        mut cols,
-        mut src,
-        files,
-        skipped,
-        expected_files: _,
-    } = acc;
+fn finish(mut acc: Acc, opts: &ReadOptions) -> Result<Loaded, IngestError> {
+    let mut cols = std::mem::take(&mut acc.cols);
     if cols.is_empty() {
         return Err(IngestError::NoRows {
-            files: files.len(),
-            skipped: skipped.len(),
+            files: acc.files.len(),
+            skipped: acc.skipped.len(),
         });
     }
-    // Sort (stable: equal times keep path order, then line order).
+    // Sort (stable: equal times keep path order, then line order). `sorted_from` maps sorted rows back to
+    // appended rows, for naming the source of a conflict.
+    let mut sorted_from: Option<Vec<usize>> = None;
     if !cols.open_time_ms.windows(2).all(|w| w[0] <= w[1]) {
         let mut perm: Vec<usize> = (0..cols.len()).collect();
         perm.sort_by_key(|&i| cols.open_time_ms[i]);
@@ -264,8 +286,9 @@ fn finish(acc: Acc, opts: &ReadOptions) -> Result<Loaded, IngestError> {
         if let Some(v) = cols.trades.as_mut() {
             permute(v, &perm);
         }
-        permute(&mut src, &perm);
+        sorted_from = Some(perm);
     }
+    let source = |row: usize| acc.source(sorted_from.as_ref().map_or(row, |p| p[row]));
     // Duplicates.
     let n = cols.len();
     let mut keep: Option<Vec<bool>> = None;
@@ -290,14 +313,14 @@ fn finish(acc: Acc, opts: &ReadOptions) -> Result<Loaded, IngestError> {
             }
             (Some(_), OnConflict::Last) => k[a..b - 1].iter_mut().for_each(|x| *x = false),
             (Some(j), OnConflict::Error) => {
-                let (fa, la) = src[a];
-                let (fj, lj) = src[j];
+                let (fa, la) = source(a);
+                let (fj, lj) = source(j);
                 return Err(IngestError::Conflict {
                     time: Timestamp::from_millis(t[a]).to_rfc3339(),
-                    first_path: files[fa as usize].path.clone(),
-                    first_line: la as usize,
-                    second_path: files[fj as usize].path.clone(),
-                    second_line: lj as usize,
+                    first_path: acc.files[fa].path.clone(),
+                    first_line: la,
+                    second_path: acc.files[fj].path.clone(),
+                    second_line: lj,
                 });
             }
         }
@@ -325,7 +348,8 @@ fn finish(acc: Acc, opts: &ReadOptions) -> Result<Loaded, IngestError> {
             compact(v, &k);
         }
     }
-    drop(src);
+    drop(sorted_from);
+    let (files, skipped) = (acc.files, acc.skipped);
     let step_ms = infer_step(&cols.open_time_ms).unwrap_or_else(|| {
         if files.iter().all(|f| f.format == crate::Format::Yahoo) {
             86_400_000

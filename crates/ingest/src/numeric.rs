@@ -12,7 +12,7 @@
 //! names the bad row. So this path only ever accepts what that reader accepts, with the same values.
 
 use crate::detect::Layout;
-use crate::parse::empty_cols;
+use crate::parse::reuse_cols;
 use blocksale_core::BarColumns;
 
 /// What a field is used for.
@@ -39,8 +39,9 @@ const POW10: [f64; 23] = [
 /// Largest integer below which every integer is an exact double.
 const EXACT_INT: u64 = 1 << 53;
 
-/// Parse the rows in `data` (the text after the header), or `None` when any row needs a closer look.
-pub(crate) fn parse(data: &[u8], lay: &Layout) -> Option<BarColumns> {
+/// Parse the rows in `data` (the text after the header) into `cols` (emptied first; its allocations
+/// are reused), or `None` when any row needs a closer look.
+pub(crate) fn parse(data: &[u8], lay: &Layout, cols: BarColumns) -> Option<BarColumns> {
     let mut roles = vec![Role::Skip; lay.n_fields];
     let mut assign = |i: Option<usize>, r: Role| {
         if let Some(i) = i {
@@ -76,7 +77,7 @@ pub(crate) fn parse(data: &[u8], lay: &Layout) -> Option<BarColumns> {
     }
     let first_line = memchr::memchr(b'\n', data).map_or(data.len(), |p| p + 1);
     let cap = data.len() / first_line.max(1) + 16;
-    let mut cols = empty_cols(lay, cap);
+    let mut cols = reuse_cols(lay, cap, cols);
     let unit = lay.unit;
     let last = lay.n_fields - 1;
     let mut i = 0usize;
@@ -350,7 +351,7 @@ mod tests {
                     }
                 }
             }
-            match parse(&b, &lay).filter(columns_ok) {
+            match parse(&b, &lay, BarColumns::default()).filter(columns_ok) {
                 Some(fast) => {
                     accepted += 1;
                     let (lines, _, _) = slow(path, &b, &lay, false).unwrap_or_else(|e| {
@@ -418,7 +419,7 @@ mod tests {
             }
             numeric += 1;
             let data = &text[lay.data_offset..];
-            if let Some(fast) = parse(data, &lay).filter(columns_ok) {
+            if let Some(fast) = parse(data, &lay, BarColumns::default()).filter(columns_ok) {
                 accepted += 1;
                 let (lines, _, _) = slow(path, data, &lay, false).unwrap_or_else(|e| {
                     panic!("{}: numeric accepted, line reader: {e}", f.display())
@@ -455,10 +456,15 @@ mod tests {
             &crate::options::ReadOptions::default(),
         )
         .unwrap();
-        let c = parse(format!("{row}\n\n \n").as_bytes(), &lay).unwrap();
+        let c = parse(
+            format!("{row}\n\n \n").as_bytes(),
+            &lay,
+            BarColumns::default(),
+        )
+        .unwrap();
         assert_eq!(c.volume, [10.0, 11.0]);
         let inner = row.replacen('\n', "\n\n", 1);
-        assert!(parse(inner.as_bytes(), &lay).is_none());
+        assert!(parse(inner.as_bytes(), &lay, BarColumns::default()).is_none());
     }
 
     #[test]

@@ -24,9 +24,28 @@ use std::path::Path;
 pub(crate) struct FileBars {
     pub cols: BarColumns,
     /// 1-based source line of every row.
-    pub lines: Vec<u32>,
+    pub lines: Lines,
     pub skipped: Vec<SkippedRow>,
     pub info: FileInfo,
+}
+
+/// The 1-based source line of every row of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Lines {
+    /// Row `k` is on line `first + k` (the fast paths: no blank or skipped lines). Not stored.
+    From(u32),
+    /// One line number per row.
+    Each(Vec<u32>),
+}
+
+impl Lines {
+    /// The line of row `k`.
+    pub fn get(&self, k: usize) -> u32 {
+        match self {
+            Lines::From(first) => first + k as u32,
+            Lines::Each(v) => v[k],
+        }
+    }
 }
 
 /// Bytes looked at for detection.
@@ -40,11 +59,17 @@ thread_local! {
 /// Buffers above this size are released after use instead of kept for the next file.
 const KEEP_BUFFER_BYTES: usize = 256 << 20;
 
-pub(crate) fn parse_file(path: &Path, opts: &ReadOptions) -> Result<FileBars, IngestError> {
+/// Read and parse one file; `spare` lends the numeric parser column buffers to fill (their pages
+/// are already mapped).
+pub(crate) fn parse_file(
+    path: &Path,
+    opts: &ReadOptions,
+    spare: BarColumns,
+) -> Result<FileBars, IngestError> {
     BUFFERS.with(|b| {
         let mut b = b.borrow_mut();
         let (text, scratch) = &mut *b;
-        let r = read_into(path, text, scratch).and_then(|()| parse_bytes(path, text, opts));
+        let r = read_into(path, text, scratch).and_then(|()| parse_bytes(path, text, opts, spare));
         for buf in [text, scratch] {
             if buf.capacity() > KEEP_BUFFER_BYTES {
                 *buf = Vec::new();
@@ -58,6 +83,7 @@ pub(crate) fn parse_bytes(
     path: &Path,
     bytes: &mut Vec<u8>,
     opts: &ReadOptions,
+    spare: BarColumns,
 ) -> Result<FileBars, IngestError> {
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes.drain(..3);
@@ -101,20 +127,19 @@ pub(crate) fn parse_bytes(
     let data = &bytes[lay.data_offset..];
     // Plain numeric rows go through the dedicated parser, the rest through polars.
     let quick = if lay.time_kind == TimeKind::Int && !lay.quoted {
-        numeric::parse(data, &lay)
+        numeric::parse(data, &lay, spare)
             .filter(columns_ok)
             .ok_or_else(|| "needs a closer look".to_string())
     } else {
         fast(data, &lay)
     };
     let (mut cols, mut lines, skipped) = match quick {
-        Ok(c) => {
-            let n = c.len() as u32;
-            let first = lay.first_data_line as u32;
-            (c, (first..first + n).collect(), Vec::new())
-        }
+        Ok(c) => (c, Lines::From(lay.first_data_line as u32), Vec::new()),
         // Anything unusual: the line-by-line reader decides (and names the bad row).
-        Err(_) => slow(path, data, &lay, opts.lenient)?,
+        Err(_) => {
+            let (c, l, s) = slow(path, data, &lay, opts.lenient)?;
+            (c, Lines::Each(l), s)
+        }
     };
     if cols.is_empty() && skipped.is_empty() {
         return Err(IngestError::HeaderOnly {
@@ -125,7 +150,9 @@ pub(crate) fn parse_bytes(
     let t = &cols.open_time_ms;
     if t.len() >= 2 && t[0] > t[t.len() - 1] {
         reverse(&mut cols);
-        lines.reverse();
+        let mut each: Vec<u32> = (0..cols.len()).map(|k| lines.get(k)).collect();
+        each.reverse();
+        lines = Lines::Each(each);
     }
     let info = FileInfo {
         path: path.to_path_buf(),
@@ -161,19 +188,39 @@ fn reverse(c: &mut BarColumns) {
 }
 
 pub(crate) fn empty_cols(lay: &Layout, cap: usize) -> BarColumns {
-    BarColumns {
-        open_time_ms: Vec::with_capacity(cap),
-        open: Vec::with_capacity(cap),
-        high: Vec::with_capacity(cap),
-        low: Vec::with_capacity(cap),
-        close: Vec::with_capacity(cap),
-        volume: Vec::with_capacity(cap),
-        quote_volume: lay.quote_volume.map(|_| Vec::with_capacity(cap)),
-        trades: lay.trades.map(|_| Vec::with_capacity(cap)),
-        taker_buy_volume: lay.taker_buy.map(|_| Vec::with_capacity(cap)),
-        bars_present: None,
-        volume_unit: lay.volume_unit,
+    reuse_cols(lay, cap, BarColumns::default())
+}
+
+/// `c` emptied and shaped for `lay` (optional columns present where the layout has them), with room
+/// for `cap` rows; its allocations are kept.
+pub(crate) fn reuse_cols(lay: &Layout, cap: usize, mut c: BarColumns) -> BarColumns {
+    fn vec<T>(v: &mut Vec<T>, cap: usize) {
+        v.clear();
+        v.reserve(cap);
     }
+    fn opt<T>(v: &mut Option<Vec<T>>, present: bool, cap: usize) {
+        if present {
+            vec(v.get_or_insert_with(Vec::new), cap);
+        } else {
+            *v = None;
+        }
+    }
+    vec(&mut c.open_time_ms, cap);
+    for v in [
+        &mut c.open,
+        &mut c.high,
+        &mut c.low,
+        &mut c.close,
+        &mut c.volume,
+    ] {
+        vec(v, cap);
+    }
+    opt(&mut c.quote_volume, lay.quote_volume.is_some(), cap);
+    opt(&mut c.taker_buy_volume, lay.taker_buy.is_some(), cap);
+    opt(&mut c.trades, lay.trades.is_some(), cap);
+    c.bars_present = None;
+    c.volume_unit = lay.volume_unit;
+    c
 }
 
 fn col_name(i: usize) -> String {
@@ -589,7 +636,7 @@ pub fn columns_by_reader(
     let lay = detect(path, prefix, opts)?;
     let data = &bytes[lay.data_offset..];
     let numeric = (lay.time_kind == TimeKind::Int && !lay.quoted)
-        .then(|| numeric::parse(data, &lay))
+        .then(|| numeric::parse(data, &lay, BarColumns::default()))
         .flatten();
     let polars = fast(data, &lay).ok();
     let lines = slow(path, data, &lay, false).ok().map(|s| s.0);

@@ -219,6 +219,29 @@ fn duplicates_conflicts_and_lenient() {
         );
         assert_eq!(l.series.close()[2], close);
     }
+    // The rows of a conflict are named by file and line also when the files come out of time order
+    // (the merge sorts them) and one of them had a row skipped (its lines are not consecutive).
+    let late: String = std::iter::once(
+        "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n".to_string(),
+    )
+    .chain((3..6).map(|i| kline_row(t0 + i * 60_000, 1, 100.0)))
+    .collect();
+    let early = "timestamp,open,high,low,close,volume\n\
+                 2025-01-01 00:00:00,100,102,99,101,1.5\n\
+                 2025-01-01 00:01:00,100,102,99,oops,1.5\n\
+                 2025-01-01 00:04:00,100,102,99,101.5,1.5\n";
+    let pl = write(tmp.path(), "late.csv", late.as_bytes());
+    let pe = write(tmp.path(), "early.csv", early.as_bytes());
+    let lenient = ReadOptions {
+        lenient: true,
+        ..ReadOptions::default()
+    };
+    let e = load_paths(&[pl, pe], &lenient, None).unwrap_err();
+    assert_eq!(
+        e.to_string()
+            .replace(&format!("{}/", tmp.path().display()), ""),
+        "conflicting rows for the bar opening at 2025-01-01T00:04:00Z: late.csv:3 and early.csv:4 differ (pass --on-conflict first|last to keep one)"
+    );
     // Lenient: bad rows skipped and reported with their lines.
     let text = "timestamp,open,high,low,close,volume\n2024-01-01 00:00:00,1,2,0.5,1.5,3\n2024-01-01 00:01:00,1,0.9,0.5,1.5,3\n2024-01-01 00:02:00,1,2,0.5,x,3\n2024-01-01 00:03:00,1,2,0.5,1.5,3\n";
     let opts = ReadOptions {
