@@ -133,7 +133,12 @@ pub(crate) fn parse(data: &[u8], lay: &Layout, cols: BarColumns) -> Option<BarCo
             }
             i += 1;
         }
-        cols.push_ohlcv(t, o, h, l, c, v);
+        cols.open_time_ms.push(t);
+        cols.open.push(o);
+        cols.high.push(h);
+        cols.low.push(l);
+        cols.close.push(c);
+        cols.volume.push(v);
         if let Some(x) = cols.quote_volume.as_mut() {
             x.push(qv);
         }
@@ -151,6 +156,19 @@ pub(crate) fn parse(data: &[u8], lay: &Layout, cols: BarColumns) -> Option<BarCo
 /// ASCII send the file to the line-by-line reader (which reports lines that are not UTF-8).
 #[inline(always)]
 fn skip(data: &[u8], mut i: usize, sep: u8) -> Option<usize> {
+    // Eight bytes at a time while none is the separator, a line end or above ASCII (SWAR: a byte
+    // equal to `c` is a zero byte of `x ^ c`, found by the borrow trick).
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    while let Some(chunk) = data.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().ok()?);
+        if zero(x ^ (ONES * u64::from(sep))) | zero(x ^ (ONES * u64::from(b'\n'))) | (x & HIGH) != 0
+        {
+            break;
+        }
+        i += 8;
+    }
     while let Some(&b) = data.get(i) {
         if b == sep || b == b'\n' {
             return Some(i);
@@ -294,6 +312,34 @@ mod tests {
             }
             let want: f64 = s.parse().unwrap();
             assert_eq!(dec(&s).unwrap().to_bits(), want.to_bits(), "{s}");
+        }
+    }
+
+    #[test]
+    fn skip_stops_at_separator_line_end_or_non_ascii() {
+        let cases: [(&[u8], Option<usize>); 7] = [
+            (b"1672531259999,x", Some(13)),
+            (b"1672531259999\nx", Some(13)),
+            (b"abcdefghijklmnopq", Some(17)),
+            (b"abcdefghij;klmnop", Some(10)),
+            (b"abcdefghijk\xc3\xa9,", None),
+            (b"", Some(0)),
+            (b",", Some(0)),
+        ];
+        for (text, want) in cases {
+            let sep = if text.contains(&b';') { b';' } else { b',' };
+            assert_eq!(
+                skip(text, 0, sep),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        // A separator in every position of a 16-byte window.
+        for k in 0..16 {
+            let mut t = vec![b'7'; 16];
+            t[k] = b',';
+            assert_eq!(skip(&t, 0, b','), Some(k));
         }
     }
 
