@@ -3,7 +3,7 @@
 use crate::options::{ColumnMap, Format, ReadOptions};
 use crate::timeparse::{parse_text_time, TimeUnit};
 use crate::IngestError;
-use blocksale_core::VolumeUnit;
+use blocksale_core::{BarColumns, VolumeUnit};
 use std::path::Path;
 
 /// How the time column is written.
@@ -44,6 +44,40 @@ pub(crate) struct Layout {
     pub volume_unit: VolumeUnit,
     /// The first data row has double quotes.
     pub quoted: bool,
+}
+
+impl Layout {
+    /// `c` emptied and shaped for this layout (optional columns present where the file has them),
+    /// with room for `cap` rows; its allocations are kept.
+    pub fn columns(&self, cap: usize, mut c: BarColumns) -> BarColumns {
+        fn vec<T>(v: &mut Vec<T>, cap: usize) {
+            v.clear();
+            v.reserve(cap);
+        }
+        fn opt<T>(v: &mut Option<Vec<T>>, present: bool, cap: usize) {
+            if present {
+                vec(v.get_or_insert_with(Vec::new), cap);
+            } else {
+                *v = None;
+            }
+        }
+        vec(&mut c.open_time_ms, cap);
+        for v in [
+            &mut c.open,
+            &mut c.high,
+            &mut c.low,
+            &mut c.close,
+            &mut c.volume,
+        ] {
+            vec(v, cap);
+        }
+        opt(&mut c.quote_volume, self.quote_volume.is_some(), cap);
+        opt(&mut c.taker_buy_volume, self.taker_buy.is_some(), cap);
+        opt(&mut c.trades, self.trades.is_some(), cap);
+        c.bars_present = None;
+        c.volume_unit = self.volume_unit;
+        c
+    }
 }
 
 const BINANCE_NAMES: [&str; 12] = [

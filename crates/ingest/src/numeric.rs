@@ -12,7 +12,6 @@
 //! names the bad row. So this path only ever accepts what that reader accepts, with the same values.
 
 use crate::detect::Layout;
-use crate::parse::reuse_cols;
 use blocksale_core::BarColumns;
 
 /// What a field is used for.
@@ -77,7 +76,7 @@ pub(crate) fn parse(data: &[u8], lay: &Layout, cols: BarColumns) -> Option<BarCo
     }
     let first_line = memchr::memchr(b'\n', data).map_or(data.len(), |p| p + 1);
     let cap = data.len() / first_line.max(1) + 16;
-    let mut cols = reuse_cols(lay, cap, cols);
+    let mut cols = lay.columns(cap, cols);
     let unit = lay.unit;
     let last = lay.n_fields - 1;
     let mut i = 0usize;

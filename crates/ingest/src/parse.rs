@@ -187,42 +187,6 @@ fn reverse(c: &mut BarColumns) {
     }
 }
 
-pub(crate) fn empty_cols(lay: &Layout, cap: usize) -> BarColumns {
-    reuse_cols(lay, cap, BarColumns::default())
-}
-
-/// `c` emptied and shaped for `lay` (optional columns present where the layout has them), with room
-/// for `cap` rows; its allocations are kept.
-pub(crate) fn reuse_cols(lay: &Layout, cap: usize, mut c: BarColumns) -> BarColumns {
-    fn vec<T>(v: &mut Vec<T>, cap: usize) {
-        v.clear();
-        v.reserve(cap);
-    }
-    fn opt<T>(v: &mut Option<Vec<T>>, present: bool, cap: usize) {
-        if present {
-            vec(v.get_or_insert_with(Vec::new), cap);
-        } else {
-            *v = None;
-        }
-    }
-    vec(&mut c.open_time_ms, cap);
-    for v in [
-        &mut c.open,
-        &mut c.high,
-        &mut c.low,
-        &mut c.close,
-        &mut c.volume,
-    ] {
-        vec(v, cap);
-    }
-    opt(&mut c.quote_volume, lay.quote_volume.is_some(), cap);
-    opt(&mut c.taker_buy_volume, lay.taker_buy.is_some(), cap);
-    opt(&mut c.trades, lay.trades.is_some(), cap);
-    c.bars_present = None;
-    c.volume_unit = lay.volume_unit;
-    c
-}
-
 fn col_name(i: usize) -> String {
     format!("c{i}")
 }
@@ -350,7 +314,7 @@ fn fast(data: &[u8], lay: &Layout) -> Result<BarColumns, String> {
         .finish()
         .map_err(|e| e.to_string())?;
     let n = df.height();
-    let mut cols = empty_cols(lay, 0);
+    let mut cols = lay.columns(0, BarColumns::default());
     let tcol = df.column(&col_name(lay.time)).map_err(|e| e.to_string())?;
     if tcol.null_count() > 0 {
         return Err("missing times".into());
@@ -452,7 +416,7 @@ pub(crate) fn slow(
     lay: &Layout,
     lenient: bool,
 ) -> Result<SlowOut, IngestError> {
-    let mut cols = empty_cols(lay, 0);
+    let mut cols = lay.columns(0, BarColumns::default());
     let mut lines = Vec::new();
     let mut skipped = Vec::new();
     let mut fields: Vec<&str> = Vec::with_capacity(lay.n_fields);
