@@ -57,6 +57,36 @@ impl BarColumns {
         self.volume.push(v);
     }
 
+    /// Empty every column present, keeping its allocation, with room for `cap` rows.
+    pub fn reset(&mut self, cap: usize) {
+        fn vec<T>(v: &mut Vec<T>, cap: usize) {
+            v.clear();
+            v.reserve(cap);
+        }
+        vec(&mut self.open_time_ms, cap);
+        for v in [
+            &mut self.open,
+            &mut self.high,
+            &mut self.low,
+            &mut self.close,
+            &mut self.volume,
+        ] {
+            vec(v, cap);
+        }
+        for v in [self.quote_volume.as_mut(), self.taker_buy_volume.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            vec(v, cap);
+        }
+        if let Some(v) = self.trades.as_mut() {
+            vec(v, cap);
+        }
+        if let Some(v) = self.bars_present.as_mut() {
+            vec(v, cap);
+        }
+    }
+
     /// Number of rows (length of `open_time_ms`).
     pub fn len(&self) -> usize {
         self.open_time_ms.len()

@@ -50,32 +50,19 @@ impl Layout {
     /// `c` emptied and shaped for this layout (optional columns present where the file has them),
     /// with room for `cap` rows; its allocations are kept.
     pub fn columns(&self, cap: usize, mut c: BarColumns) -> BarColumns {
-        fn vec<T>(v: &mut Vec<T>, cap: usize) {
-            v.clear();
-            v.reserve(cap);
-        }
-        fn opt<T>(v: &mut Option<Vec<T>>, present: bool, cap: usize) {
-            if present {
-                vec(v.get_or_insert_with(Vec::new), cap);
-            } else {
-                *v = None;
+        fn shape<T>(v: &mut Option<Vec<T>>, present: bool) {
+            match (present, v.is_some()) {
+                (true, false) => *v = Some(Vec::new()),
+                (false, true) => *v = None,
+                _ => {}
             }
         }
-        vec(&mut c.open_time_ms, cap);
-        for v in [
-            &mut c.open,
-            &mut c.high,
-            &mut c.low,
-            &mut c.close,
-            &mut c.volume,
-        ] {
-            vec(v, cap);
-        }
-        opt(&mut c.quote_volume, self.quote_volume.is_some(), cap);
-        opt(&mut c.taker_buy_volume, self.taker_buy.is_some(), cap);
-        opt(&mut c.trades, self.trades.is_some(), cap);
+        shape(&mut c.quote_volume, self.quote_volume.is_some());
+        shape(&mut c.taker_buy_volume, self.taker_buy.is_some());
+        shape(&mut c.trades, self.trades.is_some());
         c.bars_present = None;
         c.volume_unit = self.volume_unit;
+        c.reset(cap);
         c
     }
 }

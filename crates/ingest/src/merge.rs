@@ -58,26 +58,7 @@ impl Acc {
                 .saturating_mul(self.expected_files)
                 .saturating_add(cols.len() * self.expected_files / 4)
                 .min(1 << 28);
-            let d = &mut self.cols;
-            for v in [
-                &mut d.open,
-                &mut d.high,
-                &mut d.low,
-                &mut d.close,
-                &mut d.volume,
-            ] {
-                v.reserve_exact(cap);
-            }
-            for v in [d.quote_volume.as_mut(), d.taker_buy_volume.as_mut()]
-                .into_iter()
-                .flatten()
-            {
-                v.reserve_exact(cap);
-            }
-            d.open_time_ms.reserve_exact(cap);
-            if let Some(v) = d.trades.as_mut() {
-                v.reserve_exact(cap);
-            }
+            self.cols.reset(cap);
         } else if cols.volume_unit != self.cols.volume_unit {
             return Err(IngestError::Incompatible {
                 path: info.path.clone(),

@@ -41,14 +41,9 @@ const EXACT_INT: u64 = 1 << 53;
 /// Parse the rows in `data` (the text after the header) into `cols` (emptied first; its allocations
 /// are reused), or `None` when any row needs a closer look.
 pub(crate) fn parse(data: &[u8], lay: &Layout, cols: BarColumns) -> Option<BarColumns> {
+    // Each needed column at its own index; a layout mapping two roles to one column is refused
+    // rather than guessed (the line-by-line reader reads each role from its index).
     let mut roles = vec![Role::Skip; lay.n_fields];
-    let mut assign = |i: Option<usize>, r: Role| {
-        if let Some(i) = i {
-            roles[i] = r;
-        }
-    };
-    // Later assignments win where a column is mapped twice, as in the line-by-line reader, which reads
-    // each role from its own index: refuse such layouts instead of guessing.
     let wanted = [
         (Some(lay.time), Role::Time),
         (Some(lay.open), Role::Open),
@@ -60,14 +55,13 @@ pub(crate) fn parse(data: &[u8], lay: &Layout, cols: BarColumns) -> Option<BarCo
         (lay.trades, Role::Trades),
         (lay.taker_buy, Role::Taker),
     ];
-    let mut seen = vec![false; lay.n_fields];
     for (i, r) in wanted {
         if let Some(i) = i {
-            if i >= lay.n_fields || std::mem::replace(&mut seen[i], true) {
+            if roles.get(i) != Some(&Role::Skip) {
                 return None;
             }
+            roles[i] = r;
         }
-        assign(i, r);
     }
     lay.volume?;
     let sep = lay.sep;
@@ -111,12 +105,7 @@ pub(crate) fn parse(data: &[u8], lay: &Layout, cols: BarColumns) -> Option<BarCo
                         Role::Volume => v = x,
                         Role::Quote => qv = x,
                         Role::Taker => tb = x,
-                        _ => {
-                            if !(x >= 0.0 && x.fract() == 0.0 && x < 1.8e19) {
-                                return None;
-                            }
-                            tr = x as u64;
-                        }
+                        _ => tr = trade_count(x)?,
                     }
                 }
             }
@@ -149,6 +138,11 @@ pub(crate) fn parse(data: &[u8], lay: &Layout, cols: BarColumns) -> Option<BarCo
         }
     }
     Some(cols)
+}
+
+/// A parsed trade-count field as a count: an integer >= 0 that fits a `u64`, else `None`.
+pub(crate) fn trade_count(x: f64) -> Option<u64> {
+    (x >= 0.0 && x.fract() == 0.0 && x < 1.8e19).then_some(x as u64)
 }
 
 /// Step over a field that is not needed: up to the next separator or line end. Bytes that are not

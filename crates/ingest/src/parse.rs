@@ -361,13 +361,8 @@ fn fast(data: &[u8], lay: &Layout) -> Result<BarColumns, String> {
     }
     if let Some(i) = lay.trades {
         let v = f64_vec(&df, i)?;
-        if !v
-            .iter()
-            .all(|&x| x >= 0.0 && x.fract() == 0.0 && x < 1.8e19)
-        {
-            return Err("bad trade count".into());
-        }
-        cols.trades = Some(v.into_iter().map(|x| x as u64).collect());
+        let counts: Option<Vec<u64>> = v.into_iter().map(numeric::trade_count).collect();
+        cols.trades = Some(counts.ok_or("bad trade count")?);
     }
     if !columns_ok(&cols) {
         return Err("row rule".into());
@@ -543,10 +538,10 @@ fn parse_row(
     let tr = match lay.trades {
         Some(i) => {
             let x = num(i)?;
-            if !(x >= 0.0 && x.fract() == 0.0 && x < 1.8e19) {
-                return Err(bad(i, "a trade count (an integer >= 0)".into()));
-            }
-            Some(x as u64)
+            Some(
+                numeric::trade_count(x)
+                    .ok_or_else(|| bad(i, "a trade count (an integer >= 0)".into()))?,
+            )
         }
         None => None,
     };
