@@ -3,17 +3,8 @@
 //! `calibration`, the replay venue for `replay`.
 
 use blocksale_backtest::replay::ReplayResult;
+use blocksale_backtest::sweep::duration_label;
 use blocksale_backtest::{BacktestInput, BacktestResult, Scenario};
-
-/// `900` -> `15m`, `3600` -> `1h`, `86400` -> `1d`.
-pub(crate) fn bar_label(seconds: i64) -> String {
-    match seconds {
-        x if x > 0 && x % 86_400 == 0 => format!("{}d", x / 86_400),
-        x if x > 0 && x % 3_600 == 0 => format!("{}h", x / 3_600),
-        x if x > 0 && x % 60 == 0 => format!("{}m", x / 60),
-        x => format!("{x}s"),
-    }
-}
 
 /// "Source: Binance spot BTCUSDT 15m (binance/spot/15m/BTCUSDT_15m.csv), 15m bars, UTC" for the
 /// bars of `venue` (its description and files from the scenario).
@@ -23,7 +14,7 @@ fn venue_source(s: &Scenario, venue: &str, bar_seconds: i64) -> String {
         "Source: {} ({}), {} bars, UTC",
         src.map_or(venue, |x| x.description.as_str()),
         src.map_or(String::new(), |x| x.files.join(", ")),
-        bar_label(bar_seconds)
+        duration_label(bar_seconds)
     )
 }
 
@@ -57,7 +48,10 @@ pub(crate) fn calibration_line(input: &BacktestInput<'_>) -> Option<String> {
     let resampled = if bar == c.bar_seconds {
         String::new()
     } else {
-        format!(", resampled to {} for the fit", bar_label(c.bar_seconds))
+        format!(
+            ", resampled to {} for the fit",
+            duration_label(c.bar_seconds)
+        )
     };
     Some(format!(
         "{}{resampled}; the {} days before the sale day; bootstrap seed {}. blocksale {}.",
@@ -133,15 +127,5 @@ mod tests {
             data_files: vec![],
         };
         assert_eq!(calibration_line(&input), None);
-    }
-
-    #[test]
-    fn bar_labels() {
-        assert_eq!(bar_label(60), "1m");
-        assert_eq!(bar_label(900), "15m");
-        assert_eq!(bar_label(3_600), "1h");
-        assert_eq!(bar_label(14_400), "4h");
-        assert_eq!(bar_label(86_400), "1d");
-        assert_eq!(bar_label(30), "30s");
     }
 }
