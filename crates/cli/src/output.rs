@@ -66,24 +66,18 @@ pub fn check_replace(
     )))
 }
 
-/// Add `names` to `dir`'s [`RECORD`] (written to a temporary file and renamed into place).
+/// Write `dir`'s [`RECORD`]: `known` (what blocksale wrote there before, from
+/// [`written_by_blocksale`]) and `names` (written to a temporary file and renamed into place).
 ///
 /// # Errors
 /// When the record cannot be written.
-pub fn record(dir: &Path, names: impl IntoIterator<Item = String>) -> anyhow::Result<()> {
-    let mut set: BTreeSet<String> = std::fs::read_to_string(dir.join(RECORD))
-        .map(|s| {
-            s.lines()
-                .filter(|l| !l.is_empty())
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
-    let before = set.len();
-    set.extend(names);
-    if set.len() == before && dir.join(RECORD).is_file() {
-        return Ok(());
-    }
+pub fn record(
+    dir: &Path,
+    mut known: BTreeSet<String>,
+    names: impl IntoIterator<Item = String>,
+) -> anyhow::Result<()> {
+    known.extend(names);
+    let set = known;
     let mut text = String::new();
     for n in &set {
         text.push_str(n);
@@ -216,7 +210,7 @@ impl Staging {
     ///
     /// # Errors
     /// When a rename fails.
-    pub fn commit(self) -> anyhow::Result<Vec<PathBuf>> {
+    pub fn commit(mut self) -> anyhow::Result<Vec<PathBuf>> {
         let mut out = Vec::new();
         for f in &self.files {
             let (from, to) = (self.tmp.join(f), self.dest.join(f));
@@ -224,7 +218,11 @@ impl Staging {
                 .with_context(|| format!("cannot move {} to {}", from.display(), to.display()))?;
             out.push(to);
         }
-        record(&self.dest, self.files.iter().cloned())?;
+        record(
+            &self.dest,
+            std::mem::take(&mut self.owned),
+            self.files.iter().cloned(),
+        )?;
         let _ = std::fs::remove_dir(&self.tmp);
         Ok(out)
     }

@@ -5,6 +5,7 @@ use crate::error::{user, UserContext};
 use blocksale_core::{BarSeries, Timestamp};
 use blocksale_ingest::parse_every;
 use clap::Args as ClapArgs;
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -103,15 +104,14 @@ pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
         .transpose()
         .user_err(|| "--every".into())?;
     // Refuse a file blocksale did not write before reading anything.
-    if a.out.as_os_str() != "-" {
+    let target = if a.out.as_os_str() == "-" {
+        None
+    } else {
         let (dir, name) = out_parts(&a.out)?;
-        crate::output::check_replace(
-            &dir,
-            &name,
-            &crate::output::written_by_blocksale(&dir),
-            g.force,
-        )?;
-    }
+        let owned = crate::output::written_by_blocksale(&dir);
+        crate::output::check_replace(&dir, &name, &owned, g.force)?;
+        Some(Target { dir, name, owned })
+    };
     let loaded = a.read.load(g.quiet)?;
     let series = match every {
         Some(e) => loaded
@@ -120,17 +120,17 @@ pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
             .user_err(|| format!("--every {}", a.every.as_deref().unwrap_or("")))?,
         None => loaded.series,
     };
-    if a.out.as_os_str() == "-" {
+    let Some(target) = target else {
         let stdout = std::io::stdout();
         let mut w = std::io::BufWriter::new(stdout.lock());
         return match write_csv(&series, &mut w).and_then(|()| w.flush()) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             r => Ok(r?),
         };
-    }
+    };
     write_file(
         &a.out,
-        g.force,
+        target,
         &series,
         &loaded
             .files
@@ -138,6 +138,13 @@ pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
             .map(|f| f.path.clone())
             .collect::<Vec<_>>(),
     )
+}
+
+/// Where `-o FILE` goes: its folder, its name, and what blocksale wrote in that folder before.
+struct Target {
+    dir: PathBuf,
+    name: String,
+    owned: BTreeSet<String>,
 }
 
 /// The folder and file name of `-o FILE`.
@@ -160,10 +167,10 @@ fn out_parts(out: &Path) -> anyhow::Result<(PathBuf, String)> {
 }
 
 /// Write to a temporary file beside `out` and rename it into place (no partial output); refuse to
-/// replace an input, or a file blocksale did not write unless `force`.
+/// replace an input. (Whether blocksale may replace `out` at all was checked before reading.)
 fn write_file(
     out: &Path,
-    force: bool,
+    target: Target,
     series: &BarSeries,
     inputs: &[PathBuf],
 ) -> anyhow::Result<()> {
@@ -179,13 +186,7 @@ fn write_file(
             )));
         }
     }
-    let (dir, name) = out_parts(out)?;
-    crate::output::check_replace(
-        &dir,
-        &name,
-        &crate::output::written_by_blocksale(&dir),
-        force,
-    )?;
+    let Target { dir, name, owned } = target;
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
@@ -197,5 +198,5 @@ fn write_file(
         let _ = std::fs::remove_file(&tmp);
         return Err(user(format!("cannot write {}: {e}", out.display())));
     }
-    crate::output::record(&dir, [name])
+    crate::output::record(&dir, owned, [name])
 }
