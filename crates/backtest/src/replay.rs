@@ -583,7 +583,7 @@ pub fn replay(
             "every start: a {} BTC {} over {} on the {} s bars of {venue}, market state measured at the start ({} days, V = {} ADV{})",
             s.size_btc,
             s.side,
-            crate::sweep::duration_label((ev_end - ev_start) / 1000),
+            blocksale_core::duration_label((ev_end - ev_start) / 1000),
             bars.bar_seconds(),
             s.market.calibration_days,
             match s.market.volume_basis {

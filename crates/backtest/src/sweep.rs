@@ -63,7 +63,7 @@ use crate::market::source;
 use crate::models::{build, BuiltModel};
 use crate::scenario::ModelSpec;
 use crate::{schedule, BacktestError, MarketState, Scenario};
-use blocksale_core::{BarSeries, Side, Timestamp, MS_PER_DAY};
+use blocksale_core::{duration_label, BarSeries, Side, Timestamp, MS_PER_DAY};
 use blocksale_impact::calibration::Calibration;
 use blocksale_impact::{ExecutionGrid, ImpactModel, MarketInputs};
 use rayon::prelude::*;
@@ -338,26 +338,6 @@ pub fn log_space(lo: f64, hi: f64, n: usize) -> Result<Vec<f64>, BacktestError> 
             Ok(v)
         }
     }
-}
-
-/// Short duration label: `45m`, `6h`, `1d 12h`, `7d`.
-pub fn duration_label(seconds: i64) -> String {
-    let (d, h, m) = (
-        seconds / 86_400,
-        (seconds % 86_400) / 3_600,
-        (seconds % 3_600) / 60,
-    );
-    let mut parts = Vec::new();
-    if d > 0 {
-        parts.push(format!("{d}d"));
-    }
-    if h > 0 {
-        parts.push(format!("{h}h"));
-    }
-    if m > 0 || parts.is_empty() {
-        parts.push(format!("{m}m"));
-    }
-    parts.join(" ")
 }
 
 /// The grid of one requested duration on bars of `bar_seconds`.
@@ -1069,9 +1049,6 @@ pub(crate) mod tests {
         assert!(g.grid_bars <= MAX_GRID_BARS);
         // Shorter than a bar: one bar.
         assert_eq!(grid_for(60, 900).grid_bars, 1);
-        assert_eq!(duration_label(7 * 86_400), "7d");
-        assert_eq!(duration_label(86_400 + 6 * 3_600), "1d 6h");
-        assert_eq!(duration_label(2_700), "45m");
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod units;
 pub use bars::{BarColumns, BarSeries, VolumeUnit};
 pub use error::CoreError;
 pub use time::{
-    day_start_ms, hour_of_week, is_weekend, Timestamp, MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE,
+    day_start_ms, duration_label, hour_of_week, is_weekend, Timestamp, MS_PER_DAY, MS_PER_HOUR,
+    MS_PER_MINUTE,
 };
 pub use units::{Bps, Btc, Side, Usd};

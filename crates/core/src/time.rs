@@ -12,6 +12,27 @@ pub const MS_PER_HOUR: i64 = 3_600_000;
 /// Milliseconds in a UTC day.
 pub const MS_PER_DAY: i64 = 86_400_000;
 
+/// The one duration formatter of the workspace: `45m`, `6h`, `1d 12h`, `7d` (whole minutes;
+/// zero parts are left out; `0m` for zero).
+pub fn duration_label(seconds: i64) -> String {
+    let (d, h, m) = (
+        seconds / 86_400,
+        (seconds % 86_400) / 3_600,
+        (seconds % 3_600) / 60,
+    );
+    let mut parts = Vec::new();
+    if d > 0 {
+        parts.push(format!("{d}d"));
+    }
+    if h > 0 {
+        parts.push(format!("{h}h"));
+    }
+    if m > 0 || parts.is_empty() {
+        parts.push(format!("{m}m"));
+    }
+    parts.join(" ")
+}
+
 /// An instant in UTC, stored as epoch milliseconds.
 ///
 /// Serialises as an RFC 3339 string with a `Z` suffix (`2026-02-07T00:00:00Z`), so JSON output is
@@ -124,6 +145,14 @@ pub fn hour_of_week(ms: i64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duration_labels() {
+        assert_eq!(duration_label(7 * 86_400), "7d");
+        assert_eq!(duration_label(86_400 + 6 * 3_600), "1d 6h");
+        assert_eq!(duration_label(2_700), "45m");
+        assert_eq!(duration_label(0), "0m");
+    }
 
     #[test]
     fn parses_all_forms() {

@@ -207,7 +207,7 @@ impl Chart for EventChart<'_> {
                 Mark::Fill(style::OBSERVED.to_rgba()),
                 format!(
                     "observed, {} candles (hollow: up, filled: down)",
-                    duration_words(cms)
+                    blocksale_core::duration_label(cms / 1000)
                 ),
             ));
         } else {
@@ -576,17 +576,5 @@ impl EventChart<'_> {
             v.push((day(a.time), a.label.clone()));
         }
         v
-    }
-}
-
-/// "1h", "15m", "1d".
-pub(crate) fn duration_words(ms: i64) -> String {
-    let s = ms / 1000;
-    if s % 86_400 == 0 {
-        format!("{}d", s / 86_400)
-    } else if s % 3_600 == 0 {
-        format!("{}h", s / 3_600)
-    } else {
-        format!("{}m", s / 60)
     }
 }

@@ -155,7 +155,7 @@ impl Chart for ReplayChart<'_> {
             "The same {} BTC {} sale ({}) placed at every start from {} to {} on {}; observed return ln(close/open) of each window. {} starts used, {} skipped for coverage.{}",
             thousands(rp.size_btc, 0),
             rp.schedule,
-            blocksale_backtest::sweep::duration_label(rp.window_seconds),
+            blocksale_core::duration_label(rp.window_seconds),
             rp.from.to_datetime().format("%d %b %Y"),
             rp.to.to_datetime().format("%d %b %Y"),
             rp.venue,

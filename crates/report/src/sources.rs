@@ -3,8 +3,8 @@
 //! `calibration`, the replay venue for `replay`.
 
 use blocksale_backtest::replay::ReplayResult;
-use blocksale_backtest::sweep::duration_label;
 use blocksale_backtest::{BacktestInput, BacktestResult, Scenario};
+use blocksale_core::duration_label;
 
 /// "Source: Binance spot BTCUSDT 15m (binance/spot/15m/BTCUSDT_15m.csv), 15m bars, UTC" for the
 /// bars of `venue` (its description and files from the scenario).

@@ -243,7 +243,7 @@ impl Chart for SweepChart<'_> {
             .collect();
         let title = format!(
             "Expected cost of a sale by size and duration ({model} model): over {}, {}",
-            blocksale_backtest::sweep::duration_label(g.hours[di].round() as i64 * 3600),
+            blocksale_core::duration_label(g.hours[di].round() as i64 * 3600),
             if at_real.is_empty() {
                 "no contour is crossed in the size range".to_string()
             } else {
@@ -257,7 +257,7 @@ impl Chart for SweepChart<'_> {
             thousands(self.sw.market.model_volume_btc, 0),
             self.sw.market.sigma_daily * 100.0,
             thousands(s.size_btc, 0),
-            blocksale_backtest::sweep::duration_label((real_h * 3600.0).round() as i64),
+            blocksale_core::duration_label((real_h * 3600.0).round() as i64),
         )];
         if !flat.is_empty() {
             subtitle.push(format!(
@@ -325,9 +325,7 @@ impl Chart for SweepChart<'_> {
             .configure_mesh()
             .disable_mesh()
             .x_label_formatter(&|v| log_tick(*v))
-            .y_label_formatter(&|h| {
-                blocksale_backtest::sweep::duration_label((h * 3600.0).round() as i64)
-            })
+            .y_label_formatter(&|h| blocksale_core::duration_label((h * 3600.0).round() as i64))
             .x_desc("Sale size (BTC, log scale)")
             .y_desc("Duration of the sale (log scale)")
             .label_style((FONT, o.font(size::TICK)))

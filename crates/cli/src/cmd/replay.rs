@@ -129,7 +129,7 @@ pub fn summary(r: &ReplayResult) -> String {
         r.scenario,
         r.side,
         blocksale_report::thousands(r.size_btc, 0),
-        blocksale_backtest::sweep::duration_label(r.window_seconds),
+        blocksale_core::duration_label(r.window_seconds),
         r.every.as_str(),
         r.from.to_short(),
         r.to.to_short(),
