@@ -5,6 +5,7 @@ use crate::BacktestError;
 use blocksale_core::{Side, Timestamp};
 use blocksale_impact::Decay;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A disclosed (or hypothetical) block sale and how to analyse it. Schema: `data/scenarios/README.md`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,8 +144,43 @@ pub struct SourceSpec {
     /// Human description for source lines ("Binance spot BTCUSDT 15m").
     #[serde(default)]
     pub description: String,
-    /// Files or directories, relative to the data directory.
+    /// Files or directories, relative to the data directory. A folder in the archive's own layout
+    /// (`binance/spot/15m/`) reads every file inside, merged files and the archive's monthly and
+    /// daily files side by side (exact duplicates dropped).
     pub files: Vec<String>,
+    /// Force a format, as `--format` does (`binance`, `timestamp-ohlcv`, `cryptodatadownload`,
+    /// `bitstamp`, `kraken`, `yahoo`, `generic`); default: detected per file. Checked by the CLI,
+    /// which owns the reader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Which column holds each field, as `--columns` does: the flag's text
+    /// (`"time=Open_Time,open=o,..."`) or a table (`{ time = "Open_Time", open = "o", ... }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<ColumnsSpec>,
+}
+
+/// A source's column mapping: the `--columns` text or a TOML table of the same keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ColumnsSpec {
+    /// `"time=Open_Time,open=o,high=h,low=l,close=c,volume=v"`.
+    Text(String),
+    /// `{ time = "Open_Time", open = "o", ... }` (keys in name order).
+    Table(BTreeMap<String, String>),
+}
+
+impl ColumnsSpec {
+    /// The mapping in the `--columns` flag's syntax.
+    pub fn as_flag(&self) -> String {
+        match self {
+            ColumnsSpec::Text(s) => s.clone(),
+            ColumnsSpec::Table(m) => m
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
 }
 
 /// How V is formed from the sources.
@@ -409,6 +445,13 @@ impl Default for EventStudySpec {
 pub struct ReplaySpec {
     /// Venue label of the source to replay on (default: the price venue).
     pub venue: Option<String>,
+    /// First replay start (inclusive), the default of `blocksale replay --from`; also what
+    /// `blocksale backtest --fetch` downloads for the replay venue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<Timestamp>,
+    /// Starts are before this time (exclusive), the default of `blocksale replay --to`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Timestamp>,
 }
 
 fn bad(key: &str, value: impl ToString, expected: &str) -> BacktestError {
@@ -599,6 +642,27 @@ impl Scenario {
                 ));
             }
         }
+        match (self.replay.from, self.replay.to) {
+            (Some(f), Some(t)) if t <= f => {
+                return Err(bad(
+                    "replay.to",
+                    t.to_rfc3339(),
+                    &format!("a time after replay.from {}", f.to_rfc3339()),
+                ))
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(bad(
+                    if self.replay.from.is_some() {
+                        "replay.to"
+                    } else {
+                        "replay.from"
+                    },
+                    "missing",
+                    "replay.from and replay.to together",
+                ))
+            }
+            _ => {}
+        }
         Ok(())
     }
 
@@ -715,6 +779,8 @@ impl Scenario {
                     venue: "synthetic".into(),
                     description: "synthetic bars".into(),
                     files: vec!["bars.csv".into()],
+                    format: None,
+                    columns: None,
                 }],
                 price: "synthetic".into(),
                 volume: VolumeSpec::default(),

@@ -4,6 +4,7 @@
 //! error, 2 user error (bad input, missing data, invalid flag or scenario value).
 #![forbid(unsafe_code)]
 
+mod builtin;
 mod cli;
 mod cmd;
 mod data;

@@ -91,6 +91,8 @@ mod tests {
             venue: "usdm".into(),
             description: "Binance USD-M BTCUSDT 1h".into(),
             files: vec!["binance/usdm/1h/BTCUSDT_USDM_1h.csv".into()],
+            format: None,
+            columns: None,
         });
         s.calibration = Some(CalibrationSpec {
             venue: "usdm".into(),

@@ -81,6 +81,7 @@ pub fn load_scenario(
     }
     s.validate()
         .user_err(|| format!("invalid scenario {label}"))?;
+    crate::data::source_options(&s).user_err(|| format!("invalid scenario {label}"))?;
     Ok(s)
 }
 
@@ -97,6 +98,11 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         scenario
             .validate()
             .user_err(|| format!("--calibration-days {d}"))?;
+    }
+    if a.fetch && g.data.is_none() {
+        return Err(user(
+            "--fetch needs --data DIR (or BLOCKSALE_DATA): the folder to download the archive files into",
+        ));
     }
     let dir = crate::data::data_dir(g.data.as_deref())?;
     crate::fetch::scenario::ensure_scenario_data(

@@ -23,12 +23,12 @@ pub struct Args {
     /// Scenario TOML file [default: the Cango 2026-02 scenario]
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
-    /// First start (YYYY-MM-DD or RFC 3339, UTC; inclusive)
+    /// First start (YYYY-MM-DD or RFC 3339, UTC; inclusive) [default: the scenario's replay.from]
     #[arg(long, value_name = "DATE")]
-    pub from: String,
-    /// Starts are before this date (exclusive)
+    pub from: Option<String>,
+    /// Starts are before this date (exclusive) [default: the scenario's replay.to]
     #[arg(long, value_name = "DATE")]
-    pub to: String,
+    pub to: Option<String>,
     /// Step between starts
     #[arg(long, value_enum, default_value_t = EveryArg::Weekend)]
     pub every: EveryArg,
@@ -59,14 +59,32 @@ fn date(flag: &str, v: &str) -> anyhow::Result<Timestamp> {
 
 /// Run the subcommand.
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
-    let (from, to) = (date("--from", &a.from)?, date("--to", &a.to)?);
+    let scenario = crate::cmd::backtest::load_scenario(a.scenario.as_deref(), None, None, None)?;
+    let pick = |flag: &str, given: Option<&str>, key: &str, default: Option<Timestamp>| match (
+        given, default,
+    ) {
+        (Some(v), _) => date(flag, v),
+        (None, Some(t)) => Ok(t),
+        (None, None) => Err(user(format!(
+            "no {flag}: pass {flag} DATE or set {key} in the scenario"
+        ))),
+    };
+    let from = pick(
+        "--from",
+        a.from.as_deref(),
+        "replay.from",
+        scenario.replay.from,
+    )?;
+    let to = pick("--to", a.to.as_deref(), "replay.to", scenario.replay.to)?;
     if to <= from {
+        let show =
+            |given: Option<&String>, t: Timestamp| given.cloned().unwrap_or_else(|| t.to_rfc3339());
         return Err(user(format!(
             "--to {:?}: expected a date after --from {:?}",
-            a.to, a.from
+            show(a.to.as_ref(), to),
+            show(a.from.as_ref(), from)
         )));
     }
-    let scenario = crate::cmd::backtest::load_scenario(a.scenario.as_deref(), None, None, None)?;
     let dir = crate::data::data_dir(g.data.as_deref())?;
     let loaded = crate::data::load_sources(&dir, &scenario, g.quiet)?;
     let calibration = if scenario.models.iter().any(|m| m.needs_calibration()) {

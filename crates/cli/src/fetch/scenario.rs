@@ -13,6 +13,7 @@
 
 use super::plan::{request_for_rel_path, Market, Request, INTERVALS};
 use blocksale_backtest::Scenario;
+use blocksale_core::MS_PER_DAY;
 use chrono::{Days, NaiveDate};
 use std::path::Path;
 
@@ -51,6 +52,28 @@ pub fn scenario_days(s: &Scenario) -> (NaiveDate, NaiveDate) {
         start.checked_sub_days(Days::new(before)).unwrap_or(start),
         last.checked_add_days(Days::new(after)).unwrap_or(last),
     )
+}
+
+/// The UTC days a source of `s` is read over: [`scenario_days`], and for the replay venue (the
+/// price venue unless `replay.venue` says otherwise) also the replay's starts `replay.from ..
+/// replay.to`, when the scenario sets them, with the market-calibration and context days before
+/// the first start and the window and context days after the last.
+pub fn source_days(s: &Scenario, venue: &str) -> (NaiveDate, NaiveDate) {
+    let (mut lo, mut hi) = scenario_days(s);
+    let replay_venue = s.replay.venue.as_deref().unwrap_or(s.data.price.as_str());
+    if let (true, Some(from), Some(to)) = (venue == replay_venue, s.replay.from, s.replay.to) {
+        let day = |ms: i64| {
+            blocksale_core::Timestamp::from_millis(ms)
+                .to_datetime()
+                .date_naive()
+        };
+        let window = s.end.as_millis() - s.start.as_millis();
+        let before = i64::from(s.market.calibration_days) + i64::from(s.market.context_days) + 1;
+        let after = i64::from(s.market.context_days) + 1;
+        lo = lo.min(day(from.as_millis() - before * MS_PER_DAY));
+        hi = hi.max(day(to.as_millis() + window + after * MS_PER_DAY));
+    }
+    (lo, hi)
 }
 
 fn symbol_of(file_name: &str) -> String {
@@ -126,10 +149,10 @@ pub fn ensure_scenario_data(
     base_url: &str,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let days = scenario_days(s);
     let replay_venue = s.replay.venue.as_deref();
     let mut missing = Vec::new();
     for src in &s.data.sources {
+        let days = source_days(s, &src.venue);
         for rel in &src.files {
             let exists = dir.join(rel).exists();
             // A folder is topped up on every --fetch run (verified files are skipped without the
@@ -168,6 +191,14 @@ pub fn ensure_scenario_data(
     if missing.is_empty() {
         Ok(())
     } else {
+        if crate::builtin::is_extract_dir(dir) {
+            missing.push(
+                "(no --data and no BLOCKSALE_DATA: this is the data built into blocksale, which holds only the \
+                 built-in Cango scenario's bars; pass --data DIR with the files, or --data DIR --fetch to \
+                 download them)"
+                    .to_string(),
+            );
+        }
         Err(crate::error::user(missing.join("\n")))
     }
 }

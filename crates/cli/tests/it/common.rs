@@ -25,6 +25,12 @@ pub fn data_dir() -> PathBuf {
     synthetic_data()
 }
 
+/// The committed extract (`data/` of the repository): the real bars of the built-in Cango scenario,
+/// present on every machine. Tests that need only the Cango bars read it.
+pub fn cango_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
+}
+
 /// True when [`data_dir`] is the real data.
 pub fn is_real(dir: &Path) -> bool {
     !dir.to_string_lossy().contains("blocksale-synthetic")
@@ -98,4 +104,15 @@ pub fn blocksale() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("blocksale").unwrap();
     c.env_remove("BLOCKSALE_DATA");
     c
+}
+
+/// A gzipped text file, decompressed by the system's `gzip` (no second deflate crate in the tree).
+pub fn gunzip_text(p: &Path) -> String {
+    let o = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(p)
+        .output()
+        .expect("gzip on PATH");
+    assert!(o.status.success(), "gzip -dc {}", p.display());
+    String::from_utf8(o.stdout).unwrap()
 }

@@ -886,38 +886,28 @@ fn backtest_without_data_names_the_exact_fetch_commands() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr_of(&o);
     let d = empty.path().display().to_string();
-    // The Cango scenario names merged files: one line per source, with the command for the days it
-    // reads (90-day calibration + 3 context days + 1 before Sat 7 Feb 2026, 3 + 1 after the window).
-    for (file, market, interval, folder) in [
-        (
-            "binance/spot/15m/BTCUSDT_15m.csv",
-            "spot",
-            "15m",
-            "binance/spot/15m",
-        ),
-        (
-            "binance/usdm/15m/BTCUSDT_USDM_15m.csv",
-            "usdm",
-            "15m",
-            "binance/usdm/15m",
-        ),
-        (
-            "binance/spot/1h/BTCUSDT_1h.csv",
-            "spot",
-            "1h",
-            "binance/spot/1h",
-        ),
+    // The Cango scenario names archive folders: one line per source, with the command for the
+    // days it reads (90-day calibration + 3 context days + 1 before Sat 7 Feb 2026, 3 + 1 after the
+    // window); the replay venue also covers the replay's weekends of 2024-2025 and the 30
+    // calibration + 3 context + 1 days before the first (2024-01-01 - 34 days = 2023-11-28).
+    for (folder, market, interval, from) in [
+        ("binance/spot/15m/", "spot", "15m", "2025-11-05"),
+        ("binance/usdm/15m/", "usdm", "15m", "2025-11-05"),
+        ("binance/spot/1h/", "spot", "1h", "2023-11-28"),
     ] {
-        assert!(err.contains(&format!("data file {file} (source ")), "{err}");
+        assert!(
+            err.contains(&format!("data file {folder} (source ")),
+            "{err}"
+        );
         assert!(
             err.contains(&format!(
-                "blocksale fetch --symbol BTCUSDT --market {market} --interval {interval} --from 2025-11-05 --to 2026-02-12 --dest {d}"
+                "blocksale fetch --symbol BTCUSDT --market {market} --interval {interval} --from {from} --to 2026-02-12 --dest {d}"
             )),
             "{err}"
         );
-        assert!(err.contains(&format!("files = [\"{folder}\"]")), "{err}");
     }
-    assert!(err.contains("--fetch cannot create it"), "{err}");
+    assert!(err.contains("or rerun with --fetch"), "{err}");
+    assert!(!err.contains("--fetch cannot create it"), "{err}");
     assert!(err.contains("replay"), "{err}");
     assert_eq!(tree(out.path()), Vec::<String>::new());
 }

@@ -145,29 +145,32 @@ fn killed_run_leaves_the_earlier_outputs_byte_identical() {
     assert_ne!(after["result.json"], before["result.json"]);
 }
 
-/// Copy the data files the default scenario names into `to`, the spot 15m file renamed to
-/// `out/paths.csv`, and write a scenario naming it. Returns (data dir, scenario file).
+/// Copy the Cango extract into `to`, the spot 15m bars (decompressed) renamed to `out/paths.csv`,
+/// and write a scenario naming it. Returns (data dir, scenario file).
 fn data_with_input_named_like_an_output(to: &Path) -> (PathBuf, PathBuf) {
-    let src = data_dir();
+    let src = crate::common::cango_data();
     let scenario = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../data/scenarios/cango-2026-02.toml"
     ))
     .unwrap();
-    let spot = "binance/spot/15m/BTCUSDT_15m.csv";
-    assert!(scenario.contains(spot));
-    let mut rewritten = scenario.clone();
-    for line in scenario.lines() {
-        let Some(rest) = line.trim().strip_prefix("files = [\"") else {
-            continue;
-        };
-        let rel = rest.trim_end_matches("\"]");
-        let dest = if rel == spot { "out/paths.csv" } else { rel };
-        let p = to.join(dest);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::copy(src.join(rel), &p).unwrap();
+    let spot = "binance/spot/15m/";
+    assert!(scenario.contains(&format!("files = [\"{spot}\"]")));
+    for sub in ["binance/usdm/15m", "binance/spot/1h"] {
+        std::fs::create_dir_all(to.join(sub)).unwrap();
+        for e in std::fs::read_dir(src.join(sub)).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), to.join(sub).join(e.file_name())).unwrap();
+        }
     }
-    rewritten = rewritten.replace(spot, "out/paths.csv");
+    let p = to.join("out/paths.csv");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(
+        &p,
+        crate::common::gunzip_text(&src.join("binance/spot/15m/BTCUSDT_15m.extract.csv.gz")),
+    )
+    .unwrap();
+    let rewritten = scenario.replace(spot, "out/paths.csv");
     let sc = to.join("scenario.toml");
     std::fs::write(&sc, rewritten).unwrap();
     (to.to_path_buf(), sc)

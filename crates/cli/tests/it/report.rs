@@ -1,7 +1,7 @@
 //! `blocksale report`: every chart at the requested size with drawn content, the memo and the
 //! exports, byte-identical reruns, exported series equal to the backtest's, user errors.
 
-use crate::common::{blocksale, data_dir};
+use crate::common::{blocksale, cango_data};
 use std::path::Path;
 
 const CHARTS: [&str; 7] = [
@@ -18,7 +18,7 @@ fn report(out: &Path, extra: &[&str]) -> std::process::Output {
     let mut cmd = blocksale();
     cmd.arg("report")
         .arg("--data")
-        .arg(data_dir())
+        .arg(cango_data())
         .arg("--out")
         .arg(out)
         .arg("-q");
@@ -270,7 +270,7 @@ fn backtest_still_writes_its_event_chart() {
     let o = blocksale()
         .arg("backtest")
         .arg("--data")
-        .arg(data_dir())
+        .arg(cango_data())
         .arg("--out")
         .arg(out.path())
         .arg("-q")

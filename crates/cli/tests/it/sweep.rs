@@ -1,14 +1,14 @@
 //! `blocksale sweep` on the Cango scenario: agreement with `backtest`, the inverse query,
 //! user errors, byte-identical reruns.
 
-use crate::common::{blocksale, data_dir};
+use crate::common::{blocksale, cango_data};
 use serde_json::Value;
 
 fn run(args: &[&str], out: &std::path::Path) -> Value {
     let o = blocksale()
         .arg("sweep")
         .arg("--data")
-        .arg(data_dir())
+        .arg(cango_data())
         .arg("--out")
         .arg(out)
         .args(["--json", "-q"])
@@ -32,7 +32,7 @@ fn scenario_size_and_duration_match_the_backtest() {
     let bt = blocksale()
         .arg("backtest")
         .arg("--data")
-        .arg(data_dir())
+        .arg(cango_data())
         .arg("--out")
         .arg(out.path().join("bt"))
         .args(["--json", "-q"])
@@ -196,7 +196,7 @@ fn user_errors_name_the_flag_and_exit_2() {
         let o = blocksale()
             .arg("sweep")
             .arg("--data")
-            .arg(data_dir())
+            .arg(cango_data())
             .arg("--out")
             .arg(&dest)
             .arg("-q")
