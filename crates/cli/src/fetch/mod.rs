@@ -182,9 +182,10 @@ impl Fetcher {
                 .with_context(|| format!("cannot read {}", part.display()))?;
         }
         if got != expected {
-            return Err(anyhow!(
+            // Bad input, like a bad row in a file: a user error (exit 2), not a crash.
+            return Err(crate::error::user(format!(
                 "checksum mismatch for {url}: the download has SHA-256 {got}, {url}.CHECKSUM says {expected}; nothing was written"
-            ));
+            )));
         }
 
         let csv_sha = unpack_csv(&part, &unpack).with_context(|| {

@@ -181,7 +181,7 @@ fn serve(
     }
 }
 
-fn sha256_hex(b: &[u8]) -> String {
+pub(crate) fn sha256_hex(b: &[u8]) -> String {
     Sha256::digest(b)
         .iter()
         .map(|x| format!("{x:02x}"))
@@ -205,7 +205,7 @@ fn klines(start_ms: i64, hours: i64) -> Vec<u8> {
     s.into_bytes()
 }
 
-fn zip_of(name: &str, body: &[u8]) -> Vec<u8> {
+pub(crate) fn zip_of(name: &str, body: &[u8]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     w.start_file(
         name,
@@ -301,7 +301,7 @@ fn fetch_cmd(base: &str, dest: &Path, from: &str, to: &str) -> assert_cmd::Comma
 }
 
 /// Every file under `dir`, relative, sorted.
-fn tree(dir: &Path) -> Vec<String> {
+pub(crate) fn tree(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, d: &Path, out: &mut Vec<String>) {
         let Ok(rd) = std::fs::read_dir(d) else {
             return;
@@ -326,7 +326,7 @@ fn is_empty_dir(dir: &Path) -> bool {
     std::fs::read_dir(dir).unwrap().next().is_none()
 }
 
-fn stderr_of(o: &std::process::Output) -> String {
+pub(crate) fn stderr_of(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
@@ -454,7 +454,7 @@ fn wrong_checksum_is_an_error_and_leaves_nothing() {
     let o = fetch_cmd(&srv.url(), dest.path(), "2024-02-01", "2024-02-01")
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", stderr_of(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr_of(&o));
     let err = stderr_of(&o);
     assert!(err.contains("checksum mismatch"), "{err}");
     assert!(err.contains(&format!("{}{zp}", srv.url())), "{err}");

@@ -9,4 +9,5 @@ mod interrupt;
 mod model;
 mod replay;
 mod report;
+mod scenario_fetch;
 mod sweep;
