@@ -39,11 +39,7 @@ fn content_tag() -> String {
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     }
-    h.finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hash::hex(&h.finalize()[..8])
 }
 
 /// The cache root: `$XDG_CACHE_HOME/blocksale`, `$HOME/.cache/blocksale` or the temporary folder.

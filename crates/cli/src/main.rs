@@ -10,6 +10,7 @@ mod cmd;
 mod data;
 mod error;
 mod fetch;
+mod hash;
 mod manifest;
 mod output;
 mod progress;

@@ -4,9 +4,7 @@
 use anyhow::Context;
 use blocksale_backtest::Scenario;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Layout version of the manifest.
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
@@ -41,29 +39,6 @@ pub struct Manifest<'a> {
     pub outputs: Vec<String>,
 }
 
-/// SHA-256 and size of a file.
-///
-/// # Errors
-/// When the file cannot be read.
-pub fn sha256_file(p: &Path) -> anyhow::Result<(String, u64)> {
-    let mut f = std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut n = 0u64;
-    loop {
-        let k = f
-            .read(&mut buf)
-            .with_context(|| format!("cannot read {}", p.display()))?;
-        if k == 0 {
-            break;
-        }
-        h.update(&buf[..k]);
-        n += k as u64;
-    }
-    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok((hex, n))
-}
-
 /// Build the manifest JSON (pretty, trailing newline) for `files` (relative names and opened paths).
 ///
 /// # Errors
@@ -76,7 +51,8 @@ pub fn manifest_json(
 ) -> anyhow::Result<String> {
     let mut inputs = Vec::with_capacity(files.len());
     for (rel, abs) in files {
-        let (sha256, bytes) = sha256_file(abs)?;
+        let (sha256, bytes) = crate::hash::sha256_file(abs)
+            .with_context(|| format!("cannot read {}", abs.display()))?;
         inputs.push(InputFile {
             path: rel.clone(),
             bytes,

@@ -161,7 +161,8 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         ),
     ];
     for (rel, abs) in loaded.files_rel.iter().zip(&loaded.files_abs) {
-        let (sha, bytes) = crate::manifest::sha256_file(abs)?;
+        let (sha, bytes) = crate::hash::sha256_file(abs)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", abs.display()))?;
         provenance.push(format!("input {rel}: {bytes} bytes, SHA-256 {sha}"));
     }
     if let Some(c) = &scenario.calibration {

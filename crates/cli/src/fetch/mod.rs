@@ -28,7 +28,6 @@ pub use plan::{ArchiveFile, Market, Request};
 
 use crate::error::user;
 use anyhow::{anyhow, Context};
-use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -169,7 +168,8 @@ impl Fetcher {
         let _cleanup = Cleanup(vec![part.clone(), unpack.clone(), side_tmp.clone()]);
 
         let (mut bytes, mut resumed) = self.download(&url, &part, on_bytes)?;
-        let mut got = verify::sha256_file(&part)
+        let mut got = crate::hash::sha256_file(&part)
+            .map(|(h, _)| h)
             .with_context(|| format!("cannot read {}", part.display()))?;
         if got != expected && resumed {
             // The kept part may come from another version of the file: start over once.
@@ -178,7 +178,8 @@ impl Fetcher {
             let (b, _) = self.download(&url, &part, on_bytes)?;
             bytes += b;
             resumed = false;
-            got = verify::sha256_file(&part)
+            got = crate::hash::sha256_file(&part)
+                .map(|(h, _)| h)
                 .with_context(|| format!("cannot read {}", part.display()))?;
         }
         if got != expected {
@@ -348,23 +349,14 @@ pub fn unpack_csv(zip_path: &Path, out: &Path) -> anyhow::Result<String> {
     let mut w = std::io::BufWriter::new(
         std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?,
     );
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        // The zip reader checks the CRC-32 when the member ends.
-        let n = member.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-        w.write_all(&buf[..n])
-            .with_context(|| format!("cannot write {}", out.display()))?;
-    }
+    // The zip reader checks the CRC-32 when the member ends.
+    let (sha, _) = crate::hash::sha256_stream(&mut member, Some(&mut w))
+        .with_context(|| format!("cannot unpack into {}", out.display()))?;
     w.into_inner()
         .map_err(|e| e.into_error())
         .and_then(|f| f.sync_all())
         .with_context(|| format!("cannot write {}", out.display()))?;
-    Ok(verify::hex(&h.finalize()))
+    Ok(sha)
 }
 
 #[cfg(test)]
@@ -393,7 +385,7 @@ mod tests {
         let out = dir.path().join("a.csv");
         let sha = unpack_csv(&z, &out).unwrap();
         assert_eq!(std::fs::read(&out).unwrap(), b"1,2,3\n");
-        assert_eq!(sha, verify::sha256_file(&out).unwrap());
+        assert_eq!(sha, crate::hash::sha256_file(&out).unwrap().0);
     }
 
     #[test]

@@ -1,32 +1,7 @@
-//! SHA-256: the archive's `.CHECKSUM` files, hashing files, and the sidecar that marks an unpacked
-//! CSV as verified.
+//! The archive's `.CHECKSUM` files and the sidecar that marks an unpacked CSV as verified (the
+//! digests come from [`crate::hash`]).
 
-use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::Path;
-
-/// Lower-case hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 of a file, lower-case hex.
-///
-/// # Errors
-/// When the file cannot be read.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
 
 fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
@@ -94,7 +69,7 @@ pub fn is_present_and_verified(dir: &Path, csv_name: &str) -> bool {
     let Some(want) = sidecar_csv_sha(&text, csv_name) else {
         return false;
     };
-    sha256_file(&csv).is_ok_and(|got| got == want)
+    crate::hash::sha256_file(&csv).is_ok_and(|(got, _)| got == want)
 }
 
 #[cfg(test)]
@@ -129,7 +104,9 @@ mod tests {
     fn sidecar_round_trip_and_verification() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.csv"), b"1,2,3\n").unwrap();
-        let sha = sha256_file(&dir.path().join("a.csv")).unwrap();
+        let sha = crate::hash::sha256_file(&dir.path().join("a.csv"))
+            .unwrap()
+            .0;
         // sha256 of "1,2,3\n"
         assert_eq!(sha.len(), 64);
         assert!(!is_present_and_verified(dir.path(), "a.csv"));
@@ -149,7 +126,7 @@ mod tests {
         let p = dir.path().join("abc");
         std::fs::write(&p, b"abc").unwrap();
         assert_eq!(
-            sha256_file(&p).unwrap(),
+            crate::hash::sha256_file(&p).unwrap().0,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
