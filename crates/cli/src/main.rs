@@ -14,6 +14,8 @@ mod hash;
 mod manifest;
 mod output;
 mod progress;
+mod read;
+mod scenario;
 
 use clap::Parser;
 use std::process::ExitCode;

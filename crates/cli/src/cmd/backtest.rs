@@ -3,16 +3,10 @@
 use super::Global;
 use crate::error::{user, UserContext};
 use crate::output::Staging;
-use blocksale_backtest::{run as run_backtest, BacktestInput, BacktestResult, Scenario};
-use blocksale_core::Timestamp;
+use blocksale_backtest::{run as run_backtest, BacktestInput, BacktestResult};
 use blocksale_report::{event_chart, result_json, write_paths_csv, ChartOptions};
 use clap::Args as ClapArgs;
-use std::path::{Path, PathBuf};
-
-/// The default scenario: Cango's 4,451 BTC weekend sale, February 2026.
-pub const DEFAULT_SCENARIO: &str = include_str!("../../../../data/scenarios/cango-2026-02.toml");
-/// Where the default scenario lives in the repository (for messages).
-pub const DEFAULT_SCENARIO_PATH: &str = "data/scenarios/cango-2026-02.toml";
+use std::path::PathBuf;
 
 /// Flags of `blocksale backtest`.
 #[derive(Debug, ClapArgs)]
@@ -20,18 +14,9 @@ pub const DEFAULT_SCENARIO_PATH: &str = "data/scenarios/cango-2026-02.toml";
     after_help = "Example:\n  BLOCKSALE_DATA=../shared/data blocksale backtest\n  blocksale backtest --data ../shared/data --size 10000 --json"
 )]
 pub struct Args {
-    /// Scenario TOML file [default: the Cango 2026-02 scenario]
-    #[arg(long, value_name = "FILE")]
-    pub scenario: Option<PathBuf>,
-    /// Override the block size, BTC
-    #[arg(long, value_name = "BTC", allow_negative_numbers = true)]
-    pub size: Option<f64>,
-    /// Override the window start (RFC 3339 or YYYY-MM-DD[ HH:MM], UTC)
-    #[arg(long, value_name = "TIME")]
-    pub start: Option<String>,
-    /// Override the window end (exclusive)
-    #[arg(long, value_name = "TIME")]
-    pub end: Option<String>,
+    /// The scenario and its overrides.
+    #[command(flatten)]
+    pub scenario: crate::scenario::ScenarioArgs,
     /// Days of market history before the sale day for sigma, ADV and the volume profile
     /// [default: the scenario's market.calibration_days, 30 for Cango]
     #[arg(long, value_name = "DAYS")]
@@ -48,51 +33,9 @@ pub struct Args {
     pub fetch: bool,
 }
 
-/// Read the scenario file (or the built-in default) and apply flag overrides.
-pub fn load_scenario(
-    path: Option<&Path>,
-    size: Option<f64>,
-    start: Option<&str>,
-    end: Option<&str>,
-) -> anyhow::Result<Scenario> {
-    let (text, label) = match path {
-        Some(p) => (
-            std::fs::read_to_string(p)
-                .user_err(|| format!("cannot read scenario file {}", p.display()))?,
-            p.display().to_string(),
-        ),
-        None => (
-            DEFAULT_SCENARIO.to_string(),
-            DEFAULT_SCENARIO_PATH.to_string(),
-        ),
-    };
-    let mut s: Scenario = toml::from_str(&text).user_err(|| format!("invalid scenario {label}"))?;
-    if let Some(q) = size {
-        if !(q.is_finite() && q > 0.0) {
-            return Err(user(format!("--size {q}: expected a number of BTC > 0")));
-        }
-        s.size_btc = q;
-    }
-    if let Some(t) = start {
-        s.start = Timestamp::parse_rfc3339(t).user_err(|| "--start".into())?;
-    }
-    if let Some(t) = end {
-        s.end = Timestamp::parse_rfc3339(t).user_err(|| "--end".into())?;
-    }
-    s.validate()
-        .user_err(|| format!("invalid scenario {label}"))?;
-    crate::data::source_options(&s).user_err(|| format!("invalid scenario {label}"))?;
-    Ok(s)
-}
-
 /// Run the subcommand.
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
-    let mut scenario = load_scenario(
-        a.scenario.as_deref(),
-        a.size,
-        a.start.as_deref(),
-        a.end.as_deref(),
-    )?;
+    let mut scenario = a.scenario.load()?;
     if let Some(d) = a.calibration_days {
         scenario.market.calibration_days = d;
         scenario

@@ -1,11 +1,10 @@
 //! `blocksale calibrate`: the aggregate-impact curve and Kyle's lambda from bars with taker-buy volume.
 
-use super::estimate::{load_input, Input};
 use crate::error::{user, UserContext};
+use crate::read::Input;
 use blocksale_impact::calibration::{calibrate, Calibration, CalibrationConfig};
 use clap::Args as ClapArgs;
 use serde::Serialize;
-use std::path::PathBuf;
 
 /// Output schema version of `blocksale calibrate --json`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -15,18 +14,12 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[command(after_help = "Example:
   blocksale calibrate ../shared/data/binance/spot/1m --every 15m --from 2023-01-01 --to 2026-01-01 --seed 7 --json")]
 pub struct Args {
-    /// Bar files or folders with taker-buy volume (Binance klines)
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// Resample to this bar size first (1m to 1d)
-    #[arg(long, value_name = "INTERVAL")]
-    pub every: Option<String>,
-    /// First bar open time to use (RFC 3339 or YYYY-MM-DD[ HH:MM], UTC)
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// End of the range, exclusive
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
+    /// Bar files or folders with taker-buy volume (Binance klines), and how to read them.
+    #[command(flatten)]
+    pub read: crate::read::ReadArgs,
+    /// The bar size and the time range.
+    #[command(flatten)]
+    pub range: crate::read::RangeArgs,
     /// Seed of the bootstrap
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -54,13 +47,7 @@ struct CalibrateDoc<'a> {
 
 /// Run the subcommand.
 pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
-    let (bars, files) = match load_input(
-        &a.paths,
-        a.every.as_deref(),
-        a.from.as_deref(),
-        a.to.as_deref(),
-        g.quiet,
-    )? {
+    let (bars, files) = match crate::read::load_input(&a.read, &a.range, g.quiet)? {
         Input::Bars(b, f) => (b, f),
         Input::Table(_, p) => {
             return Err(user(format!(

@@ -1,16 +1,15 @@
 //! `blocksale estimate`: every OHLCV estimator on the bars of some files.
 
-use crate::error::{user, UserContext};
-use blocksale_core::{BarSeries, Timestamp};
+use crate::error::UserContext;
+use crate::read::Input;
+use blocksale_core::BarSeries;
 use blocksale_impact::estimators::{
     adv, all_vol_estimators, amihud_daily, kyle_lambda, AbdiRanaldo, CorwinSchultz, Edge,
     KyleEstimate, Ohlc, Roll, SpreadEstimator,
 };
-use blocksale_ingest::{load_paths, parse_every, read_ohlc_table, OhlcTable, ReadOptions};
 use clap::Args as ClapArgs;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// Output schema version of `blocksale estimate --json`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -21,92 +20,15 @@ pub const SCHEMA_VERSION: u32 = 1;
   blocksale estimate ../shared/data/binance/spot/1m --every 1h --from 2025-01-01 --to 2025-02-01 --json
   blocksale estimate ../shared/data/reference/bidask/ohlc.csv --json")]
 pub struct Args {
-    /// Bar files or folders (a plain OHLC table without a time column is accepted too)
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// Resample to this bar size first (1m, 15m, 1h, 1d, ...)
-    #[arg(long, value_name = "INTERVAL")]
-    pub every: Option<String>,
-    /// First bar open time to use (RFC 3339 or YYYY-MM-DD[ HH:MM], UTC)
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// End of the range, exclusive
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
+    /// The files (a plain OHLC table without a time column is accepted too) and how to read them.
+    #[command(flatten)]
+    pub read: crate::read::ReadArgs,
+    /// The bar size and the time range.
+    #[command(flatten)]
+    pub range: crate::read::RangeArgs,
     /// Print JSON on stdout
     #[arg(long)]
     pub json: bool,
-}
-
-/// Bars with times, or a table without.
-pub enum Input {
-    /// Timed bars and the files they came from.
-    Bars(BarSeries, Vec<String>),
-    /// A plain OHLC table.
-    Table(OhlcTable, String),
-}
-
-/// Load `paths`, falling back to a plain OHLC table for a single file without a time column;
-/// resample to `every` and keep `[from, to)`.
-///
-/// # Errors
-/// User errors naming the file, flag and value.
-pub fn load_input(
-    paths: &[PathBuf],
-    every: Option<&str>,
-    from: Option<&str>,
-    to: Option<&str>,
-    quiet: bool,
-) -> anyhow::Result<Input> {
-    let pb = crate::progress::bar(0, "loading", quiet);
-    let tick = crate::progress::ticker(&pb);
-    let loaded = load_paths(paths, &ReadOptions::default(), Some(&tick));
-    pb.finish_and_clear();
-    let loaded = match loaded {
-        Ok(l) => l,
-        Err(e) => {
-            if paths.len() == 1 && paths[0].is_file() {
-                if let Ok(t) = read_ohlc_table(&paths[0]) {
-                    if every.is_some() || from.is_some() || to.is_some() {
-                        return Err(user(format!(
-                            "{} has no time column: --every, --from and --to cannot apply",
-                            paths[0].display()
-                        )));
-                    }
-                    return Ok(Input::Table(t, paths[0].display().to_string()));
-                }
-            }
-            return Err(e).user_err(String::new);
-        }
-    };
-    let files: Vec<String> = loaded
-        .files
-        .iter()
-        .map(|f| f.path.display().to_string())
-        .collect();
-    let mut bars = loaded.series;
-    if let Some(e) = every {
-        let secs = parse_every(e).user_err(|| "--every".into())?;
-        bars = bars.resample(secs).user_err(|| format!("--every {e}"))?;
-    }
-    let parse = |flag: &str, v: Option<&str>| -> anyhow::Result<Option<i64>> {
-        v.map(|s| {
-            Timestamp::parse_rfc3339(s)
-                .map(|t| t.as_millis())
-                .user_err(|| flag.into())
-        })
-        .transpose()
-    };
-    let (f, t) = (parse("--from", from)?, parse("--to", to)?);
-    if f.is_some() || t.is_some() {
-        bars = bars.slice_time(f.unwrap_or(i64::MIN), t.unwrap_or(i64::MAX));
-    }
-    if bars.is_empty() {
-        return Err(user(
-            "no bars in the requested range (--from is inclusive, --to exclusive)",
-        ));
-    }
-    Ok(Input::Bars(bars, files))
 }
 
 #[derive(Debug, Serialize)]
@@ -161,13 +83,7 @@ fn finite(x: f64) -> Option<f64> {
 
 /// Run the subcommand.
 pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
-    let input = load_input(
-        &a.paths,
-        a.every.as_deref(),
-        a.from.as_deref(),
-        a.to.as_deref(),
-        g.quiet,
-    )?;
+    let input = crate::read::load_input(&a.read, &a.range, g.quiet)?;
     let doc = match &input {
         Input::Bars(bars, files) => estimate(Ohlc::from_series(bars), Some(bars), files.clone())?,
         Input::Table(t, path) => {

@@ -1,76 +1,13 @@
 //! `blocksale inspect`: what the reader sees in some bar files (formats, rows, range, bar size, gaps).
 
-use crate::error::UserContext;
 use blocksale_core::Timestamp;
-use blocksale_ingest::{load_paths, ColumnMap, Format, Loaded, OnConflict, ReadOptions};
+use blocksale_ingest::{Format, Loaded};
 use clap::Args as ClapArgs;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// Output schema version of `blocksale inspect --json`.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// How to read the files (shared with `resample`).
-#[derive(Debug, ClapArgs)]
-pub struct ReadArgs {
-    /// Bar files or folders (folders are read recursively: .csv, .csv.gz, .gz, .zip, .txt, .tsv)
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// Force a format: binance, timestamp-ohlcv, cryptodatadownload, bitstamp, kraken, yahoo, generic
-    #[arg(long, value_name = "NAME")]
-    pub format: Option<String>,
-    /// Column mapping for files no format describes, e.g. time=Open_Time,open=o,high=h,low=l,close=c,volume=v
-    #[arg(long, value_name = "MAP")]
-    pub columns: Option<String>,
-    /// Skip bad rows (and report them) instead of failing
-    #[arg(long)]
-    pub lenient: bool,
-    /// Rows with the same open time and different values: error, first or last
-    #[arg(long, value_name = "POLICY", default_value = "error")]
-    pub on_conflict: String,
-}
-
-impl ReadArgs {
-    /// The reader options the flags describe.
-    ///
-    /// # Errors
-    /// A user error for a bad `--format`, `--columns` or `--on-conflict` value.
-    pub fn options(&self) -> anyhow::Result<ReadOptions> {
-        Ok(ReadOptions {
-            format: self
-                .format
-                .as_deref()
-                .map(str::parse::<Format>)
-                .transpose()
-                .user_err(|| "--format".into())?,
-            lenient: self.lenient,
-            on_conflict: self
-                .on_conflict
-                .parse::<OnConflict>()
-                .user_err(|| "--on-conflict".into())?,
-            columns: self
-                .columns
-                .as_deref()
-                .map(str::parse::<ColumnMap>)
-                .transpose()
-                .user_err(|| "--columns".into())?,
-        })
-    }
-
-    /// Load the files with a progress bar.
-    ///
-    /// # Errors
-    /// User errors from the flags or the reader (file, line, column, value).
-    pub fn load(&self, quiet: bool) -> anyhow::Result<Loaded> {
-        let opts = self.options()?;
-        let pb = crate::progress::bar(0, "loading", quiet);
-        let tick = crate::progress::ticker(&pb);
-        let loaded = load_paths(&self.paths, &opts, Some(&tick));
-        pb.finish_and_clear();
-        loaded.user_err(String::new)
-    }
-}
 
 /// Flags of `blocksale inspect`.
 #[derive(Debug, ClapArgs)]
@@ -79,7 +16,7 @@ impl ReadArgs {
   blocksale inspect ../shared/data/binance/spot/1m-event --json")]
 pub struct Args {
     #[command(flatten)]
-    pub read: ReadArgs,
+    pub read: crate::read::ReadArgs,
     /// Print JSON on stdout
     #[arg(long)]
     pub json: bool,

@@ -20,9 +20,9 @@ Example:
   blocksale replay --from 2025-01-01 --to 2025-07-01 --every day --json"
 )]
 pub struct Args {
-    /// Scenario TOML file [default: the Cango 2026-02 scenario]
-    #[arg(long, value_name = "FILE")]
-    pub scenario: Option<PathBuf>,
+    /// The scenario and its overrides (the window's length and time of day are the starts').
+    #[command(flatten)]
+    pub scenario: crate::scenario::ScenarioArgs,
     /// First start (YYYY-MM-DD or RFC 3339, UTC; inclusive) [default: the scenario's replay.from]
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,
@@ -59,7 +59,7 @@ fn date(flag: &str, v: &str) -> anyhow::Result<Timestamp> {
 
 /// Run the subcommand.
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
-    let scenario = crate::cmd::backtest::load_scenario(a.scenario.as_deref(), None, None, None)?;
+    let scenario = a.scenario.load()?;
     let pick = |flag: &str, given: Option<&str>, key: &str, default: Option<Timestamp>| match (
         given, default,
     ) {

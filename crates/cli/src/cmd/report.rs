@@ -1,6 +1,5 @@
 //! `blocksale report`: every chart, the one-page memo and the notebook exports of one scenario.
 
-use super::backtest::load_scenario;
 use super::Global;
 use crate::error::{user, UserContext};
 use crate::output::Staging;
@@ -74,7 +73,7 @@ fn date(flag: &str, v: &str) -> anyhow::Result<Timestamp> {
 
 /// Run the subcommand.
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
-    let scenario = load_scenario(a.scenario.as_deref(), None, None, None)?;
+    let scenario = crate::scenario::load(a.scenario.as_deref(), None, None, None)?;
     let opts = ChartOptions {
         width: a.size.0,
         height: a.size.1,
@@ -155,7 +154,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             scenario.name,
             a.scenario
                 .as_ref()
-                .map_or(super::backtest::DEFAULT_SCENARIO_PATH.to_string(), |p| p
+                .map_or(crate::scenario::DEFAULT_SCENARIO_PATH.to_string(), |p| p
                     .display()
                     .to_string())
         ),

@@ -1,7 +1,7 @@
 //! `blocksale resample`: read bar files, aggregate to a coarser UTC-aligned bar, write normalized CSV.
 
-use super::inspect::ReadArgs;
 use crate::error::{user, UserContext};
+use crate::read::ReadArgs;
 use blocksale_core::{BarSeries, Timestamp};
 use blocksale_ingest::parse_every;
 use clap::Args as ClapArgs;

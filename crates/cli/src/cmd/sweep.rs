@@ -132,7 +132,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             )));
         }
     }
-    let scenario = crate::cmd::backtest::load_scenario(a.scenario.as_deref(), None, None, None)?;
+    let scenario = crate::scenario::load(a.scenario.as_deref(), None, None, None)?;
     if let Some(m) = &a.models {
         check_models(&scenario, m)?;
     }

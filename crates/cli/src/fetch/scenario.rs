@@ -220,7 +220,7 @@ mod tests {
     #[test]
     fn default_scenario_window() {
         let s: Scenario =
-            toml::from_str(crate::cmd::backtest::DEFAULT_SCENARIO).expect("default scenario");
+            toml::from_str(crate::scenario::DEFAULT_SCENARIO).expect("default scenario");
         // Sat 7 Feb .. Sun 8 Feb 2026, 30 calibration + 3 context days before, 3 after, 1 spare.
         // The longest look-back is the 90-day impact calibration: 7 Feb - (90 + 3 + 1) days =
         // 5 Nov 2025; the last window day 8 Feb + 3 + 1 = 12 Feb.
