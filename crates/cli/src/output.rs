@@ -115,6 +115,66 @@ pub fn print_result(
     }
 }
 
+/// The shared end of `sweep` and `replay`: run `compute` with a progress bar, name the scenario
+/// and the data folder in its error, write `<stem>.json` and `<stem>.csv` together into the
+/// output folder, and print the summary (or the JSON with `--json`).
+#[derive(Debug)]
+pub struct RunTail<'a> {
+    /// File stem and progress label: `sweep`, `replay`.
+    pub stem: &'a str,
+    /// The scenario's name (default output folder, error context).
+    pub scenario: &'a str,
+    /// The data folder read (error context).
+    pub data_dir: &'a Path,
+    /// Files read: none may be replaced.
+    pub inputs: &'a [PathBuf],
+    /// `--out`.
+    pub out: Option<PathBuf>,
+    /// `--json`.
+    pub json: bool,
+    /// `--quiet`.
+    pub quiet: bool,
+    /// `--force`.
+    pub force: bool,
+}
+
+impl RunTail<'_> {
+    /// Compute, write and print.
+    ///
+    /// # Errors
+    /// The computation's error as a user error with context; an output error.
+    pub fn run<R: serde::Serialize, E: std::fmt::Display>(
+        self,
+        compute: impl FnOnce(&(dyn Fn(usize, usize) + Sync)) -> Result<R, E>,
+        csv: impl FnOnce(&R) -> String,
+        summary: impl FnOnce(&R) -> String,
+    ) -> anyhow::Result<()> {
+        use crate::error::UserContext;
+        let pb = crate::progress::bar(0, self.stem, self.quiet);
+        let tick = crate::progress::ticker(&pb);
+        let result = compute(&tick).user_err(|| {
+            format!(
+                "{} of scenario {} on data in {}",
+                self.stem,
+                self.scenario,
+                self.data_dir.display()
+            )
+        })?;
+        pb.finish_and_clear();
+        let out = out_dir(self.out, self.scenario);
+        let (json, written) = write_json_and_csv(
+            &out,
+            self.inputs,
+            self.force,
+            self.stem,
+            &result,
+            &csv(&result),
+        )?;
+        print_result(self.json, &json, || summary(&result), &written);
+        Ok(())
+    }
+}
+
 /// Write the document `doc` as `<stem>.json` (pretty, newline-terminated) and `csv` as `<stem>.csv`
 /// together into `out`. Returns the JSON text and the paths written.
 ///

@@ -104,28 +104,21 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             EveryArg::Day => Every::Day,
         },
     };
-    let pb = crate::progress::bar(0, "replay", g.quiet);
-    let tick = crate::progress::ticker(&pb);
-    let result = replay(&input, Some(&tick)).user_err(|| {
-        format!(
-            "replay of scenario {} on data in {}",
-            scenario.name,
-            dir.display()
-        )
-    })?;
-    pb.finish_and_clear();
-
-    let out = crate::output::out_dir(a.out, &scenario.name);
-    let (json, written) = crate::output::write_json_and_csv(
-        &out,
-        &loaded.files_abs,
-        g.force,
-        "replay",
-        &result,
-        &result.csv(),
-    )?;
-    crate::output::print_result(a.json, &json, || summary(&result), &written);
-    Ok(())
+    crate::output::RunTail {
+        stem: "replay",
+        scenario: &scenario.name,
+        data_dir: &dir,
+        inputs: &loaded.files_abs,
+        out: a.out,
+        json: a.json,
+        quiet: g.quiet,
+        force: g.force,
+    }
+    .run(
+        |tick| replay(&input, Some(tick)),
+        ReplayResult::csv,
+        summary,
+    )
 }
 
 fn dist_line(label: &str, d: &Distribution) -> String {

@@ -159,28 +159,17 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         models: a.models.clone(),
         max_cost_bps: a.max_cost_bps,
     };
-    let pb = crate::progress::bar(0, "sweep", g.quiet);
-    let tick = crate::progress::ticker(&pb);
-    let result = sweep(&input, Some(&tick)).user_err(|| {
-        format!(
-            "sweep of scenario {} on data in {}",
-            scenario.name,
-            dir.display()
-        )
-    })?;
-    pb.finish_and_clear();
-
-    let out = crate::output::out_dir(a.out, &scenario.name);
-    let (json, written) = crate::output::write_json_and_csv(
-        &out,
-        &loaded.files_abs,
-        g.force,
-        "sweep",
-        &result,
-        &result.csv(),
-    )?;
-    crate::output::print_result(a.json, &json, || summary(&result), &written);
-    Ok(())
+    crate::output::RunTail {
+        stem: "sweep",
+        scenario: &scenario.name,
+        data_dir: &dir,
+        inputs: &loaded.files_abs,
+        out: a.out,
+        json: a.json,
+        quiet: g.quiet,
+        force: g.force,
+    }
+    .run(|tick| sweep(&input, Some(tick)), SweepResult::csv, summary)
 }
 
 fn th(x: f64, d: usize) -> String {

@@ -259,10 +259,13 @@ fn expected(market: &str, interval: &str, from: &str, to: &str) -> BTreeSet<Stri
     out
 }
 
+/// A source the archive serves: market, interval, first and last day.
+type Source = (&'static str, &'static str, &'static str, &'static str);
+
 #[test]
 fn each_shipped_scenario_fetches_exactly_its_days_then_runs() {
     let archive = Archive::start(BTreeSet::new());
-    let cases: [(&str, Vec<(&str, &str, &str, &str)>); 2] = [
+    let cases: [(&str, Vec<Source>); 2] = [
         (
             "cango-2026-02",
             vec![
