@@ -33,7 +33,8 @@ fn main() -> ExitCode {
                     "error": format!("{err:#}"),
                     "kind": if code == 2 { "user" } else { "internal" },
                 });
-                println!("{doc}");
+                // A closed stdout is not worth a second error.
+                let _ = output::print_stdout(&format!("{doc}\n"));
             }
             ExitCode::from(code)
         }

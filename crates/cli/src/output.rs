@@ -97,22 +97,40 @@ pub fn out_dir(flag: Option<PathBuf>, scenario: &str) -> PathBuf {
     flag.unwrap_or_else(|| PathBuf::from("notebooks-exports").join(scenario))
 }
 
+/// Write to stdout, the one way the CLI does. A closed pipe (`blocksale backtest | head`) is not
+/// an error: the reader has what it wanted, and the program ends quietly with status 0, as
+/// ripgrep does (Rust ignores SIGPIPE, so the write returns `BrokenPipe` instead of killing us).
+///
+/// # Errors
+/// Any other write error (a full disk behind a redirect).
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut w = std::io::stdout().lock();
+    match w.write_all(text.as_bytes()).and_then(|()| w.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("cannot write to stdout"),
+    }
+}
+
 /// Print the JSON document (with `--json`) or the summary followed by the files written.
+///
+/// # Errors
+/// As [`print_stdout`].
 pub fn print_result(
     json_flag: bool,
     json: &str,
     summary: impl FnOnce() -> String,
     written: &[PathBuf],
-) {
+) -> anyhow::Result<()> {
     if json_flag {
-        print!("{json}");
-    } else {
-        print!("{}", summary());
-        println!();
-        for w in written {
-            println!("wrote {}", w.display());
-        }
+        return print_stdout(json);
     }
+    let mut text = summary();
+    text.push('\n');
+    for w in written {
+        text.push_str(&format!("wrote {}\n", w.display()));
+    }
+    print_stdout(&text)
 }
 
 /// The shared end of `sweep` and `replay`: run `compute` with a progress bar, name the scenario
@@ -170,8 +188,7 @@ impl RunTail<'_> {
             &result,
             &csv(&result),
         )?;
-        print_result(self.json, &json, || summary(&result), &written);
-        Ok(())
+        print_result(self.json, &json, || summary(&result), &written)
     }
 }
 

@@ -94,8 +94,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     )?;
     let written = stage.commit()?;
 
-    crate::output::print_result(a.json, &json, || summary(&result), &written);
-    Ok(())
+    crate::output::print_result(a.json, &json, || summary(&result), &written)
 }
 
 /// `BLOCKSALE_ARCHIVE_URL`, else Binance's public archive.

@@ -74,12 +74,11 @@ pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
         calibration: &cal,
     };
     if a.json {
-        print!("{}", serde_json::to_string_pretty(&doc)? + "\n");
-        return Ok(());
+        return crate::output::print_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"));
     }
     let c = &cal.curve;
     let k = &cal.kyle;
-    print!(
+    let mut text = format!(
         "{} bars of {} s, {} .. {}\n  sigma_daily {:.3} %, adv {:.0} BTC/day\n  exponent delta {:.3} (95 % CI {:.3} to {:.3})\n  prefactor Y    {:.3} (95 % CI {:.3} to {:.3}), log-log R2 {:.3}, {} bins dropped\n  kyle lambda    {:.4e} per BTC (95 % CI {:.4e} to {:.4e}, NW t {:.1}, R2 {:.3})\nnote: {}\n",
         cal.bars_used,
         cal.bar_seconds,
@@ -103,7 +102,7 @@ pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
         cal.note
     );
     if let Some(w) = &cal.warning {
-        println!("warning: {w}");
+        text.push_str(&format!("warning: {w}\n"));
     }
-    Ok(())
+    crate::output::print_stdout(&text)
 }

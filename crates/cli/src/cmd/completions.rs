@@ -25,6 +25,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         _ => Shell::Fish,
     };
     let mut cmd = crate::cli::Cli::command();
-    clap_complete::generate(shell, &mut cmd, "blocksale", &mut std::io::stdout());
-    Ok(())
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "blocksale", &mut script);
+    crate::output::print_stdout(&String::from_utf8_lossy(&script))
 }

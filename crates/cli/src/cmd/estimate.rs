@@ -93,11 +93,10 @@ pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
         }
     };
     if a.json {
-        print!("{}", serde_json::to_string_pretty(&doc)? + "\n");
+        crate::output::print_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"))
     } else {
-        print!("{}", summary(&doc));
+        crate::output::print_stdout(&summary(&doc))
     }
-    Ok(())
 }
 
 fn estimate(

@@ -153,7 +153,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         .or_else(|| g.data.clone())
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DEST));
     let (sum, dest) = fetch_request(&req, &data, &a.base_url, g.quiet)?;
-    println!(
+    crate::output::print_stdout(&format!(
         "{} file(s) fetched ({:.1} MB{}), {} already present and verified, in {}",
         sum.fetched,
         sum.bytes as f64 / 1e6,
@@ -164,6 +164,6 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         },
         sum.skipped,
         dest.display()
-    );
+    ))?;
     Ok(())
 }

@@ -185,7 +185,7 @@ pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
     let loaded = a.read.load(g.quiet)?;
     let doc = document(&loaded);
     if a.json {
-        return print_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"));
+        return crate::output::print_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"));
     }
     let t = |x: Option<Timestamp>| x.map_or("-".to_string(), |t| t.to_rfc3339());
     let mut out = String::new();
@@ -221,15 +221,5 @@ pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
     for r in doc.skipped.iter().take(20) {
         out += &format!("  {}:{}: {}\n", r.path, r.line, r.reason);
     }
-    print_stdout(&out)
-}
-
-/// Write to stdout; a closed pipe (`| head`) is not an error.
-pub fn print_stdout(text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut w = std::io::stdout().lock();
-    match w.write_all(text.as_bytes()).and_then(|()| w.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => Ok(r?),
-    }
+    crate::output::print_stdout(&out)
 }

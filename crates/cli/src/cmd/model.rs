@@ -264,8 +264,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         ModelKind::AlmgrenChriss => almgren_chriss(&a)?,
         _ => path_model(&a)?,
     };
-    print!("{text}");
-    Ok(())
+    crate::output::print_stdout(&text)
 }
 
 fn to_json<T: Serialize>(doc: &T) -> anyhow::Result<String> {

@@ -209,18 +209,16 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     let manifest = crate::manifest::manifest_json("report", &scenario, &files, &refs)?;
     stage.write("manifest.json", manifest.as_bytes())?;
     let written = stage.commit()?;
-    if a.json {
+    let text = if a.json {
         let list: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "written": list }))?
-        );
+        serde_json::to_string_pretty(&serde_json::json!({ "written": list }))? + "\n"
     } else {
-        for w in written {
-            println!("wrote {}", w.display());
-        }
-    }
-    Ok(())
+        written
+            .iter()
+            .map(|w| format!("wrote {}\n", w.display()))
+            .collect()
+    };
+    crate::output::print_stdout(&text)
 }
 
 #[cfg(test)]

@@ -687,3 +687,50 @@ fn with_json_errors_are_a_json_object_on_stdout_too() {
         .contains("no bars cover the sale window"));
     assert!(String::from_utf8_lossy(&o.stderr).contains("error: "));
 }
+
+/// A scenario naming the long-history files (header `open_time_utc_s,...,minutes_present`, epoch
+/// seconds) with no `format` and no `columns` runs; the arrival price is the file's own open.
+#[test]
+fn scenario_on_the_long_history_files_needs_no_format() {
+    let full = crate::common::data_dir();
+    if !is_real(&full) {
+        return; // data_dir() said so (and fails in CI)
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("history.toml");
+    std::fs::write(
+        &sc,
+        r#"
+name = "history-2021-01"
+side = "sell"
+size_btc = 1000.0
+start = "2021-01-09T00:00:00Z"
+end = "2021-01-11T00:00:00Z"
+
+[data]
+price = "spot-1h"
+
+[[data.sources]]
+venue = "spot-1h"
+description = "Binance spot BTCUSDT 1h (long history)"
+files = ["binance/spot/history/BTCUSDT-1h-derived-from-1m.csv.gz"]
+
+[[models]]
+model = "sqrt"
+
+[[models]]
+model = "linear"
+"#,
+    )
+    .unwrap();
+    let (doc, _o) = run_json_in(&full, &["--scenario", sc.to_str().unwrap()]);
+    let text = gunzip_text(&full.join("binance/spot/history/BTCUSDT-1h-derived-from-1m.csv.gz"));
+    // 2021-01-09T00:00:00Z = 1610150400 s.
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("1610150400,"))
+        .expect("the hour is in the file");
+    let open: f64 = row.split(',').nth(1).unwrap().parse().unwrap();
+    assert_eq!(f(&doc, "market.arrival_price_usd"), open);
+    assert_eq!(doc["models"].as_array().unwrap().len(), 2);
+}

@@ -7,6 +7,7 @@ mod help;
 mod inspect;
 mod interrupt;
 mod model;
+mod pipe;
 mod replay;
 mod report;
 mod scenario_fetch;
