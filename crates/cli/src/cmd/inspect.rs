@@ -182,7 +182,10 @@ fn unit_name(u: blocksale_core::VolumeUnit) -> String {
 /// # Errors
 /// User errors from the flags or the files.
 pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
-    let loaded = a.read.load(g.quiet)?;
+    let loaded = match a.read.load(g.quiet) {
+        Ok(l) => l,
+        Err(e) => return each_file(&a, e),
+    };
     let doc = document(&loaded);
     if a.json {
         return crate::output::print_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"));
@@ -222,4 +225,79 @@ pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
         out += &format!("  {}:{}: {}\n", r.path, r.line, r.reason);
     }
     crate::output::print_stdout(&out)
+}
+
+/// One file read on its own, for the listing of a folder the reader could not merge.
+#[derive(Debug, Serialize)]
+struct EachFileDoc {
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rows: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// The files could not be read together: read each on its own and list every one with its layout
+/// or its error (stdout, or JSON with `--json`), then fail with the first error (exit 2).
+fn each_file(a: &Args, merged: anyhow::Error) -> anyhow::Result<()> {
+    let Ok(files) = blocksale_ingest::expand_paths(&a.read.paths) else {
+        return Err(merged);
+    };
+    if files.len() < 2 {
+        return Err(merged);
+    }
+    let opts = a.read.options()?;
+    let docs: Vec<EachFileDoc> = files
+        .iter()
+        .map(|p| match blocksale_ingest::load_file(p, &opts) {
+            Ok(l) => EachFileDoc {
+                path: p.display().to_string(),
+                format: l.files.first().map(|f| {
+                    format!(
+                        "{} ({} time, {} volume)",
+                        f.format,
+                        f.time_unit,
+                        unit_name(f.volume_unit)
+                    )
+                }),
+                rows: Some(l.rows),
+                error: None,
+            },
+            Err(e) => EachFileDoc {
+                path: p.display().to_string(),
+                format: None,
+                rows: None,
+                error: Some(e.to_string()),
+            },
+        })
+        .collect();
+    let bad = docs.iter().filter(|d| d.error.is_some()).count();
+    let text = if a.json {
+        serde_json::to_string_pretty(&serde_json::json!({
+            "schema_version": SCHEMA_VERSION,
+            "files": docs,
+        }))? + "\n"
+    } else {
+        docs.iter()
+            .map(|d| match (&d.format, &d.error) {
+                (Some(f), _) => format!("{}  {f}  {} rows\n", d.path, d.rows.unwrap_or(0)),
+                (_, Some(e)) => format!("{}  error: {e}\n", d.path),
+                _ => String::new(),
+            })
+            .collect()
+    };
+    crate::output::print_stdout(&text)?;
+    Err(if bad == 0 {
+        merged.context(format!(
+            "each of the {} files reads on its own, but they do not merge into one series",
+            docs.len()
+        ))
+    } else {
+        crate::error::user(format!(
+            "{bad} of {} files could not be read (listed above); the files that read do not make one series unless the others are left out",
+            docs.len()
+        ))
+    })
 }

@@ -92,3 +92,50 @@ fn a_bad_row_names_file_line_column_and_value() {
     assert!(err.contains("bad.csv:3"), "{err}");
     assert!(err.contains("high"), "{err}");
 }
+
+/// A folder of several layouts, one of them unreadable: every file is listed with its layout or its
+/// error, and the run fails with exit 2 naming how many could not be read.
+#[test]
+fn a_folder_with_an_odd_file_lists_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = crate::common::cango_data();
+    for (sub, name) in [
+        ("binance/spot/15m", "BTCUSDT_15m.extract.csv.gz"),
+        ("binance/usdm/15m", "BTCUSDT_USDM_15m.extract.csv.gz"),
+    ] {
+        std::fs::copy(data.join(sub).join(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(dir.path().join("notes.csv"), "when,what\nmonday,lunch\n").unwrap();
+    let o = blocksale().arg("inspect").arg(dir.path()).output().unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        out.contains("BTCUSDT_15m.extract.csv.gz  timestamp-ohlcv"),
+        "{out}"
+    );
+    assert!(
+        out.contains("BTCUSDT_USDM_15m.extract.csv.gz  binance"),
+        "{out}"
+    );
+    assert!(out.contains("9600 rows"), "{out}");
+    assert!(out.contains("notes.csv  error:"), "{out}");
+    assert!(err.contains("1 of 3 files could not be read"), "{err}");
+    // As JSON: one object per file.
+    let o = blocksale()
+        .args(["inspect", "--json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    // The listing, then the error object (as every --json error).
+    let mut docs = serde_json::Deserializer::from_slice(&o.stdout).into_iter::<serde_json::Value>();
+    let doc = docs.next().unwrap().unwrap();
+    let files = doc["files"].as_array().unwrap();
+    let error = docs.next().unwrap().unwrap();
+    assert_eq!(error["kind"], "user");
+    assert_eq!(files.len(), 3);
+    assert_eq!(files.iter().filter(|f| f["error"].is_string()).count(), 1);
+}

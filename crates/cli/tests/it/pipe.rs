@@ -40,7 +40,10 @@ fn every_subcommand_ends_quietly_when_stdout_closes() {
             "1d".into(),
         ],
         vec!["calibrate".into(), usdm.into()],
-        vec!["inspect".into(), data.join("binance/spot/15m").display().to_string()],
+        vec![
+            "inspect".into(),
+            data.join("binance/spot/15m").display().to_string(),
+        ],
         vec![
             "resample".into(),
             spot.into(),
