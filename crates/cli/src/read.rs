@@ -9,7 +9,7 @@ use blocksale_ingest::{
     ReadOptions,
 };
 use clap::Args as ClapArgs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Which files and how to read them.
 #[derive(Debug, ClapArgs)]
@@ -56,6 +56,18 @@ impl ReadArgs {
                 .transpose()
                 .user_err(|| "--columns".into())?,
         })
+    }
+
+    /// Resolve relative paths as the scenario subcommands do: a relative path that does not exist
+    /// from the working directory but does under the data folder (`--data`/`BLOCKSALE_DATA`) is
+    /// read from there.
+    pub fn resolve_under(&mut self, data: Option<&Path>) {
+        let Some(data) = data else { return };
+        for p in &mut self.paths {
+            if p.is_relative() && !p.exists() && data.join(&*p).exists() {
+                *p = data.join(&*p);
+            }
+        }
     }
 
     /// Load the files with a progress bar.

@@ -46,7 +46,8 @@ struct CalibrateDoc<'a> {
 }
 
 /// Run the subcommand.
-pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
+pub fn run(g: &super::Global, mut a: Args) -> anyhow::Result<()> {
+    a.read.resolve_under(g.data.as_deref());
     let (bars, files) = match crate::read::load_input(&a.read, &a.range, g.quiet)? {
         Input::Bars(b, f) => (b, f),
         Input::Table(_, p) => {

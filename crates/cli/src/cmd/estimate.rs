@@ -82,7 +82,8 @@ fn finite(x: f64) -> Option<f64> {
 }
 
 /// Run the subcommand.
-pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
+pub fn run(g: &super::Global, mut a: Args) -> anyhow::Result<()> {
+    a.read.resolve_under(g.data.as_deref());
     let input = crate::read::load_input(&a.read, &a.range, g.quiet)?;
     let doc = match &input {
         Input::Bars(bars, files) => estimate(Ohlc::from_series(bars), Some(bars), files.clone())?,

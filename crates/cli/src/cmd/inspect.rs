@@ -181,7 +181,8 @@ fn unit_name(u: blocksale_core::VolumeUnit) -> String {
 ///
 /// # Errors
 /// User errors from the flags or the files.
-pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
+pub fn run(g: &super::Global, mut a: Args) -> anyhow::Result<()> {
+    a.read.resolve_under(g.data.as_deref());
     let loaded = match a.read.load(g.quiet) {
         Ok(l) => l,
         Err(e) => return each_file(&a, e),

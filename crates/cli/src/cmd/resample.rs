@@ -96,7 +96,8 @@ pub fn write_csv(s: &BarSeries, w: &mut impl Write) -> std::io::Result<()> {
 ///
 /// # Errors
 /// User errors from the flags, the files or the output path.
-pub fn run(g: &super::Global, a: Args) -> anyhow::Result<()> {
+pub fn run(g: &super::Global, mut a: Args) -> anyhow::Result<()> {
+    a.read.resolve_under(g.data.as_deref());
     let every = a
         .every
         .as_deref()

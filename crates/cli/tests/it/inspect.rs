@@ -139,3 +139,28 @@ fn a_folder_with_an_odd_file_lists_every_file() {
     assert_eq!(files.len(), 3);
     assert_eq!(files.iter().filter(|f| f["error"].is_string()).count(), 1);
 }
+
+/// `estimate` (and the other read subcommands) find a relative path under `--data`, like the
+/// scenario subcommands.
+#[test]
+fn estimate_resolves_relative_paths_under_data() {
+    let o = blocksale()
+        .current_dir(std::env::temp_dir())
+        .arg("--data")
+        .arg(crate::common::cango_data())
+        .args([
+            "estimate",
+            "binance/spot/15m/BTCUSDT_15m.extract.csv.gz",
+            "--every",
+            "1d",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(doc["source"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("binance/spot/15m/BTCUSDT_15m.extract.csv.gz"));
+}
