@@ -41,6 +41,8 @@ pub(crate) struct Layout {
     pub taker_buy: Option<usize>,
     pub time_kind: TimeKind,
     pub unit: TimeUnit,
+    /// The unit the time column's name states (`open_time_utc_s`, `timestamp_ms`), if any.
+    pub stated_unit: Option<TimeUnit>,
     pub volume_unit: VolumeUnit,
     /// The first data row has double quotes.
     pub quoted: bool,
@@ -124,6 +126,48 @@ fn is_preamble(line: &str) -> bool {
         || l.contains("cryptodatadownload")
         || l.starts_with("timestamps are")
         || l.trim_start().starts_with('#')
+}
+
+/// Zone and unit words a time column's name may end with (`open_time_utc_s`, `Time (UTC)`,
+/// `timestamp_ms`, `Date(UTC)`), and the unit each unit word states.
+const TIME_SUFFIXES: [(&str, Option<TimeUnit>); 16] = [
+    ("utc", None),
+    ("gmt", None),
+    ("z", None),
+    ("s", Some(TimeUnit::Seconds)),
+    ("sec", Some(TimeUnit::Seconds)),
+    ("secs", Some(TimeUnit::Seconds)),
+    ("seconds", Some(TimeUnit::Seconds)),
+    ("ms", Some(TimeUnit::Millis)),
+    ("millis", Some(TimeUnit::Millis)),
+    ("milliseconds", Some(TimeUnit::Millis)),
+    ("us", Some(TimeUnit::Micros)),
+    ("micros", Some(TimeUnit::Micros)),
+    ("microseconds", Some(TimeUnit::Micros)),
+    ("ns", Some(TimeUnit::Nanos)),
+    ("nanos", Some(TimeUnit::Nanos)),
+    ("nanoseconds", Some(TimeUnit::Nanos)),
+];
+
+/// A header name without its trailing zone and unit words, normalised as [`norm`], and the unit
+/// the words state: `open_time_utc_s` -> (`opentime`, seconds), `Time (UTC)` -> (`time`, none).
+/// Words are the runs of letters and digits; at least one word is kept.
+pub(crate) fn time_key(s: &str) -> (String, Option<TimeUnit>) {
+    let mut words: Vec<String> = s
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut unit = None;
+    while words.len() > 1 {
+        let last = words.last().map(String::as_str).unwrap_or("");
+        let Some((_, u)) = TIME_SUFFIXES.iter().find(|(w, _)| *w == last) else {
+            break;
+        };
+        unit = unit.or(*u);
+        words.pop();
+    }
+    (words.concat(), unit)
 }
 
 fn find(names: &[String], candidates: &[&str]) -> Option<usize> {
@@ -217,6 +261,7 @@ pub(crate) fn detect(path: &Path, text: &str, opts: &ReadOptions) -> Result<Layo
         taker_buy: None,
         time_kind: TimeKind::Int,
         unit: TimeUnit::Millis,
+        stated_unit: None,
         volume_unit: VolumeUnit::Base,
         quoted: data_line.contains('"'),
     };
@@ -302,14 +347,33 @@ pub(crate) fn detect(path: &Path, text: &str, opts: &ReadOptions) -> Result<Layo
         }
     }
 
-    // Time kind and unit from the first data row.
+    // Time kind and unit from the first data row; a unit the column's name states wins over the
+    // magnitude, but must give a time between 2009 and 2100.
     let tv = data_fields.get(lay.time).copied().unwrap_or("");
-    if let Ok(v) = tv.parse::<i64>() {
-        lay.time_kind = TimeKind::Int;
-        lay.unit = TimeUnit::from_magnitude(v as f64);
-    } else if is_number(tv) {
-        lay.time_kind = TimeKind::Float;
-        lay.unit = TimeUnit::from_magnitude(tv.parse::<f64>().unwrap_or(0.0));
+    let numeric = tv
+        .parse::<i64>()
+        .map(|v| (TimeKind::Int, v as f64))
+        .ok()
+        .or_else(|| is_number(tv).then(|| (TimeKind::Float, tv.parse::<f64>().unwrap_or(0.0))));
+    if let Some((kind, v)) = numeric {
+        lay.time_kind = kind;
+        lay.unit = lay
+            .stated_unit
+            .unwrap_or_else(|| TimeUnit::from_magnitude(v));
+        let ms = lay.unit.float_to_ms(v);
+        // 2009-01-01 .. 2100-01-01 UTC, epoch ms.
+        if lay.stated_unit.is_some() && !(1_230_768_000_000..4_102_444_800_000).contains(&ms) {
+            return Err(IngestError::BadValue {
+                path: path.to_path_buf(),
+                line: first_data_line,
+                column: lay.names[lay.time].clone(),
+                value: tv.to_string(),
+                expected: format!(
+                    "an epoch time in {} (as the column's name says) between 2009 and 2100",
+                    lay.unit.name()
+                ),
+            });
+        }
     } else if parse_text_time(tv).is_some() {
         lay.time_kind = TimeKind::Text;
         lay.unit = TimeUnit::Text;
@@ -376,21 +440,23 @@ fn by_name(
 ) -> Result<(), String> {
     let names: Vec<String> = header.iter().map(|s| norm(s)).collect();
     let has = |c: &str| names.iter().any(|n| n == c);
-    let time = find(
-        &names,
-        &[
-            "opentime",
-            "unix",
-            "unixtimestamp",
-            "timestamp",
-            "time",
-            "datetime",
-            "date",
-            "opentimems",
-            "ts",
-            "t",
-        ],
-    );
+    const TIME_NAMES: [&str; 10] = [
+        "opentime",
+        "unix",
+        "unixtimestamp",
+        "timestamp",
+        "time",
+        "datetime",
+        "date",
+        "opentimems",
+        "ts",
+        "t",
+    ];
+    // A name as written first; else without its zone and unit words, which may state the unit.
+    let keyed: Vec<(String, Option<TimeUnit>)> = header.iter().map(|s| time_key(s)).collect();
+    let key_names: Vec<String> = keyed.iter().map(|(k, _)| k.clone()).collect();
+    let time = find(&names, &TIME_NAMES).or_else(|| find(&key_names, &TIME_NAMES));
+    lay.stated_unit = time.and_then(|i| keyed[i].1);
     let open = find(&names, &["open", "o", "openprice"]);
     let high = find(&names, &["high", "h", "highprice"]);
     let low = find(&names, &["low", "l", "lowprice"]);
@@ -440,6 +506,8 @@ fn by_name(
             "qav",
             "volumeusdt",
             "volumeusd",
+            "quotevolumeusdt",
+            "quotevolumeusd",
             "quoteav",
             "volumequote",
             "volumeto",
@@ -507,4 +575,107 @@ fn by_name(
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{load_bytes, ReadOptions, TimeUnit};
+
+    /// 2024-01-01T00:00:00Z in each unit.
+    const S: i64 = 1_704_067_200;
+
+    fn read(header: &str, t0: &str, t1: &str) -> crate::Loaded {
+        let csv = format!(
+            "{header}\n{t0},42283.58,42554.57,42261.02,42475.23,1271.68\n{t1},42475.23,42775.0,42431.65,42613.56,1196.37\n"
+        );
+        load_bytes("spelling.csv", csv.into_bytes(), &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{header}: {e}"))
+    }
+
+    #[test]
+    fn header_spellings() {
+        let ms = |u: i64| (S * u, (S + 3_600) * u);
+        // (time column name, first and second epoch value, unit the reader must use)
+        let epochs: [(&str, (i64, i64), TimeUnit); 8] = [
+            ("open_time_utc_s", ms(1), TimeUnit::Seconds),
+            ("timestamp_ms", ms(1_000), TimeUnit::Millis),
+            ("time_us", ms(1_000_000), TimeUnit::Micros),
+            ("ts_ns", ms(1_000_000_000), TimeUnit::Nanos),
+            ("ts", ms(1_000), TimeUnit::Millis),
+            ("Open time", ms(1_000), TimeUnit::Millis),
+            ("unix", ms(1), TimeUnit::Seconds),
+            ("time_utc", ms(1_000_000), TimeUnit::Micros),
+        ];
+        for (name, (a, b), unit) in epochs {
+            let l = read(
+                &format!("{name},open,high,low,close,volume_btc"),
+                &a.to_string(),
+                &b.to_string(),
+            );
+            assert_eq!(l.files[0].time_unit, unit, "{name}");
+            assert_eq!(
+                l.series.first_time().unwrap().as_millis(),
+                S * 1_000,
+                "{name}"
+            );
+            assert_eq!(l.series.bar_seconds(), 3_600, "{name}");
+        }
+        for name in ["Time (UTC)", "Date(UTC)", "datetime", "time_utc", "Date"] {
+            let l = read(
+                &format!("{name},Open,High,Low,Close,Volume"),
+                "2024-01-01 00:00:00",
+                "2024-01-01 01:00:00",
+            );
+            assert_eq!(l.files[0].time_unit, TimeUnit::Text, "{name}");
+            assert_eq!(
+                l.series.first_time().unwrap().as_millis(),
+                S * 1_000,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn volume_spellings_and_ignored_columns() {
+        let csv = format!(
+            "open_time_utc_s,open,high,low,close,volume_btc,quote_volume_usdt,trades,minutes_present\n{S},1,2,0.5,1.5,10,15,7,60\n"
+        );
+        let l = load_bytes("history.csv", csv.into_bytes(), &ReadOptions::default()).unwrap();
+        assert_eq!(l.series.volume(), &[10.0]);
+        assert_eq!(l.series.quote_volume(), Some(&[15.0][..]));
+        assert_eq!(l.series.trades(), Some(&[7][..]));
+    }
+
+    #[test]
+    fn a_stated_unit_that_gives_an_implausible_time_is_an_error() {
+        // Milliseconds in a column whose name says seconds: year 55,970.
+        let csv = format!(
+            "open_time_s,open,high,low,close,volume\n{},1,2,0.5,1.5,10\n",
+            S * 1_000
+        );
+        let e = load_bytes("bad.csv", csv.into_bytes(), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bad.csv"), "{e}");
+        assert!(e.contains("open_time_s"), "{e}");
+        assert!(e.contains("1704067200000"), "{e}");
+        assert!(e.contains("epoch time in s"), "{e}");
+    }
+
+    #[test]
+    fn time_keys() {
+        use super::time_key;
+        assert_eq!(
+            time_key("open_time_utc_s"),
+            ("opentime".into(), Some(TimeUnit::Seconds))
+        );
+        assert_eq!(time_key("Time (UTC)"), ("time".into(), None));
+        assert_eq!(time_key("Date(UTC)"), ("date".into(), None));
+        assert_eq!(
+            time_key("timestamp_ms"),
+            ("timestamp".into(), Some(TimeUnit::Millis))
+        );
+        // A lone word is kept even when it is a unit word.
+        assert_eq!(time_key("s"), ("s".into(), None));
+    }
 }

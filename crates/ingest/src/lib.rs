@@ -15,6 +15,27 @@
 //!   conflicting duplicates an error unless [`OnConflict::First`]/[`OnConflict::Last`], bar size
 //!   inferred (the most common positive step), gaps listed.
 //!
+//! # Header names
+//!
+//! Columns are found by name, case and punctuation ignored (`Open_Time`, `open time` and
+//! `OPEN-TIME` are the same name). The time column may end with zone and unit words
+//! (`utc`, `gmt`, `z`; `s`/`sec`/`seconds`, `ms`/`millis`, `us`/`micros`, `ns`/`nanos`): a unit word
+//! states the unit of an epoch time, which then must give a time between 2009 and 2100; without one
+//! the unit is inferred from the magnitude of the first value (s, ms, us, ns). Anything not listed
+//! is ignored (`minutes_present`, `symbol`, ...); `--columns` maps any other header.
+//!
+//! | field | accepted names (normalised: lowercase letters and digits) | examples |
+//! |---|---|---|
+//! | time | `opentime`, `unix`, `unixtimestamp`, `timestamp`, `time`, `datetime`, `date`, `ts`, `t`, each with zone/unit words after it | `Open time`, `open_time_utc_s`, `timestamp_ms`, `time_utc`, `Time (UTC)`, `Date(UTC)`, `datetime`, `ts`, `Unix` |
+//! | open, high, low, close | `open`/`o`/`openprice`, `high`/`h`/`highprice`, `low`/`l`/`lowprice`, `close`/`c`/`closeprice` | `Open`, `close_price` |
+//! | volume (base, BTC) | `volume`, `vol`, `v`, `volumebtc`, `volumexbt`, `basevolume`, `volumebase`, `volumefrom` | `volume_btc`, `Volume BTC` |
+//! | quote volume (USD/USDT) | `quotevolume`, `quoteassetvolume`, `qav`, `volumeusdt`, `volumeusd`, `quotevolumeusdt`, `quotevolumeusd`, `quoteav`, `volumequote`, `volumeto` | `quote_volume_usdt`, `Volume USDT` |
+//! | trades | `count`, `trades`, `numtrades`, `numberoftrades`, `tradecount`, `ntrades` | `tradecount` |
+//! | taker-buy base volume | `takerbuyvolume`, `takerbuybasevolume`, `takerbuybaseassetvolume`, `takerbasevol`, `tbbaseav`, `takerbuybase` | `taker_buy_base_asset_volume` |
+//!
+//! A file with only a quote volume (`Volume USD`) uses it as the volume, in quote units. The test
+//! `detect::tests::header_spellings` reads one file per spelling of the table.
+//!
 //! Speed: one worker thread per core reads, inflates and parses files in path order (buffers reused),
 //! and the calling thread appends finished files in order into columns sized from the first file. Benchmark:
 //! `scripts/bench-ingest.sh` (the 35 monthly 1-minute files against pandas and python-polars);

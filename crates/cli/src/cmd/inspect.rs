@@ -237,11 +237,21 @@ struct EachFileDoc {
     #[serde(skip_serializing_if = "Option::is_none")]
     rows: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    first_open_time: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_open_time: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bar_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missing_bars: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
 
-/// The files could not be read together: read each on its own and list every one with its layout
-/// or its error (stdout, or JSON with `--json`), then fail with the first error (exit 2).
+/// The files could not be read together: read each on its own and list every one with its layout,
+/// rows, range and bar size, or its error (stdout, or JSON with `--json`). Files that each read but
+/// do not make one series (a 1h and a 1d file, say) are a finding, not an error; a file that does
+/// not read is (exit 2).
 fn each_file(a: &Args, merged: anyhow::Error) -> anyhow::Result<()> {
     let Ok(files) = blocksale_ingest::expand_paths(&a.read.paths) else {
         return Err(merged);
@@ -264,41 +274,66 @@ fn each_file(a: &Args, merged: anyhow::Error) -> anyhow::Result<()> {
                     )
                 }),
                 rows: Some(l.rows),
+                first_open_time: l.series.first_time(),
+                last_open_time: l.series.last_time(),
+                bar_seconds: Some(l.series.bar_seconds()),
+                missing_bars: Some(l.missing_bars()),
                 error: None,
             },
             Err(e) => EachFileDoc {
                 path: p.display().to_string(),
                 format: None,
                 rows: None,
+                first_open_time: None,
+                last_open_time: None,
+                bar_seconds: None,
+                missing_bars: None,
                 error: Some(e.to_string()),
             },
         })
         .collect();
     let bad = docs.iter().filter(|d| d.error.is_some()).count();
+    let note = (bad == 0).then(|| {
+        format!(
+            "each file reads, but together they are not one series: {merged:#}; inspect or name them one at a time"
+        )
+    });
     let text = if a.json {
         serde_json::to_string_pretty(&serde_json::json!({
             "schema_version": SCHEMA_VERSION,
             "files": docs,
+            "one_series": false,
+            "note": note,
         }))? + "\n"
     } else {
-        docs.iter()
+        let t = |x: Option<Timestamp>| x.map_or("-".to_string(), |t| t.to_rfc3339());
+        let mut out: String = docs
+            .iter()
             .map(|d| match (&d.format, &d.error) {
-                (Some(f), _) => format!("{}  {f}  {} rows\n", d.path, d.rows.unwrap_or(0)),
+                (Some(f), _) => format!(
+                    "{}  {f}  {} rows, {} .. {}, {} s bars, {} missing\n",
+                    d.path,
+                    d.rows.unwrap_or(0),
+                    t(d.first_open_time),
+                    t(d.last_open_time),
+                    d.bar_seconds.unwrap_or(0),
+                    d.missing_bars.unwrap_or(0)
+                ),
                 (_, Some(e)) => format!("{}  error: {e}\n", d.path),
                 _ => String::new(),
             })
-            .collect()
+            .collect();
+        if let Some(n) = &note {
+            out.push_str(&format!("note: {n}\n"));
+        }
+        out
     };
     crate::output::print_stdout(&text)?;
-    Err(if bad == 0 {
-        merged.context(format!(
-            "each of the {} files reads on its own, but they do not merge into one series",
-            docs.len()
-        ))
-    } else {
-        crate::error::user(format!(
-            "{bad} of {} files could not be read (listed above); the files that read do not make one series unless the others are left out",
-            docs.len()
-        ))
-    })
+    if bad == 0 {
+        return Ok(());
+    }
+    Err(crate::error::user(format!(
+        "{bad} of {} files could not be read (listed above)",
+        docs.len()
+    )))
 }

@@ -120,7 +120,12 @@ fn a_folder_with_an_odd_file_lists_every_file() {
         out.contains("BTCUSDT_USDM_15m.extract.csv.gz  binance"),
         "{out}"
     );
-    assert!(out.contains("9600 rows"), "{out}");
+    assert!(
+        out.contains(
+            "9600 rows, 2025-11-05T00:00:00Z .. 2026-02-12T23:45:00Z, 900 s bars, 0 missing"
+        ),
+        "{out}"
+    );
     assert!(out.contains("notes.csv  error:"), "{out}");
     assert!(err.contains("1 of 3 files could not be read"), "{err}");
     // As JSON: one object per file.
@@ -163,4 +168,50 @@ fn estimate_resolves_relative_paths_under_data() {
         .as_str()
         .unwrap()
         .ends_with("binance/spot/15m/BTCUSDT_15m.extract.csv.gz"));
+}
+
+/// The long-history files (`open_time_utc_s`, epoch seconds, `minutes_present`) read with no flags:
+/// the folder lists both (a 1h and a 1d file are not one series), each file on its own is a series.
+#[test]
+fn inspect_reads_the_long_history_files_with_no_flags() {
+    let data = data_dir();
+    if !is_real(&data) {
+        return; // data_dir() said so (and fails in CI)
+    }
+    let dir = data.join("binance/spot/history");
+    let o = blocksale()
+        .args(["inspect", "-q"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("BTCUSDT-1d-derived-from-1m.csv.gz  generic (s time, base volume)  3028 rows, 2017-08-17T00:00:00Z .. 2025-11-30T00:00:00Z, 86400 s bars"), "{out}");
+    assert!(out.contains("BTCUSDT-1h-derived-from-1m.csv.gz  generic (s time, base volume)  72540 rows, 2017-08-17T04:00:00Z .. 2025-11-30T23:00:00Z, 3600 s bars"), "{out}");
+    let o = blocksale()
+        .args(["inspect", "--json", "-q"])
+        .arg(dir.join("BTCUSDT-1h-derived-from-1m.csv.gz"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["rows"], 72_540);
+    assert_eq!(doc["files"][0]["time_unit"], "s");
+    assert_eq!(doc["bar_seconds"], 3_600);
+    assert_eq!(doc["first_open_time"], "2017-08-17T04:00:00Z");
+    assert_eq!(doc["last_open_time"], "2025-11-30T23:00:00Z");
+    assert_eq!(
+        doc["columns"],
+        serde_json::json!([
+            "open",
+            "high",
+            "low",
+            "close",
+            "volume",
+            "quote_volume",
+            "trades"
+        ])
+    );
+    // Hours the exchange was down are gaps: 72,540 bars over 72,668 hours.
+    assert_eq!(doc["missing_bars"], 128);
 }
