@@ -14,17 +14,6 @@ const MS_PER_WEEK: i64 = 7 * MS_PER_DAY;
 /// z above which an hour's volume counts as significant excess.
 pub const EXCESS_Z: f64 = 2.0;
 
-fn mean_sd(x: &[f64]) -> (f64, f64) {
-    let n = x.len() as f64;
-    let m = x.iter().sum::<f64>() / n;
-    let sd = if x.len() > 1 {
-        (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        f64::NAN
-    };
-    (m, sd)
-}
-
 /// Volume per hour start over `[from, to)`.
 fn hourly_volume(b: &BarSeries, from: i64, to: i64) -> BTreeMap<i64, f64> {
     let mut m = BTreeMap::new();
@@ -58,7 +47,7 @@ pub fn footprint(
             .filter_map(|w| hv.get(&(h - w * MS_PER_WEEK)).copied())
             .collect();
         if let (Some(&v), true) = (hv.get(&h), past.len() >= 2) {
-            let (m, sd) = mean_sd(&past);
+            let (m, sd) = blocksale_impact::estimators::mean_sd(&past);
             excess_total += v - m;
             baseline_total += m;
             excess_by_hour.insert(h, (v - m).max(0.0));
@@ -93,7 +82,7 @@ pub fn footprint(
                 let (m, sd) = if base.is_empty() {
                     (f64::NAN, f64::NAN)
                 } else {
-                    mean_sd(&base)
+                    blocksale_impact::estimators::mean_sd(&base)
                 };
                 let w = window.unwrap_or(f64::NAN);
                 SignedFlow {

@@ -41,6 +41,7 @@ mod scenario;
 pub mod schedule;
 pub mod sweep;
 
+pub use blocksale_impact::estimators::mean_sd;
 pub use engine::{run, run_calibration, sale_day, BacktestInput, MARKOUT_HOURS};
 pub use error::BacktestError;
 pub use market::{calibration_window, daily_bars, source, MarketState, VenueAdv};

@@ -154,17 +154,6 @@ pub fn drag_table(r: &BacktestResult) -> Table {
     t
 }
 
-fn mean_sd(x: &[f64]) -> (f64, f64) {
-    let n = x.len() as f64;
-    let m = x.iter().sum::<f64>() / n;
-    let sd = if x.len() > 1 {
-        (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        f64::NAN
-    };
-    (m, sd)
-}
-
 /// `volume.csv`: hourly volume of the price venue over the observed path against the hour-of-week
 /// baseline: the same hour in each of the `baseline_weeks` weeks before (weeks that would fall in
 /// the sale window are skipped), the same rule as the backtest's footprint, so inside the window the
@@ -201,7 +190,7 @@ pub fn volume_table(r: &BacktestResult, bars: &BarSeries) -> Table {
             .collect();
         let v = hv.get(&h).copied().unwrap_or(0.0);
         let (m, sd) = if past.len() >= 2 {
-            mean_sd(&past)
+            blocksale_backtest::mean_sd(&past)
         } else {
             (f64::NAN, f64::NAN)
         };

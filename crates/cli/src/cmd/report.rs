@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 Example:
   BLOCKSALE_DATA=../shared/data blocksale report
-  blocksale report --data ../shared/data --out memo/ --size 800x450 --candles"
+  blocksale report --data ../shared/data --out memo/ --image-size 800x450 --candles"
 )]
 pub struct Args {
     /// Scenario TOML file [default: the Cango 2026-02 scenario]
@@ -29,7 +29,10 @@ pub struct Args {
     pub out: Option<PathBuf>,
     /// Chart size in pixels, WIDTHxHEIGHT
     #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = parse_size)]
-    pub size: (u32, u32),
+    pub image_size: (u32, u32),
+    /// Deprecated spelling of --image-size (`--size` means BTC in every other subcommand)
+    #[arg(long = "size", value_name = "WxH", value_parser = parse_size, hide = true, conflicts_with = "image_size")]
+    pub old_size: Option<(u32, u32)>,
     /// Write SVG charts instead of PNG
     #[arg(long)]
     pub svg: bool,
@@ -73,10 +76,20 @@ fn date(flag: &str, v: &str) -> anyhow::Result<Timestamp> {
 
 /// Run the subcommand.
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
+    let image_size = match a.old_size {
+        Some(s) => {
+            eprintln!(
+                "warning: report --size WxH is deprecated (--size is BTC elsewhere); use --image-size {}x{}",
+                s.0, s.1
+            );
+            s
+        }
+        None => a.image_size,
+    };
     let scenario = crate::scenario::load(a.scenario.as_deref(), None, None, None)?;
     let opts = ChartOptions {
-        width: a.size.0,
-        height: a.size.1,
+        width: image_size.0,
+        height: image_size.1,
         svg: a.svg,
         candles: a.candles,
     };

@@ -147,7 +147,10 @@ fn report_writes_every_chart_the_memo_and_the_exports() {
 #[test]
 fn memo_size_svg_and_candles() {
     let out = tempfile::tempdir().unwrap();
-    ok(&report(out.path(), &["--size", "800x450", "--candles"]));
+    ok(&report(
+        out.path(),
+        &["--image-size", "800x450", "--candles"],
+    ));
     for c in CHARTS {
         assert_chart(&out.path().join(format!("{c}.png")), 800, 450);
     }
@@ -249,11 +252,13 @@ fn exported_series_are_the_backtests_and_redraw_the_charts() {
 fn bad_size_is_a_user_error_with_no_output() {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("r");
-    for bad in ["10x10", "1600", "wide"] {
-        let o = report(&dir, &["--size", bad]);
-        assert_eq!(o.status.code(), Some(2), "--size {bad}");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("WIDTHxHEIGHT"), "{err}");
+    for flag in ["--image-size", "--size"] {
+        for bad in ["10x10", "1600", "wide"] {
+            let o = report(&dir, &[flag, bad]);
+            assert_eq!(o.status.code(), Some(2), "{flag} {bad}");
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains("WIDTHxHEIGHT"), "{err}");
+        }
     }
     assert!(!dir.exists(), "nothing may be written on a user error");
     let o = report(
@@ -279,4 +284,28 @@ fn backtest_still_writes_its_event_chart() {
     ok(&o);
     assert_chart(&out.path().join("event.png"), 1600, 900);
     assert!(out.path().join("result.json").is_file() && out.path().join("paths.csv").is_file());
+}
+
+/// `--size WxH`, report's old spelling of the image size, still works, with a deprecation warning.
+#[test]
+fn old_size_flag_is_a_deprecated_alias() {
+    let out = tempfile::tempdir().unwrap();
+    let o = report(out.path(), &["--size", "800x450"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("deprecated") && err.contains("--image-size 800x450"),
+        "{err}"
+    );
+    let png = std::fs::read(out.path().join("event.png")).unwrap();
+    assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 800);
+    let help = crate::common::blocksale()
+        .args(["report", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--image-size") && !help.contains("--size <"),
+        "{help}"
+    );
 }

@@ -116,6 +116,19 @@ impl<'a> Ohlc<'a> {
     }
 }
 
+/// Mean and sample standard deviation (divisor `n - 1`; `NaN` with fewer than two values) of `x`,
+/// the one implementation for the footprint's hour-of-week baselines and the report's volume chart.
+pub fn mean_sd(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let m = x.iter().sum::<f64>() / n;
+    let sd = if x.len() > 1 {
+        (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        f64::NAN
+    };
+    (m, sd)
+}
+
 /// Sample variance (divisor `n - 1`) of the finite values; `NaN` with fewer than two.
 pub(crate) fn sample_var(x: impl Iterator<Item = f64> + Clone) -> f64 {
     let (mut n, mut s) = (0usize, 0.0);
@@ -151,4 +164,18 @@ pub(crate) fn too_few(what: &str, need: usize, got: usize) -> ImpactError {
     ImpactError::Input(format!(
         "{what} needs at least {need} usable bars, got {got}"
     ))
+}
+
+#[cfg(test)]
+mod mean_sd_tests {
+    use super::mean_sd;
+
+    #[test]
+    fn mean_sd_by_hand() {
+        // mean 5, squared deviations 9 + 1 + 1 + 9 = 20, / 3
+        let (m, sd) = mean_sd(&[2.0, 4.0, 6.0, 8.0]);
+        assert_eq!(m, 5.0);
+        assert!((sd - (20.0f64 / 3.0).sqrt()).abs() < 1e-15);
+        assert!(mean_sd(&[1.0]).1.is_nan());
+    }
 }
