@@ -1,9 +1,11 @@
 //! `calibration.png`: the binned aggregate-impact curve with the power-law and linear fits.
 
+use crate::charts::ChartDef;
 use crate::frame::{self, de, Chart, Entry, Mark, Page};
 use crate::style::{self, log_tick, size, ChartOptions, FONT};
 use crate::table::{Column, Table};
 use crate::ReportError;
+use crate::{Report, ReportInput};
 use blocksale_backtest::BacktestResult;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -254,4 +256,56 @@ impl Chart for CalChart<'_> {
             .map_err(de)?;
         Ok(())
     }
+}
+
+/// This chart in the registry ([`crate::charts::CHARTS`]).
+pub(crate) struct CalibrationDef;
+
+impl ChartDef for CalibrationDef {
+    fn name(&self) -> &'static str {
+        "calibration"
+    }
+
+    fn tables(&self, input: &ReportInput<'_>) -> Result<Vec<(&'static str, Table)>, ReportError> {
+        let r = input.result;
+        if r.market.calibration.is_none() {
+            return Ok(vec![]);
+        }
+        Ok(vec![
+            ("calibration_bins", crate::series::calibration_bins_table(r)),
+            ("calibration_fit", crate::series::calibration_fit_table(r)),
+        ])
+    }
+
+    fn draw(
+        &self,
+        report: &Report<'_>,
+        tables: &[&Table],
+        path: &Path,
+        o: &ChartOptions,
+    ) -> Result<(), ReportError> {
+        let lines = report.lines();
+        calibration_chart(
+            report.input().result,
+            tables[0],
+            tables[1],
+            &calibration_venue(report.input()),
+            lines.calibration.as_deref().unwrap_or(&lines.price),
+            path,
+            o,
+        )
+    }
+}
+
+/// "Bars: Binance USD-M ... 15m, the 90 days before the sale" for the calibration chart.
+fn calibration_venue(input: &ReportInput<'_>) -> String {
+    let s = input.backtest.scenario;
+    s.calibration.as_ref().map_or(String::new(), |c| {
+        format!(
+            "Bars: {}, the {} days before the sale",
+            s.source(&c.venue)
+                .map_or(c.venue.as_str(), |x| x.description.as_str()),
+            c.days
+        )
+    })
 }

@@ -1,5 +1,6 @@
 //! `drag.png`: predicted impact over time per model against the observed abnormal drag.
 
+use crate::charts::ChartDef;
 use crate::event::{headline_models, model_range, window_words};
 use crate::export::model_column_names;
 use crate::frame::{self, de, draw_line, Chart, Entry, Mark, Page};
@@ -7,6 +8,7 @@ use crate::series::drag_table;
 use crate::style::{self, size, tick_label, ChartOptions, FONT};
 use crate::table::Table;
 use crate::ReportError;
+use crate::{Report, ReportInput};
 use blocksale_backtest::BacktestResult;
 use blocksale_core::{Timestamp, MS_PER_DAY};
 use plotters::coord::Shift;
@@ -326,5 +328,28 @@ pub(crate) fn decay_words(label: &str) -> String {
         "permanent" => "stays at its end-of-sale level".into(),
         "full" => "decays along each model's relaxation".into(),
         other => format!("follows the decay rule {other}"),
+    }
+}
+
+/// This chart in the registry ([`crate::charts::CHARTS`]).
+pub(crate) struct DragDef;
+
+impl ChartDef for DragDef {
+    fn name(&self) -> &'static str {
+        "drag"
+    }
+
+    fn tables(&self, input: &ReportInput<'_>) -> Result<Vec<(&'static str, Table)>, ReportError> {
+        Ok(vec![("drag", crate::series::drag_table(input.result))])
+    }
+
+    fn draw(
+        &self,
+        report: &Report<'_>,
+        _tables: &[&Table],
+        path: &Path,
+        o: &ChartOptions,
+    ) -> Result<(), ReportError> {
+        drag_chart(report.input().result, &report.lines().price, path, o)
     }
 }

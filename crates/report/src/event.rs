@@ -1,11 +1,13 @@
 //! `event.png`: the observed path around the sale against each model's counterfactual.
 
+use crate::charts::ChartDef;
 use crate::export::model_column_names;
 use crate::frame::{self, de, draw_line, Chart, Entry, Mark, Page, RowPlacer};
 use crate::series::{candles, event_table};
 use crate::style::{self, day, size, thousands, tick_label, ChartOptions, FONT};
 use crate::table::Table;
 use crate::ReportError;
+use crate::{Report, ReportInput};
 use blocksale_backtest::BacktestResult;
 use blocksale_core::MS_PER_DAY;
 use plotters::coord::CoordTranslate;
@@ -576,5 +578,28 @@ impl EventChart<'_> {
             v.push((day(a.time), a.label.clone()));
         }
         v
+    }
+}
+
+/// This chart in the registry ([`crate::charts::CHARTS`]).
+pub(crate) struct EventDef;
+
+impl ChartDef for EventDef {
+    fn name(&self) -> &'static str {
+        "event"
+    }
+
+    fn tables(&self, input: &ReportInput<'_>) -> Result<Vec<(&'static str, Table)>, ReportError> {
+        Ok(vec![("event", crate::series::event_table(input.result))])
+    }
+
+    fn draw(
+        &self,
+        report: &Report<'_>,
+        _tables: &[&Table],
+        path: &Path,
+        o: &ChartOptions,
+    ) -> Result<(), ReportError> {
+        event_chart(report.input().result, &report.lines().price, path, o)
     }
 }

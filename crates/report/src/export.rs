@@ -96,7 +96,7 @@ pub struct ChartSources<'a> {
 pub fn charts_json(
     r: &BacktestResult,
     sources: &ChartSources<'_>,
-    charts: &[&str],
+    charts: &[(&'static str, Vec<&'static str>)],
     sweep: Option<&blocksale_backtest::sweep::SweepResult>,
     replay: Option<&blocksale_backtest::replay::ReplayResult>,
 ) -> Result<String, ReportError> {
@@ -106,21 +106,12 @@ pub fn charts_json(
         .into_iter()
         .map(|k| names[k].as_str())
         .collect();
-    let files = |c: &str| -> Vec<&str> {
-        match c {
-            "event" => vec!["event.csv"],
-            "drag" => vec!["drag.csv"],
-            "size_curve" => vec!["size_curve.csv"],
-            "volume" => vec!["volume.csv"],
-            "calibration" => vec!["calibration_bins.csv", "calibration_fit.csv"],
-            "sweep" => vec!["sweep.csv"],
-            "replay" => vec!["replay.csv"],
-            _ => vec![],
-        }
-    };
     let chart_files: serde_json::Map<String, serde_json::Value> = charts
         .iter()
-        .map(|c| ((*c).to_string(), json!(files(c))))
+        .map(|(c, tables)| {
+            let files: Vec<String> = tables.iter().map(|t| format!("{t}.csv")).collect();
+            ((*c).to_string(), json!(files))
+        })
         .collect();
     let v = json!({
         "schema_version": 1,

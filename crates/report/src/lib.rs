@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 
 mod calibration;
+mod charts;
 mod drag;
 mod event;
 mod export;
@@ -51,6 +52,7 @@ pub mod table;
 mod volume;
 
 pub use calibration::calibration_chart;
+pub use charts::names as chart_names_all;
 pub use drag::drag_chart;
 pub use event::event_chart;
 pub use export::{result_json, write_paths_csv, NOTEBOOK_README};
@@ -96,8 +98,13 @@ pub enum ReportError {
     #[error(transparent)]
     Backtest(#[from] blocksale_backtest::BacktestError),
     /// An unknown chart name.
-    #[error("unknown chart {0:?}: expected one of event, drag, size_curve, sweep, calibration, volume, replay")]
-    UnknownChart(String),
+    #[error("unknown chart {name:?}: expected one of {expected}")]
+    UnknownChart {
+        /// The name asked for.
+        name: String,
+        /// Every chart's name.
+        expected: String,
+    },
 }
 
 /// What a report is made from.
@@ -123,30 +130,21 @@ pub struct ReportInput<'a> {
 pub struct Report<'a> {
     input: ReportInput<'a>,
     tables: BTreeMap<&'static str, Table>,
+    /// The charts whose data exist, in memo order, with the names of their tables.
+    charts: Vec<(&'static str, Vec<&'static str>)>,
     lines: SourceLines,
 }
 
 /// Footer source lines: each chart names the venue and bars it draws on.
 #[derive(Debug, Clone)]
-struct SourceLines {
+pub(crate) struct SourceLines {
     /// The price venue (event, drag, size curve, sweep, volume).
-    price: String,
+    pub price: String,
     /// The calibration venue, when the scenario calibrates.
-    calibration: Option<String>,
+    pub calibration: Option<String>,
     /// The replay venue, when there is a replay.
-    replay: Option<String>,
+    pub replay: Option<String>,
 }
-
-/// Chart names in memo order.
-pub const CHARTS: [&str; 7] = [
-    "event",
-    "drag",
-    "size_curve",
-    "sweep",
-    "calibration",
-    "volume",
-    "replay",
-];
 
 impl<'a> Report<'a> {
     /// Compute every series.
@@ -157,31 +155,14 @@ impl<'a> Report<'a> {
     pub fn build(input: ReportInput<'a>) -> Result<Self, ReportError> {
         let r = input.result;
         let mut tables = BTreeMap::new();
-        tables.insert("event", series::event_table(r));
-        tables.insert("drag", series::drag_table(r));
-        let sizes = if input.sizes_btc.is_empty() {
-            series::default_sizes(r.scenario.size_btc)
-        } else {
-            input.sizes_btc.clone()
-        };
-        tables.insert(
-            "size_curve",
-            series::size_curve_table(&input.backtest, &sizes)?,
-        );
-        let bars = blocksale_backtest::source(
-            input.backtest.sources,
-            &input.backtest.scenario.data.price,
-        )?;
-        tables.insert("volume", series::volume_table(r, bars));
-        if r.market.calibration.is_some() {
-            tables.insert("calibration_bins", series::calibration_bins_table(r));
-            tables.insert("calibration_fit", series::calibration_fit_table(r));
-        }
-        if let Some(sw) = input.sweep {
-            tables.insert("sweep", sweep_chart::sweep_table(sw, r.scenario.size_btc));
-        }
-        if let Some(rp) = input.replay {
-            tables.insert("replay", replay_chart::replay_table(rp));
+        let mut charts = Vec::new();
+        for c in charts::CHARTS {
+            let built = c.tables(&input)?;
+            if built.is_empty() {
+                continue;
+            }
+            charts.push((c.name(), built.iter().map(|(n, _)| *n).collect()));
+            tables.extend(built);
         }
         let lines = SourceLines {
             price: source_line(r, input.backtest.scenario),
@@ -193,20 +174,14 @@ impl<'a> Report<'a> {
         Ok(Self {
             input,
             tables,
+            charts,
             lines,
         })
     }
 
     /// The charts this report can draw (those whose data exist), in memo order.
     pub fn chart_names(&self) -> Vec<&'static str> {
-        CHARTS
-            .iter()
-            .copied()
-            .filter(|c| match *c {
-                "calibration" => self.tables.contains_key("calibration_bins"),
-                other => self.tables.contains_key(other),
-            })
-            .collect()
+        self.charts.iter().map(|(c, _)| *c).collect()
     }
 
     /// A computed table by name (`event`, `drag`, `size_curve`, `volume`, `calibration_bins`,
@@ -215,23 +190,14 @@ impl<'a> Report<'a> {
         self.tables.get(name)
     }
 
-    /// "Binance USD-M ... 15m, 90 days before the sale" for the calibration chart.
-    fn calibration_venue(&self) -> String {
-        let s = self.input.backtest.scenario;
-        s.calibration.as_ref().map_or(String::new(), |c| {
-            format!(
-                "Bars: {}, the {} days before the sale",
-                s.source(&c.venue)
-                    .map_or(c.venue.as_str(), |x| x.description.as_str()),
-                c.days
-            )
-        })
+    /// What the report was built from.
+    pub(crate) fn input(&self) -> &ReportInput<'a> {
+        &self.input
     }
 
-    fn t(&self, name: &str) -> Result<&Table, ReportError> {
-        self.tables
-            .get(name)
-            .ok_or_else(|| ReportError::Empty(format!("no data for the {name} chart")))
+    /// The footer source lines.
+    pub(crate) fn lines(&self) -> &SourceLines {
+        &self.lines
     }
 
     /// Draw chart `name` to `path`.
@@ -240,46 +206,15 @@ impl<'a> Report<'a> {
     /// [`ReportError::UnknownChart`], [`ReportError::Empty`] when its data are missing,
     /// [`ReportError::Draw`] when drawing fails.
     pub fn render(&self, name: &str, path: &Path, o: &ChartOptions) -> Result<(), ReportError> {
-        let r = self.input.result;
-        let src = &self.lines.price;
-        match name {
-            "event" => event_chart(r, src, path, o),
-            "drag" => drag_chart(r, src, path, o),
-            "size_curve" => size_curve_chart(r, self.t("size_curve")?, src, path, o),
-            "volume" => volume_chart(
-                r,
-                self.t("volume")?,
-                &self.input.backtest.scenario.data.price,
-                src,
-                path,
-                o,
-            ),
-            "calibration" => calibration_chart(
-                r,
-                self.t("calibration_bins")?,
-                self.t("calibration_fit")?,
-                &self.calibration_venue(),
-                self.lines.calibration.as_deref().unwrap_or(src),
-                path,
-                o,
-            ),
-            "sweep" => {
-                let sw = self
-                    .input
-                    .sweep
-                    .ok_or_else(|| ReportError::Empty("no sweep for sweep.png".into()))?;
-                sweep_chart::sweep_chart(r, sw, self.t("sweep")?, src, path, o)
-            }
-            "replay" => {
-                let rp = self
-                    .input
-                    .replay
-                    .ok_or_else(|| ReportError::Empty("no replay for replay.png".into()))?;
-                let line = self.lines.replay.as_deref().unwrap_or(src);
-                replay_chart::replay_chart(r, rp, self.t("replay")?, line, path, o)
-            }
-            other => Err(ReportError::UnknownChart(other.to_string())),
-        }
+        let def = charts::by_name(name)?;
+        let names = self
+            .charts
+            .iter()
+            .find(|(c, _)| *c == name)
+            .map(|(_, t)| t)
+            .ok_or_else(|| ReportError::Empty(format!("no data for the {name} chart")))?;
+        let tables: Vec<&Table> = names.iter().map(|t| &self.tables[t]).collect();
+        def.draw(self, &tables, path, o)
     }
 
     /// The exports, file name and bytes, in a fixed order: `result.json`, `paths.csv`, one CSV per
@@ -308,7 +243,7 @@ impl<'a> Report<'a> {
                     calibration: self.lines.calibration.as_deref(),
                     replay: self.lines.replay.as_deref(),
                 },
-                &charts,
+                &self.charts,
                 self.input.sweep,
                 self.input.replay,
             )?

@@ -1,9 +1,11 @@
 //! `replay.png`: the distribution of replayed window returns with the real event marked.
 
+use crate::charts::ChartDef;
 use crate::frame::{self, de, Chart, Entry, Mark, Page};
 use crate::style::{self, size, thousands, ChartOptions, FONT};
 use crate::table::Table;
 use crate::ReportError;
+use crate::{Report, ReportInput};
 use blocksale_backtest::replay::ReplayResult;
 use blocksale_backtest::BacktestResult;
 use plotters::coord::Shift;
@@ -283,6 +285,38 @@ impl Chart for ReplayChart<'_> {
                 .map_err(de)?;
         }
         Ok(())
+    }
+}
+
+/// This chart in the registry ([`crate::charts::CHARTS`]).
+pub(crate) struct ReplayDef;
+
+impl ChartDef for ReplayDef {
+    fn name(&self) -> &'static str {
+        "replay"
+    }
+
+    fn tables(&self, input: &ReportInput<'_>) -> Result<Vec<(&'static str, Table)>, ReportError> {
+        Ok(input
+            .replay
+            .map(|rp| vec![("replay", replay_table(rp))])
+            .unwrap_or_default())
+    }
+
+    fn draw(
+        &self,
+        report: &Report<'_>,
+        tables: &[&Table],
+        path: &Path,
+        o: &ChartOptions,
+    ) -> Result<(), ReportError> {
+        let rp = report
+            .input()
+            .replay
+            .ok_or_else(|| ReportError::Empty("no replay for replay.png".into()))?;
+        let lines = report.lines();
+        let line = lines.replay.as_deref().unwrap_or(&lines.price);
+        replay_chart(report.input().result, rp, tables[0], line, path, o)
     }
 }
 

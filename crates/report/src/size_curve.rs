@@ -1,11 +1,13 @@
 //! `size_curve.png`: average cost and peak impact against sale size, per model, log-log.
 
+use crate::charts::ChartDef;
 use crate::event::headline_models;
 use crate::export::model_column_names;
 use crate::frame::{self, de, Chart, Entry, Mark, Page};
 use crate::style::{self, log_tick, size, thousands, ChartOptions, FONT};
 use crate::table::{Column, Table};
 use crate::ReportError;
+use crate::{Report, ReportInput};
 use blocksale_backtest::BacktestResult;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -335,5 +337,42 @@ impl Chart for SizeChart<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// This chart in the registry ([`crate::charts::CHARTS`]).
+pub(crate) struct SizeCurveDef;
+
+impl ChartDef for SizeCurveDef {
+    fn name(&self) -> &'static str {
+        "size_curve"
+    }
+
+    fn tables(&self, input: &ReportInput<'_>) -> Result<Vec<(&'static str, Table)>, ReportError> {
+        let sizes = if input.sizes_btc.is_empty() {
+            crate::series::default_sizes(input.result.scenario.size_btc)
+        } else {
+            input.sizes_btc.clone()
+        };
+        Ok(vec![(
+            "size_curve",
+            crate::series::size_curve_table(&input.backtest, &sizes)?,
+        )])
+    }
+
+    fn draw(
+        &self,
+        report: &Report<'_>,
+        tables: &[&Table],
+        path: &Path,
+        o: &ChartOptions,
+    ) -> Result<(), ReportError> {
+        size_curve_chart(
+            report.input().result,
+            tables[0],
+            &report.lines().price,
+            path,
+            o,
+        )
     }
 }

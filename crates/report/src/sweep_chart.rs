@@ -1,9 +1,11 @@
 //! `sweep.png`: size x duration heatmap of the expected cost of one model, with labelled contours.
 
+use crate::charts::ChartDef;
 use crate::frame::{self, de, Chart, Entry, Mark, Page};
 use crate::style::{self, log_tick, size, thousands, ChartOptions, FONT};
 use crate::table::Table;
 use crate::ReportError;
+use crate::{Report, ReportInput};
 use blocksale_backtest::sweep::SweepResult;
 use blocksale_backtest::BacktestResult;
 use plotters::coord::Shift;
@@ -512,6 +514,43 @@ impl Chart for SweepChart<'_> {
         ))
         .map_err(de)?;
         Ok(())
+    }
+}
+
+/// This chart in the registry ([`crate::charts::CHARTS`]).
+pub(crate) struct SweepDef;
+
+impl ChartDef for SweepDef {
+    fn name(&self) -> &'static str {
+        "sweep"
+    }
+
+    fn tables(&self, input: &ReportInput<'_>) -> Result<Vec<(&'static str, Table)>, ReportError> {
+        Ok(input
+            .sweep
+            .map(|sw| vec![("sweep", sweep_table(sw, input.result.scenario.size_btc))])
+            .unwrap_or_default())
+    }
+
+    fn draw(
+        &self,
+        report: &Report<'_>,
+        tables: &[&Table],
+        path: &Path,
+        o: &ChartOptions,
+    ) -> Result<(), ReportError> {
+        let sw = report
+            .input()
+            .sweep
+            .ok_or_else(|| ReportError::Empty("no sweep for sweep.png".into()))?;
+        sweep_chart(
+            report.input().result,
+            sw,
+            tables[0],
+            &report.lines().price,
+            path,
+            o,
+        )
     }
 }
 

@@ -1,9 +1,11 @@
 //! `volume.png`: hourly volume around the event against the hour-of-week baseline.
 
+use crate::charts::ChartDef;
 use crate::frame::{self, de, Chart, Entry, Mark, Page};
 use crate::style::{self, size, thousands, tick_label, ChartOptions, FONT};
 use crate::table::{Column, Table};
 use crate::ReportError;
+use crate::{Report, ReportInput};
 use blocksale_backtest::BacktestResult;
 use blocksale_core::{Timestamp, MS_PER_DAY, MS_PER_HOUR};
 use plotters::coord::Shift;
@@ -227,5 +229,42 @@ impl Chart for VolumeChart<'_> {
             o,
         )?;
         Ok(())
+    }
+}
+
+/// This chart in the registry ([`crate::charts::CHARTS`]).
+pub(crate) struct VolumeDef;
+
+impl ChartDef for VolumeDef {
+    fn name(&self) -> &'static str {
+        "volume"
+    }
+
+    fn tables(&self, input: &ReportInput<'_>) -> Result<Vec<(&'static str, Table)>, ReportError> {
+        let bars = blocksale_backtest::source(
+            input.backtest.sources,
+            &input.backtest.scenario.data.price,
+        )?;
+        Ok(vec![(
+            "volume",
+            crate::series::volume_table(input.result, bars),
+        )])
+    }
+
+    fn draw(
+        &self,
+        report: &Report<'_>,
+        tables: &[&Table],
+        path: &Path,
+        o: &ChartOptions,
+    ) -> Result<(), ReportError> {
+        volume_chart(
+            report.input().result,
+            tables[0],
+            &report.input().backtest.scenario.data.price,
+            &report.lines().price,
+            path,
+            o,
+        )
     }
 }

@@ -9,7 +9,7 @@ use blocksale_backtest::{
 };
 use blocksale_core::{BarColumns, BarSeries, Timestamp};
 use blocksale_report::table::{parse_csv, Table};
-use blocksale_report::{ChartOptions, Report, ReportInput, CHARTS};
+use blocksale_report::{chart_names_all, ChartOptions, Report, ReportInput};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -205,7 +205,7 @@ fn every_chart_has_the_requested_size_and_drawn_content() {
     let rep = report(&f);
     assert_eq!(
         rep.chart_names(),
-        CHARTS.to_vec(),
+        chart_names_all(),
         "all seven charts have data"
     );
     let dir = tempfile::tempdir().unwrap();
@@ -273,9 +273,15 @@ fn too_small_a_canvas_is_an_error_not_a_broken_chart() {
         .render("event", &dir.path().join("e.png"), &o)
         .unwrap_err();
     assert!(e.to_string().contains("too small"), "{e}");
-    assert!(rep
+    let e = rep
         .render("nope", &dir.path().join("x.png"), &ChartOptions::default())
-        .is_err());
+        .unwrap_err()
+        .to_string();
+    // The message lists every registered chart.
+    assert_eq!(
+        e,
+        "unknown chart \"nope\": expected one of event, drag, size_curve, sweep, calibration, volume, replay"
+    );
 }
 
 #[test]
@@ -502,4 +508,32 @@ fn charts_redrawn_from_the_exported_csv_are_identical() {
     )
     .unwrap();
     same("volume", &a, &b);
+}
+
+/// Every registered chart renders, and each of its tables is exported as CSV and named in
+/// charts.json: what one registration must give a new chart.
+#[test]
+fn every_registered_chart_renders_and_exports_its_tables() {
+    let f = fixture();
+    let rep = report(&f);
+    let dir = tempfile::tempdir().unwrap();
+    let o = ChartOptions::default();
+    let exports = rep.exports(&o).unwrap();
+    let charts_json: serde_json::Value =
+        serde_json::from_slice(&exports.iter().find(|(n, _)| n == "charts.json").unwrap().1)
+            .unwrap();
+    for name in chart_names_all() {
+        let p = dir.path().join(format!("{name}.png"));
+        rep.render(name, &p, &o).unwrap();
+        assert!(std::fs::metadata(&p).unwrap().len() > 10_000, "{name}");
+        let files = charts_json["chart_files"][name].as_array().unwrap();
+        assert!(!files.is_empty(), "{name}");
+        for file in files {
+            let file = file.as_str().unwrap();
+            assert!(
+                exports.iter().any(|(n, _)| n == file),
+                "{name}: {file} not exported"
+            );
+        }
+    }
 }
