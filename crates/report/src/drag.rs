@@ -1,12 +1,13 @@
 //! `drag.png`: predicted impact over time per model against the observed abnormal drag.
 
 use crate::charts::ChartDef;
-use crate::event::{headline_models, model_range, window_words};
 use crate::export::model_column_names;
 use crate::frame::{self, de, draw_line, Chart, Entry, Mark, Page};
 use crate::series::drag_table;
 use crate::style::{self, size, tick_label, ChartOptions, FONT};
 use crate::table::Table;
+use crate::text::decay_words;
+use crate::text::{headline_models, model_range, window_words};
 use crate::ReportError;
 use crate::{Report, ReportInput};
 use blocksale_backtest::BacktestResult;
@@ -311,23 +312,6 @@ impl Chart for DragChart<'_> {
             )))
             .map_err(de)?;
         Ok(())
-    }
-}
-
-/// "plateau_0.6667" -> "decays to a plateau at 67 %".
-pub(crate) fn decay_words(label: &str) -> String {
-    if let Some(f) = label.strip_prefix("plateau_") {
-        if let Ok(x) = f.parse::<f64>() {
-            return format!(
-                "decays to a plateau at {:.0} % of its end-of-sale level",
-                x * 100.0
-            );
-        }
-    }
-    match label {
-        "permanent" => "stays at its end-of-sale level".into(),
-        "full" => "decays along each model's relaxation".into(),
-        other => format!("follows the decay rule {other}"),
     }
 }
 

@@ -6,6 +6,7 @@ use crate::frame::{self, de, draw_line, Chart, Entry, Mark, Page, RowPlacer};
 use crate::series::{candles, event_table};
 use crate::style::{self, day, size, thousands, tick_label, ChartOptions, FONT};
 use crate::table::Table;
+use crate::text::{headline_models, model_range, sold_word, window_words};
 use crate::ReportError;
 use crate::{Report, ReportInput};
 use blocksale_backtest::BacktestResult;
@@ -54,64 +55,6 @@ struct EventChart<'a> {
     source: &'a str,
 }
 
-/// Models whose band is drawn: the first, and the cheapest and dearest among those with a band.
-pub(crate) fn headline_models(r: &BacktestResult) -> Vec<usize> {
-    let has_band = |k: usize| {
-        r.paths
-            .iter()
-            .any(|p| (p.impact_high_bps[k] - p.impact_low_bps[k]).abs() > 1e-9)
-    };
-    let banded: Vec<usize> = (0..r.models.len()).filter(|&k| has_band(k)).collect();
-    let mut out = Vec::new();
-    if let Some(&f) = banded.first() {
-        out.push(f);
-    }
-    let by_cost = |a: &usize, b: &usize| {
-        r.models[*a]
-            .avg_cost_bps
-            .total_cmp(&r.models[*b].avg_cost_bps)
-    };
-    if let Some(&lo) = banded.iter().min_by(|a, b| by_cost(a, b)) {
-        out.push(lo);
-    }
-    if let Some(&hi) = banded.iter().max_by(|a, b| by_cost(a, b)) {
-        out.push(hi);
-    }
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
-/// "Sat 07 Feb 2026 00:00 to Mon 09 Feb 00:00 UTC".
-pub(crate) fn window_words(r: &BacktestResult) -> String {
-    let s = &r.scenario;
-    format!(
-        "{} to {} UTC",
-        s.start.to_datetime().format("%a %d %b %Y %H:%M"),
-        s.end.to_datetime().format("%a %d %b %H:%M")
-    )
-}
-
-/// The range of a model statistic across models, "60 to 203".
-pub(crate) fn model_range(
-    r: &BacktestResult,
-    f: impl Fn(&blocksale_backtest::ModelResult) -> f64,
-) -> (f64, f64) {
-    let v: Vec<f64> = r.models.iter().map(f).collect();
-    (
-        v.iter().copied().fold(f64::MAX, f64::min),
-        v.iter().copied().fold(f64::MIN, f64::max),
-    )
-}
-
-pub(crate) fn sold_word(r: &BacktestResult) -> &'static str {
-    if r.scenario.side == blocksale_core::Side::Sell {
-        "sold"
-    } else {
-        "bought"
-    }
-}
-
 impl Chart for EventChart<'_> {
     fn draw<DB: DrawingBackend>(
         &self,
@@ -125,47 +68,7 @@ impl Chart for EventChart<'_> {
         let s = &r.scenario;
         let names = model_column_names(r);
         let heads = headline_models(r);
-        let (c_lo, c_hi) = model_range(r, |m| m.avg_cost_bps);
-        let name = if s.description.is_empty() {
-            &s.name
-        } else {
-            &s.description
-        };
-        let mut title = format!(
-            "{name}: {} BTC {} {}. Models predict {:.0} to {:.0} bp average cost",
-            thousands(s.size_btc, 0),
-            sold_word(r),
-            window_words(r),
-            c_lo,
-            c_hi
-        );
-        if let Some(i) = &r.implied {
-            title.push_str(&format!(
-                "; the disclosure implies {:.0} bp below arrival",
-                i.shortfall_vs_arrival_bps
-            ));
-        }
-        let mut subtitle = vec![format!(
-            "Observed in the window: {:+.2} % (open {} to close {} USD); abnormal return (CAR) {:+.2} %, J = {:.2}, p = {:.2}; lowest low in view {} at {} UTC.",
-            r.observed.return_window * 100.0,
-            thousands(r.observed.price_start_usd, 0),
-            thousands(r.observed.price_end_usd, 0),
-            r.attribution.event_study.car * 100.0,
-            r.attribution.event_study.j_stat,
-            r.attribution.event_study.p_value,
-            thousands(r.observed.min_price_usd, 0),
-            style::short_time(r.observed.min_price_time)
-        )];
-        if let Some(i) = &r.implied {
-            subtitle.push(format!(
-                "Disclosed proceeds imply an average price of {} USD: {:.0} bp below the arrival price {}, {:.0} bp below the window VWAP {}.",
-                thousands(i.avg_price_usd, 0),
-                i.shortfall_vs_arrival_bps,
-                thousands(r.observed.price_start_usd, 0),
-                i.shortfall_vs_vwap_bps,
-                thousands(r.observed.window_vwap_usd, 0)
-            ));
-        }
+        let (title, mut subtitle) = self.headings();
 
         let bar_ms = r.market.bar_seconds * 1000;
         let bar_days = bar_ms as f64 / MS_PER_DAY as f64;
@@ -176,92 +79,11 @@ impl Chart for EventChart<'_> {
         // Observed range, and the models whose counterfactual leaves it by more than 60 % of its
         // span: those are drawn clipped and marked "off scale" so one extreme model does not
         // flatten the observed path.
-        let mut lo = p.iter().map(|row| row.low).fold(f64::MAX, f64::min);
-        let mut hi = p.iter().map(|row| row.high).fold(f64::MIN, f64::max);
-        for lvl in &r.reference_levels {
-            lo = lo.min(lvl.price_usd);
-            hi = hi.max(lvl.price_usd);
-        }
-        if let Some(i) = &r.implied {
-            lo = lo.min(i.avg_price_usd);
-            hi = hi.max(i.avg_price_usd);
-        }
+        let (mut lo, mut hi) = self.observed_range();
         let (cap_lo, cap_hi) = (lo - 0.6 * (hi - lo), hi + 0.6 * (hi - lo));
-        let off_scale: Vec<bool> = names
-            .iter()
-            .map(|n| {
-                self.t.get_num(&format!("cf_{n}_usd")).is_some_and(|v| {
-                    p.iter().zip(v).any(|(row, &x)| {
-                        row.open_time >= s.start && !(cap_lo..=cap_hi).contains(&x)
-                    })
-                })
-            })
-            .collect();
+        let off_scale = self.off_scale(&names, cap_lo, cap_hi);
 
-        // Legend.
-        let mut legend = vec![Entry::new(
-            Mark::Fill(style::WINDOW_FILL.to_rgba()),
-            "sale window",
-        )];
-        if o.candles {
-            let (cms, _) = candles(r, 200);
-            legend.push(Entry::new(
-                Mark::Fill(style::OBSERVED.to_rgba()),
-                format!(
-                    "observed, {} candles (hollow: up, filled: down)",
-                    blocksale_core::duration_label(cms / 1000)
-                ),
-            ));
-        } else {
-            legend.push(Entry::new(
-                Mark::Fill(RGBColor(175, 175, 175).to_rgba()),
-                "observed high-low range",
-            ));
-            legend.push(Entry::new(
-                Mark::Line(style::OBSERVED.to_rgba(), 2.5, None),
-                "observed close",
-            ));
-        }
-        for (k, n) in names.iter().enumerate() {
-            let c = style::model_colour(k);
-            let m = &r.models[k];
-            let label = format!(
-                "no sale, {n}: {:.0} bp{}{}",
-                m.impact_at_window_end_bps,
-                if heads.contains(&k) {
-                    " (95 % band)"
-                } else {
-                    ""
-                },
-                if off_scale[k] { ", off scale" } else { "" }
-            );
-            legend.push(Entry::new(
-                if heads.contains(&k) {
-                    Mark::LineBand(c, 2.5, style::model_dash(k), 0.22)
-                } else {
-                    Mark::Line(c.to_rgba(), 2.5, style::model_dash(k))
-                },
-                label,
-            ));
-        }
-        if let Some(i) = &r.implied {
-            legend.push(Entry::new(
-                Mark::Line(style::IMPLIED.to_rgba(), 4.0, None),
-                format!("implied average price {}", thousands(i.avg_price_usd, 0)),
-            ));
-        }
-        if !r.reference_levels.is_empty() {
-            legend.push(Entry::new(
-                Mark::Line(style::REFERENCE.to_rgba(), 2.0, Some((10.0, 8.0))),
-                "reference level",
-            ));
-        }
-        if !s.annotations.is_empty() {
-            legend.push(Entry::new(
-                Mark::Line(style::ANNOTATION.to_rgba(), 1.5, Some((3.0, 5.0))),
-                "dated event",
-            ));
-        }
+        let legend = self.legend(o, &names, &heads, &off_scale);
         subtitle.push(
             "Dashed and dotted lines: the price without the sale per model, close x exp(impact); the bp figure is the predicted impact at the window end.".to_string(),
         );
@@ -560,6 +382,161 @@ impl Chart for EventChart<'_> {
 }
 
 impl EventChart<'_> {
+    /// The title (sale, window, model range, implied shortfall) and the subtitle lines.
+    fn headings(&self) -> (String, Vec<String>) {
+        let r = self.r;
+        let s = &r.scenario;
+        let (c_lo, c_hi) = model_range(r, |m| m.avg_cost_bps);
+        let name = if s.description.is_empty() {
+            &s.name
+        } else {
+            &s.description
+        };
+        let mut title = format!(
+            "{name}: {} BTC {} {}. Models predict {:.0} to {:.0} bp average cost",
+            thousands(s.size_btc, 0),
+            sold_word(r),
+            window_words(r),
+            c_lo,
+            c_hi
+        );
+        if let Some(i) = &r.implied {
+            title.push_str(&format!(
+                "; the disclosure implies {:.0} bp below arrival",
+                i.shortfall_vs_arrival_bps
+            ));
+        }
+        let mut subtitle = vec![format!(
+            "Observed in the window: {:+.2} % (open {} to close {} USD); abnormal return (CAR) {:+.2} %, J = {:.2}, p = {:.2}; lowest low in view {} at {} UTC.",
+            r.observed.return_window * 100.0,
+            thousands(r.observed.price_start_usd, 0),
+            thousands(r.observed.price_end_usd, 0),
+            r.attribution.event_study.car * 100.0,
+            r.attribution.event_study.j_stat,
+            r.attribution.event_study.p_value,
+            thousands(r.observed.min_price_usd, 0),
+            style::short_time(r.observed.min_price_time)
+        )];
+        if let Some(i) = &r.implied {
+            subtitle.push(format!(
+                "Disclosed proceeds imply an average price of {} USD: {:.0} bp below the arrival price {}, {:.0} bp below the window VWAP {}.",
+                thousands(i.avg_price_usd, 0),
+                i.shortfall_vs_arrival_bps,
+                thousands(r.observed.price_start_usd, 0),
+                i.shortfall_vs_vwap_bps,
+                thousands(r.observed.window_vwap_usd, 0)
+            ));
+        }
+        (title, subtitle)
+    }
+
+    /// The price range of the observed path, the reference levels and the implied price.
+    fn observed_range(&self) -> (f64, f64) {
+        let (r, p) = (self.r, &self.r.paths);
+        let mut lo = p.iter().map(|row| row.low).fold(f64::MAX, f64::min);
+        let mut hi = p.iter().map(|row| row.high).fold(f64::MIN, f64::max);
+        for lvl in &r.reference_levels {
+            lo = lo.min(lvl.price_usd);
+            hi = hi.max(lvl.price_usd);
+        }
+        if let Some(i) = &r.implied {
+            lo = lo.min(i.avg_price_usd);
+            hi = hi.max(i.avg_price_usd);
+        }
+        (lo, hi)
+    }
+
+    /// Per model: does its counterfactual leave `[cap_lo, cap_hi]` after the window starts?
+    fn off_scale(&self, names: &[String], cap_lo: f64, cap_hi: f64) -> Vec<bool> {
+        let (s, p) = (&self.r.scenario, &self.r.paths);
+        names
+            .iter()
+            .map(|n| {
+                self.t.get_num(&format!("cf_{n}_usd")).is_some_and(|v| {
+                    p.iter().zip(v).any(|(row, &x)| {
+                        row.open_time >= s.start && !(cap_lo..=cap_hi).contains(&x)
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// The legend: window, observed, every model (band and off-scale marks), implied price,
+    /// reference levels, dated events.
+    fn legend(
+        &self,
+        o: &ChartOptions,
+        names: &[String],
+        heads: &[usize],
+        off_scale: &[bool],
+    ) -> Vec<Entry> {
+        let (r, s) = (self.r, &self.r.scenario);
+        let mut legend = vec![Entry::new(
+            Mark::Fill(style::WINDOW_FILL.to_rgba()),
+            "sale window",
+        )];
+        if o.candles {
+            let (cms, _) = candles(r, 200);
+            legend.push(Entry::new(
+                Mark::Fill(style::OBSERVED.to_rgba()),
+                format!(
+                    "observed, {} candles (hollow: up, filled: down)",
+                    blocksale_core::duration_label(cms / 1000)
+                ),
+            ));
+        } else {
+            legend.push(Entry::new(
+                Mark::Fill(RGBColor(175, 175, 175).to_rgba()),
+                "observed high-low range",
+            ));
+            legend.push(Entry::new(
+                Mark::Line(style::OBSERVED.to_rgba(), 2.5, None),
+                "observed close",
+            ));
+        }
+        for (k, n) in names.iter().enumerate() {
+            let c = style::model_colour(k);
+            let m = &r.models[k];
+            let label = format!(
+                "no sale, {n}: {:.0} bp{}{}",
+                m.impact_at_window_end_bps,
+                if heads.contains(&k) {
+                    " (95 % band)"
+                } else {
+                    ""
+                },
+                if off_scale[k] { ", off scale" } else { "" }
+            );
+            legend.push(Entry::new(
+                if heads.contains(&k) {
+                    Mark::LineBand(c, 2.5, style::model_dash(k), 0.22)
+                } else {
+                    Mark::Line(c.to_rgba(), 2.5, style::model_dash(k))
+                },
+                label,
+            ));
+        }
+        if let Some(i) = &r.implied {
+            legend.push(Entry::new(
+                Mark::Line(style::IMPLIED.to_rgba(), 4.0, None),
+                format!("implied average price {}", thousands(i.avg_price_usd, 0)),
+            ));
+        }
+        if !r.reference_levels.is_empty() {
+            legend.push(Entry::new(
+                Mark::Line(style::REFERENCE.to_rgba(), 2.0, Some((10.0, 8.0))),
+                "reference level",
+            ));
+        }
+        if !s.annotations.is_empty() {
+            legend.push(Entry::new(
+                Mark::Line(style::ANNOTATION.to_rgba(), 1.5, Some((3.0, 5.0))),
+                "dated event",
+            ));
+        }
+        legend
+    }
+
     /// Labels drawn above the data: the window, then the annotations in time order.
     fn labels(&self) -> Vec<(f64, String)> {
         let r = self.r;

@@ -102,7 +102,7 @@ pub fn charts_json(
 ) -> Result<String, ReportError> {
     use serde_json::json;
     let names = model_column_names(r);
-    let heads: Vec<&str> = crate::event::headline_models(r)
+    let heads: Vec<&str> = crate::text::headline_models(r)
         .into_iter()
         .map(|k| names[k].as_str())
         .collect();

@@ -49,6 +49,7 @@ mod sources;
 mod style;
 mod sweep_chart;
 pub mod table;
+mod text;
 mod volume;
 
 pub use calibration::calibration_chart;

@@ -1,7 +1,7 @@
 //! `memo.md`: the one-page memo.
 
-use crate::event::{model_range, sold_word, window_words};
 use crate::style::thousands;
+use crate::text::{model_range, sold_word, window_words};
 use blocksale_backtest::BacktestResult;
 
 /// Write the memo. `charts` are the chart files written beside it (in the order to show them);

@@ -1,11 +1,11 @@
 //! `size_curve.png`: average cost and peak impact against sale size, per model, log-log.
 
 use crate::charts::ChartDef;
-use crate::event::headline_models;
 use crate::export::model_column_names;
 use crate::frame::{self, de, Chart, Entry, Mark, Page};
 use crate::style::{self, log_tick, size, thousands, ChartOptions, FONT};
 use crate::table::{Column, Table};
+use crate::text::headline_models;
 use crate::ReportError;
 use crate::{Report, ReportInput};
 use blocksale_backtest::BacktestResult;
@@ -97,7 +97,7 @@ impl Chart for SizeChart<'_> {
         let names = model_column_names(r);
         let heads = headline_models(r);
         let cv = curves(r, self.t)?;
-        let (lo_c, hi_c) = crate::event::model_range(r, |m| m.avg_cost_bps);
+        let (lo_c, hi_c) = crate::text::model_range(r, |m| m.avg_cost_bps);
         let dur = if (s.duration_days * 24.0).fract().abs() < 1e-9 && s.duration_days < 3.0 {
             format!("{:.0} hours", s.duration_days * 24.0)
         } else {

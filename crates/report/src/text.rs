@@ -1,0 +1,79 @@
+//! Words shared by the charts and the memo: which models carry a headline band, the sale window,
+//! a statistic's range across models, "sold"/"bought", the decay rule.
+
+use blocksale_backtest::BacktestResult;
+
+/// Models whose band is drawn: the first, and the cheapest and dearest among those with a band.
+pub(crate) fn headline_models(r: &BacktestResult) -> Vec<usize> {
+    let has_band = |k: usize| {
+        r.paths
+            .iter()
+            .any(|p| (p.impact_high_bps[k] - p.impact_low_bps[k]).abs() > 1e-9)
+    };
+    let banded: Vec<usize> = (0..r.models.len()).filter(|&k| has_band(k)).collect();
+    let mut out = Vec::new();
+    if let Some(&f) = banded.first() {
+        out.push(f);
+    }
+    let by_cost = |a: &usize, b: &usize| {
+        r.models[*a]
+            .avg_cost_bps
+            .total_cmp(&r.models[*b].avg_cost_bps)
+    };
+    if let Some(&lo) = banded.iter().min_by(|a, b| by_cost(a, b)) {
+        out.push(lo);
+    }
+    if let Some(&hi) = banded.iter().max_by(|a, b| by_cost(a, b)) {
+        out.push(hi);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// "Sat 07 Feb 2026 00:00 to Mon 09 Feb 00:00 UTC".
+pub(crate) fn window_words(r: &BacktestResult) -> String {
+    let s = &r.scenario;
+    format!(
+        "{} to {} UTC",
+        s.start.to_datetime().format("%a %d %b %Y %H:%M"),
+        s.end.to_datetime().format("%a %d %b %H:%M")
+    )
+}
+
+/// The range of a model statistic across models, "60 to 203".
+pub(crate) fn model_range(
+    r: &BacktestResult,
+    f: impl Fn(&blocksale_backtest::ModelResult) -> f64,
+) -> (f64, f64) {
+    let v: Vec<f64> = r.models.iter().map(f).collect();
+    (
+        v.iter().copied().fold(f64::MAX, f64::min),
+        v.iter().copied().fold(f64::MIN, f64::max),
+    )
+}
+
+pub(crate) fn sold_word(r: &BacktestResult) -> &'static str {
+    if r.scenario.side == blocksale_core::Side::Sell {
+        "sold"
+    } else {
+        "bought"
+    }
+}
+
+/// "plateau_0.6667" -> "decays to a plateau at 67 %".
+pub(crate) fn decay_words(label: &str) -> String {
+    if let Some(f) = label.strip_prefix("plateau_") {
+        if let Ok(x) = f.parse::<f64>() {
+            return format!(
+                "decays to a plateau at {:.0} % of its end-of-sale level",
+                x * 100.0
+            );
+        }
+    }
+    match label {
+        "permanent" => "stays at its end-of-sale level".into(),
+        "full" => "decays along each model's relaxation".into(),
+        other => format!("follows the decay rule {other}"),
+    }
+}
