@@ -47,6 +47,7 @@ pub mod series;
 mod size_curve;
 mod sources;
 mod style;
+mod summary;
 mod sweep_chart;
 pub mod table;
 mod text;
@@ -62,6 +63,7 @@ pub use replay_chart::{replay_chart, replay_table};
 pub use size_curve::size_curve_chart;
 pub use sources::source_line;
 pub use style::{thousands, ChartOptions};
+pub use summary::summary;
 pub use sweep_chart::{heatmap_model, sweep_chart, sweep_table, CONTOUR_BPS};
 pub use volume::volume_chart;
 

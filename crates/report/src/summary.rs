@@ -1,0 +1,261 @@
+//! The summary `blocksale backtest` prints: the sale, the market before it, what was observed,
+//! what the disclosure implies, the footprint and every model's prediction, as fixed-width text.
+
+use blocksale_backtest::BacktestResult;
+
+fn th(x: f64, d: usize) -> String {
+    crate::style::thousands(x, d)
+}
+
+/// The readable summary table.
+pub fn summary(r: &BacktestResult) -> String {
+    let s = &r.scenario;
+    let m = &r.market.state;
+    let o = &r.observed;
+    let mut t = String::new();
+    let mut line = |x: String| {
+        t.push_str(&x);
+        t.push('\n');
+    };
+    line(format!(
+        "{} ({}): {} {} BTC, {} -> {} UTC ({:.2} days), schedule {}",
+        s.name,
+        s.description,
+        s.side,
+        th(s.size_btc, 0),
+        s.start.to_short(),
+        s.end.to_short(),
+        s.duration_days,
+        s.schedule
+    ));
+    line(format!(
+        "data: {} ({} s price bars)",
+        r.market.data_files.join(", "),
+        r.market.bar_seconds
+    ));
+    line(String::new());
+    line(format!(
+        "market before the sale ({} .. {}, {} complete days, {} weekend days)",
+        m.calibration_start.to_short(),
+        m.calibration_end.to_short(),
+        m.calibration_days_used,
+        m.weekend_days_used
+    ));
+    line(format!(
+        "  arrival price            {:>14} USD",
+        th(m.arrival_price_usd, 2)
+    ));
+    let others: Vec<String> = m
+        .sigma_daily_by_estimator
+        .iter()
+        .filter(|(k, _)| **k != m.sigma_estimator)
+        .map(|(k, v)| format!("{k} {:.2}", v * 100.0))
+        .collect();
+    line(format!(
+        "  sigma_daily              {:>14.2} %   ({}; others: {})",
+        m.sigma_daily * 100.0,
+        m.sigma_estimator,
+        others.join(", ")
+    ));
+    line(format!(
+        "  ADV, all days            {:>14} BTC",
+        th(m.adv_btc, 0)
+    ));
+    line(format!(
+        "  ADV, weekend days        {:>14} BTC",
+        th(m.adv_weekend_btc, 0)
+    ));
+    line(format!(
+        "  V used by the models     {:>14} BTC/day ({} days; {})",
+        th(m.model_volume_btc, 0),
+        m.volume_basis,
+        m.volume_venues
+    ));
+    if let Some(sp) = m.spread_edge {
+        line(format!("  spread (EDGE)            {:>14.2} bp", sp * 1e4));
+    }
+    if let Some(c) = &r.market.calibration {
+        line(format!(
+            "  calibration ({} s bars)  exponent {:.3} [{:.3}, {:.3}], Y {:.3} [{:.3}, {:.3}], Kyle lambda {:.3e}/BTC (t = {:.1})",
+            c.bar_seconds,
+            c.curve.exponent.estimate,
+            c.curve.exponent.ci95_low,
+            c.curve.exponent.ci95_high,
+            c.curve.prefactor_y.estimate,
+            c.curve.prefactor_y.ci95_low,
+            c.curve.prefactor_y.ci95_high,
+            c.kyle.lambda_per_btc,
+            c.kyle.t_stat
+        ));
+    }
+    line(String::new());
+    line("observed".into());
+    line(format!(
+        "  window return            {:>+14.2} %   ({} -> {})",
+        o.return_window * 100.0,
+        th(o.price_start_usd, 0),
+        th(o.price_end_usd, 0)
+    ));
+    for mk in &o.markouts {
+        if let (Some(p), Some(rs)) = (mk.price_usd, mk.return_from_start) {
+            line(format!(
+                "  markout +{:<3}h            {:>+14.2} %   from arrival (price {})",
+                mk.hours,
+                rs * 100.0,
+                th(p, 0)
+            ));
+        }
+    }
+    line(format!(
+        "  window range             {:>14} .. {} USD",
+        th(o.window_min_price_usd, 0),
+        th(o.window_max_price_usd, 0)
+    ));
+    line(format!(
+        "  window VWAP / TWAP       {:>14} / {} USD ({})",
+        th(o.window_vwap_usd, 2),
+        th(o.window_twap_usd, 2),
+        o.window_vwap_method
+    ));
+    line(format!(
+        "  window volume            {:>14} BTC   (the sale = {:.1} % of it)",
+        th(o.window_volume_btc, 0),
+        o.participation * 100.0
+    ));
+    let when = if o.min_price_time < s.start {
+        "before the window"
+    } else if o.min_price_time < s.end {
+        "inside the window"
+    } else {
+        "after the window"
+    };
+    line(format!(
+        "  lowest low in view       {:>14} USD   at {} UTC, {when}",
+        th(o.min_price_usd, 2),
+        o.min_price_time.to_short()
+    ));
+    let es = &r.attribution.event_study;
+    line(format!(
+        "  event study              CAR {:+.2} %, J = {:.2} (p = {:.2}), {} estimation returns of {} s",
+        es.car * 100.0,
+        es.j_stat,
+        es.p_value,
+        es.estimation_n,
+        es.bar_seconds
+    ));
+    if let Some(i) = &r.implied {
+        line(String::new());
+        line(format!(
+            "implied by the disclosure ({} USD / {} BTC)",
+            th(s.disclosed_proceeds_usd.unwrap_or(0.0), 0),
+            th(s.size_btc, 0)
+        ));
+        line(format!(
+            "  average price            {:>14} USD",
+            th(i.avg_price_usd, 2)
+        ));
+        line(format!(
+            "  shortfall vs arrival     {:>14.1} bp   ({} USD)",
+            i.shortfall_vs_arrival_bps,
+            th(i.shortfall_vs_arrival_usd, 0)
+        ));
+        line(format!(
+            "  shortfall vs VWAP / TWAP / close {:>6.1} / {:.1} / {:.1} bp",
+            i.shortfall_vs_vwap_bps, i.shortfall_vs_twap_bps, i.shortfall_vs_close_bps
+        ));
+    }
+    let fp = &r.attribution.footprint;
+    line(String::new());
+    line(format!(
+        "footprint (baseline: the same hours of the {} weeks before)",
+        fp.baseline_weeks
+    ));
+    line(format!(
+        "  window volume vs baseline {:>13} BTC above {} BTC expected; {} hours with z > 2",
+        th(fp.window_excess_volume_btc, 0),
+        th(fp.window_baseline_volume_btc, 0),
+        fp.excess_hours.len()
+    ));
+    for h in fp.excess_hours.iter().take(8) {
+        line(format!(
+            "    {} UTC  {:>8} BTC vs {:>8} (z = {:.1})",
+            h.time.to_short(),
+            th(h.volume_btc, 0),
+            th(h.baseline_btc, 0),
+            h.z
+        ));
+    }
+    if let Some(f) = &fp.signed_flow {
+        line(format!(
+            "  signed taker flow ({}) {:>9} BTC vs {} +/- {} over {} weeks (z = {:.2})",
+            f.venue,
+            th(f.window_btc, 0),
+            th(f.baseline_mean_btc, 0),
+            th(f.baseline_sd_btc, 0),
+            f.weeks,
+            f.z
+        ));
+    }
+    for f in &fp.schedule_fit {
+        line(format!(
+            "  schedule {:<20} avg price {:>10}{}",
+            f.schedule,
+            th(f.avg_price_usd, 0),
+            f.implied_minus_schedule_bps
+                .map_or(String::new(), |d| format!(
+                    "   implied is {d:+.0} bp from it"
+                ))
+        ));
+    }
+    line(String::new());
+    line(format!(
+        "{:<16}{:>18}{:>22}{:>14}{:>14}{:>8}{:>10}",
+        "model", "peak bp [95 %]", "avg cost bp [95 %]", "drag USD", "pred. avg", "z", "share"
+    ));
+    for mr in &r.models {
+        line(format!(
+            "{:<16}{:>18}{:>22}{:>14}{:>14}{:>8.2}{:>10}",
+            mr.name,
+            format!(
+                "{:.0} [{:.0}, {:.0}]",
+                mr.peak_band_bps.central, mr.peak_band_bps.low, mr.peak_band_bps.high
+            ),
+            format!(
+                "{:.0} [{:.0}, {:.0}]",
+                mr.avg_cost_band_bps.central, mr.avg_cost_band_bps.low, mr.avg_cost_band_bps.high
+            ),
+            th(mr.drag_usd, 0),
+            th(mr.predicted_avg_price_usd, 0),
+            mr.detectability_z,
+            mr.share_of_observed_move
+                .map_or("n/a".into(), |x| format!("{:.0} %", x * 100.0))
+        ));
+    }
+    line("  (z = impact at window end / (sigma * sqrt(T)); share = impact at window end / |observed window move|, n/a when the price moved against the sale)".into());
+    line(String::new());
+    for mr in &r.models {
+        let params: Vec<String> = mr
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v:.6}"))
+            .collect();
+        line(format!(
+            "  {}: {} ({})",
+            mr.name,
+            params.join(", "),
+            mr.param_source
+        ));
+    }
+    line(String::new());
+    let mut seen = std::collections::BTreeSet::new();
+    for n in r
+        .notes
+        .iter()
+        .chain(r.models.iter().flat_map(|m| m.warnings.iter()))
+    {
+        if seen.insert(n.clone()) {
+            line(format!("note: {n}"));
+        }
+    }
+    t
+}
