@@ -2,13 +2,13 @@
 
 use crate::footprint::footprint;
 use crate::market::{calibration_window, source};
-use crate::models::build;
 use crate::result::*;
-use crate::{schedule, BacktestError, MarketState, Scenario};
+use crate::{BacktestError, MarketState, Scenario};
 use blocksale_core::{day_start_ms, BarSeries, Timestamp, MS_PER_DAY, MS_PER_HOUR};
 use blocksale_impact::calibration::{calibrate, Calibration, CalibrationConfig};
+use blocksale_impact::models::{BuildContext, BuiltModel};
 use blocksale_impact::uncertainty::{band, prefactor_band, Band, ImpactBand};
-use blocksale_impact::{ExecutionGrid, ImpactModel, MarketInputs};
+use blocksale_impact::{ExecutionGrid, ImpactModel, MarketInputs, SaleWindow};
 use statrs::distribution::{ContinuousCDF, Normal};
 use std::collections::BTreeMap;
 
@@ -71,7 +71,7 @@ pub fn run_calibration(
 
 /// The band of one model on a grid.
 pub(crate) fn model_band(
-    b: &crate::models::BuiltModel,
+    b: &BuiltModel,
     grid: &ExecutionGrid,
     m: &MarketInputs,
 ) -> Result<ImpactBand, BacktestError> {
@@ -112,14 +112,10 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
     let bar_ms = path.bar_ms();
 
     // Schedule on the window bars; POV may run into the bars after it.
-    let placed = schedule::place(
-        &s.schedule,
-        s.size_btc,
-        &t[win.clone()],
-        bar_ms,
-        &market.volume_by_hour_of_week_btc,
-        &t[win.end..],
-    );
+    let window = SaleWindow::new_checked(&t[win.clone()], bar_ms)?.with_bars_after(&t[win.end..]);
+    let placed = s
+        .schedule
+        .place(s.size_btc, &window, market.volume_profile().as_ref())?;
     let n_grid = t.len() - win.start;
     let mut qty = placed.qty_btc.clone();
     qty.resize(n_grid, 0.0);
@@ -137,8 +133,12 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
     let duration_days = (end - start) as f64 / MS_PER_DAY as f64;
     let mut models = Vec::with_capacity(s.models.len());
     let mut paths_by_model: Vec<ImpactBand> = Vec::with_capacity(s.models.len());
+    let ctx = BuildContext {
+        decay: Some(s.decay),
+        calibration: calibration.as_ref(),
+    };
     for spec in &s.models {
-        let built = build(spec, s.decay, calibration.as_ref())?;
+        let built = spec.build(&ctx)?;
         let b = model_band(&built, &grid, &inputs)?;
         let p = built.model.path(&grid, &inputs);
         let k_end = win.len() - 1;
@@ -257,7 +257,7 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
             disclosed_proceeds_usd: s.disclosed_proceeds_usd,
             settlement: s.settlement.clone(),
             sources: s.sources.clone(),
-            schedule: placed.name,
+            schedule: placed.name.to_string(),
             decay: s.decay.label(),
             annotations: s.annotations.clone(),
         },

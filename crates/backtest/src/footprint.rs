@@ -6,8 +6,10 @@ use crate::market::source;
 use crate::observed::typical;
 use crate::result::{ExcessHour, Footprint, ScheduleFit, SignedFlow};
 use crate::scenario::ScheduleSpec;
-use crate::{schedule, BacktestError, MarketState, Scenario};
+use crate::{BacktestError, MarketState, Scenario};
 use blocksale_core::{BarSeries, Timestamp, MS_PER_DAY, MS_PER_HOUR};
+use blocksale_impact::schedules::proportional;
+use blocksale_impact::SaleWindow;
 use std::collections::BTreeMap;
 
 const MS_PER_WEEK: i64 = 7 * MS_PER_DAY;
@@ -100,37 +102,27 @@ pub fn footprint(
     // Candidate schedules on the observed window bars.
     let t = &path.open_time_ms()[win.clone()];
     let q = s.size_btc;
-    let mut cands: Vec<(String, Vec<f64>)> =
-        ["twap", "front_loaded", "back_loaded", "block", "vwap"]
-            .iter()
-            .map(|k| {
-                let spec = ScheduleSpec {
-                    kind: (*k).into(),
-                    ..ScheduleSpec::default()
-                };
-                (
-                    k.to_string(),
-                    schedule::place(
-                        &spec,
-                        q,
-                        t,
-                        path.bar_ms(),
-                        &market.volume_by_hour_of_week_btc,
-                        &[],
-                    )
-                    .qty_btc,
-                )
-            })
-            .collect();
+    let window = SaleWindow::new_checked(t, path.bar_ms())?;
+    let profile = market.volume_profile();
+    let mut cands: Vec<(String, Vec<f64>)> = [
+        ScheduleSpec::Twap,
+        ScheduleSpec::FrontLoaded,
+        ScheduleSpec::BackLoaded,
+        ScheduleSpec::Block,
+        ScheduleSpec::Vwap,
+    ]
+    .iter()
+    .map(|spec| {
+        let placed = spec.place(q, &window, profile.as_ref())?;
+        Ok((spec.kind().to_string(), placed.qty_btc))
+    })
+    .collect::<Result<_, BacktestError>>()?;
     let w: Vec<f64> = t
         .iter()
         .map(|&x| excess_by_hour.get(&hour_floor(x)).copied().unwrap_or(0.0))
         .collect();
     if w.iter().any(|&x| x > 0.0) {
-        let sw: f64 = w.iter().sum();
-        let mut qq: Vec<f64> = w.iter().map(|x| x / sw * q).collect();
-        schedule::fix_total(&mut qq, q);
-        cands.push(("excess_volume_hours".into(), qq));
+        cands.push(("excess_volume_hours".into(), proportional(&w, q)));
     }
     let implied = s.implied_avg_price_usd();
     let mut schedule_fit: Vec<ScheduleFit> = cands

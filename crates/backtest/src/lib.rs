@@ -38,7 +38,6 @@ mod observed;
 pub mod replay;
 mod result;
 mod scenario;
-pub mod schedule;
 pub mod sweep;
 
 pub use blocksale_impact::estimators::mean_sd;

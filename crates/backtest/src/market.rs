@@ -4,6 +4,7 @@ use crate::scenario::{Scenario, VolumeBasis};
 use crate::BacktestError;
 use blocksale_core::{day_start_ms, is_weekend, BarColumns, BarSeries, Timestamp, MS_PER_DAY};
 use blocksale_impact::estimators::{all_vol_estimators, Edge, Ohlc, SpreadEstimator};
+use blocksale_impact::schedules::VolumeProfile;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -48,6 +49,14 @@ pub struct MarketState {
     pub weekend_days_used: usize,
     /// Days dropped because fewer than 90 % of their bars were present.
     pub incomplete_days_dropped: usize,
+}
+
+impl MarketState {
+    /// The hour-of-week volume profile the `vwap` and `pov` schedules follow; `None` when the
+    /// calibration window gave none (no bars, or volume in USD).
+    pub fn volume_profile(&self) -> Option<VolumeProfile> {
+        VolumeProfile::from_hourly(self.volume_by_hour_of_week_btc.clone()).ok()
+    }
 }
 
 /// Average daily volume of one venue.

@@ -43,12 +43,12 @@
 //! ```
 
 use crate::market::source;
-use crate::models::BuiltModel;
-use crate::sweep::{built_models, Progress, SweepModel};
-use crate::{schedule, BacktestError, MarketState, Scenario};
+use crate::models::{built_models, Progress, SweepModel};
+use crate::{BacktestError, MarketState, Scenario};
 use blocksale_core::{BarSeries, Side, Timestamp, MS_PER_DAY};
 use blocksale_impact::calibration::Calibration;
-use blocksale_impact::{ExecutionGrid, MarketInputs};
+use blocksale_impact::models::BuiltModel;
+use blocksale_impact::{ExecutionGrid, MarketInputs, SaleWindow};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -406,14 +406,11 @@ fn one_start(
         Err(e) => return Err(e),
     };
     let after_end = (win.end + win.len()).min(t.len());
-    let placed = schedule::place(
-        &s.schedule,
-        s.size_btc,
-        &t[win.clone()],
-        bar_ms,
-        &market.volume_by_hour_of_week_btc,
-        &t[win.end..after_end],
-    );
+    let window =
+        SaleWindow::new_checked(&t[win.clone()], bar_ms)?.with_bars_after(&t[win.end..after_end]);
+    let placed = s
+        .schedule
+        .place(s.size_btc, &window, market.volume_profile().as_ref())?;
     let n = placed.qty_btc.len().max(win.len());
     let mut qty = placed.qty_btc;
     qty.resize(n, 0.0);
@@ -627,7 +624,7 @@ pub fn replay(
         every: input.every,
         from: input.from,
         to: input.to,
-        schedule: s.schedule.kind.clone(),
+        schedule: s.schedule.kind().to_string(),
         decay: s.decay.label(),
         models: models.into_iter().map(|(m, _)| m).collect(),
         starts_requested: total,
@@ -645,7 +642,7 @@ pub fn replay(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::ModelSpec;
+    use crate::scenario::{KyleSpec, LinearSpec, ModelSpec};
     use blocksale_core::BarColumns;
 
     fn ms(s: &str) -> i64 {
@@ -751,7 +748,7 @@ mod tests {
     #[test]
     fn planted_weekend_returns_are_recovered() {
         let mut s = Scenario::example();
-        s.models = vec![ModelSpec::Linear { k: 1.0 }];
+        s.models = vec![ModelSpec::Linear(LinearSpec { k: 1.0 })];
         s.market.volume_basis = crate::VolumeBasis::Weekend;
         let bars = planted(&plant);
         let src = BTreeMap::from([("synthetic".to_string(), bars)]);
@@ -833,10 +830,10 @@ mod tests {
     #[test]
     fn a_model_blind_to_the_market_state_is_flagged() {
         let mut s = Scenario::example();
-        s.models = vec![ModelSpec::Kyle {
+        s.models = vec![ModelSpec::Kyle(KyleSpec {
             lambda_per_btc: Some(2e-6),
             params: crate::scenario::ParamSource::Given,
-        }];
+        })];
         let src = BTreeMap::from([("synthetic".to_string(), planted(&plant))]);
         let r = replay(
             &ReplayInput {

@@ -3,7 +3,12 @@
 
 use crate::BacktestError;
 use blocksale_core::{Side, Timestamp};
-use blocksale_impact::Decay;
+pub use blocksale_impact::models::{
+    AthlSpec, ExpDecaySpec, KyleSpec, LinearSpec, ModelSpec, ParamSource, PowerSpec,
+    SqrtPropagatorSpec, SqrtSpec,
+};
+pub use blocksale_impact::schedules::ScheduleSpec;
+use blocksale_impact::{Decay, SpecError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -24,7 +29,7 @@ pub struct Scenario {
     pub start: Timestamp,
     /// End of the sale window (UTC, exclusive).
     pub end: Timestamp,
-    /// How the block is split over the window (default TWAP).
+    /// How the block is split over the window (default TWAP); an unknown kind is an error.
     #[serde(default)]
     pub schedule: ScheduleSpec,
     /// Disclosed proceeds (sale) or cost (purchase) in USD, if public.
@@ -82,41 +87,6 @@ pub struct Annotation {
     pub time: Timestamp,
     /// What happened.
     pub label: String,
-}
-
-/// The execution schedule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScheduleSpec {
-    /// `twap` (default), `block`, `vwap`, `pov`, `ac` (Almgren-Chriss optimal), `ow`
-    /// (Obizhaeva-Wang optimal), `front_loaded`, `back_loaded`. Unknown names fall back to TWAP with
-    /// a note.
-    #[serde(default = "default_schedule")]
-    pub kind: String,
-    /// POV participation rate (share of market volume), for `pov`.
-    #[serde(default)]
-    pub participation: Option<f64>,
-    /// Almgren-Chriss urgency `kappa * T` (dimensionless, > 0), for `ac`.
-    #[serde(default)]
-    pub urgency: Option<f64>,
-    /// Obizhaeva-Wang resilience times duration `rho * T`, for `ow`.
-    #[serde(default)]
-    pub rho_t: Option<f64>,
-}
-
-fn default_schedule() -> String {
-    "twap".into()
-}
-
-impl Default for ScheduleSpec {
-    fn default() -> Self {
-        Self {
-            kind: default_schedule(),
-            participation: None,
-            urgency: None,
-            rho_t: None,
-        }
-    }
 }
 
 /// Which files give prices, volumes and signed flow.
@@ -249,145 +219,11 @@ pub enum VolumeBasis {
     Weekend,
 }
 
-/// Where a model's parameters come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum ParamSource {
-    /// The values in the scenario (or the defaults), with the literature range as the band.
-    #[default]
-    Literature,
-    /// The values in the scenario, with no parameter band.
-    Given,
-    /// Fitted by the scenario's `[calibration]` (needs it), with the bootstrap intervals as the band.
-    Calibrated,
-}
-
-/// One model to run (defaults from SCIENCE.md).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ModelSpec {
-    /// Square root `Y sigma (Q/V)^(1/2)`.
-    Sqrt {
-        /// Prefactor, default 0.9.
-        #[serde(default = "default_y")]
-        y: f64,
-        /// Where Y comes from.
-        #[serde(default)]
-        params: ParamSource,
-    },
-    /// Power law `Y sigma (Q/V)^delta`.
-    Power {
-        /// Prefactor, default 0.9.
-        #[serde(default = "default_y")]
-        y: f64,
-        /// Exponent, default 0.5.
-        #[serde(default = "default_delta")]
-        delta: f64,
-        /// Where Y and delta come from.
-        #[serde(default)]
-        params: ParamSource,
-    },
-    /// Linear in participation `k sigma Q/V`.
-    Linear {
-        /// Prefactor, default 1.
-        #[serde(default = "default_k")]
-        k: f64,
-    },
-    /// Kyle linear `lambda Q`.
-    Kyle {
-        /// Log-price move per BTC; required unless `params = "calibrated"`.
-        #[serde(default)]
-        lambda_per_btc: Option<f64>,
-        /// Where lambda comes from.
-        #[serde(default)]
-        params: ParamSource,
-    },
-    /// Almgren-Thum-Hauptmann-Li 2005 (equity constants: extrapolation).
-    Athl {
-        /// Permanent coefficient, default 0.314.
-        #[serde(default = "default_athl_gamma")]
-        gamma: f64,
-        /// Temporary coefficient, default 0.142.
-        #[serde(default = "default_athl_eta")]
-        eta: f64,
-        /// Circulating supply, BTC (default 19.9M, early 2026).
-        #[serde(default = "default_supply")]
-        outstanding_btc: f64,
-    },
-    /// Transient linear impact with an exponential kernel (Obizhaeva-Wang).
-    ExpDecay {
-        /// Instantaneous impact per BTC; required unless `params = "calibrated"` (then Kyle's lambda).
-        #[serde(default)]
-        eta_per_btc: Option<f64>,
-        /// Resilience half-life, days (default 1).
-        #[serde(default = "default_half_life")]
-        half_life_days: f64,
-        /// Where eta comes from.
-        #[serde(default)]
-        params: ParamSource,
-    },
-    /// Square-root propagator with a power-law kernel (SCIENCE.md 3.3).
-    SqrtPropagator {
-        /// Kernel exponent, default 0.5.
-        #[serde(default = "default_kernel_exponent")]
-        kernel_exponent: f64,
-    },
-}
-
-fn default_y() -> f64 {
-    0.9
-}
-fn default_delta() -> f64 {
-    0.5
-}
-fn default_k() -> f64 {
-    1.0
-}
-fn default_athl_gamma() -> f64 {
-    0.314
-}
-fn default_athl_eta() -> f64 {
-    0.142
-}
-fn default_supply() -> f64 {
-    19_900_000.0
-}
-fn default_half_life() -> f64 {
-    1.0
-}
-fn default_kernel_exponent() -> f64 {
-    0.5
-}
 fn default_models() -> Vec<ModelSpec> {
     vec![
-        ModelSpec::Sqrt {
-            y: 0.9,
-            params: ParamSource::Literature,
-        },
-        ModelSpec::Linear { k: 1.0 },
+        ModelSpec::Sqrt(SqrtSpec::default()),
+        ModelSpec::Linear(LinearSpec::default()),
     ]
-}
-
-impl ModelSpec {
-    /// True when the model needs the scenario's `[calibration]`.
-    pub fn needs_calibration(&self) -> bool {
-        matches!(
-            self,
-            ModelSpec::Sqrt {
-                params: ParamSource::Calibrated,
-                ..
-            } | ModelSpec::Power {
-                params: ParamSource::Calibrated,
-                ..
-            } | ModelSpec::Kyle {
-                params: ParamSource::Calibrated,
-                ..
-            } | ModelSpec::ExpDecay {
-                params: ParamSource::Calibrated,
-                ..
-            }
-        )
-    }
 }
 
 /// Calibration from bars with taker-buy volume.
@@ -454,7 +290,8 @@ pub struct ReplaySpec {
     pub to: Option<Timestamp>,
 }
 
-fn bad(key: &str, value: impl ToString, expected: &str) -> BacktestError {
+/// The error of a scenario key: its dotted name, the value and what is allowed.
+pub(crate) fn bad(key: &str, value: impl ToString, expected: &str) -> BacktestError {
     BacktestError::Scenario {
         key: key.into(),
         value: value.to_string(),
@@ -462,17 +299,10 @@ fn bad(key: &str, value: impl ToString, expected: &str) -> BacktestError {
     }
 }
 
-/// Schedules the engine knows.
-pub const SCHEDULES: [&str; 8] = [
-    "twap",
-    "block",
-    "vwap",
-    "pov",
-    "ac",
-    "ow",
-    "front_loaded",
-    "back_loaded",
-];
+/// [`bad`] for a [`SpecError`] of the table at `prefix` (`models[2].`).
+fn bad_spec(prefix: &str, e: SpecError) -> BacktestError {
+    bad(&format!("{prefix}{}", e.key), e.value, &e.expected)
+}
 /// Volatility estimators the market state accepts.
 pub const SIGMA_ESTIMATORS: [&str; 5] = [
     "yang_zhang",
@@ -529,29 +359,7 @@ impl Scenario {
                 ));
             }
         }
-        let sch = &self.schedule;
-        if let Some(p) = sch.participation {
-            if !(p.is_finite() && p > 0.0 && p <= 1.0) {
-                return Err(bad("schedule.participation", p, "a share in (0, 1]"));
-            }
-        }
-        if sch.kind == "pov" && sch.participation.is_none() {
-            return Err(bad(
-                "schedule.participation",
-                "missing",
-                "a share in (0, 1] for kind = \"pov\"",
-            ));
-        }
-        for (key, v) in [
-            ("schedule.urgency", sch.urgency),
-            ("schedule.rho_t", sch.rho_t),
-        ] {
-            if let Some(v) = v {
-                if !(v.is_finite() && v > 0.0) {
-                    return Err(bad(key, v, "a finite number > 0"));
-                }
-            }
-        }
+        self.schedule.check().map_err(|e| bad_spec("", e))?;
         self.validate_data()?;
         let m = &self.market;
         if !(2..=3650).contains(&m.calibration_days) {
@@ -582,8 +390,8 @@ impl Scenario {
                     "a [calibration] table in the scenario",
                 ));
             }
-            crate::models::check_spec(spec)
-                .map_err(|(k, v, e)| bad(&format!("models[{i}].{k}"), v, &e))?;
+            spec.check()
+                .map_err(|e| bad_spec(&format!("models[{i}]."), e))?;
         }
         self.decay.validate().map_err(|e| {
             bad(
@@ -816,11 +624,11 @@ mod tests {
             .to_string()
             .starts_with("scenario key `end` = 2026-02-07T00:00:00Z"));
         let mut s = Scenario::example();
-        s.models = vec![ModelSpec::Power {
+        s.models = vec![ModelSpec::Power(PowerSpec {
             y: 0.9,
             delta: 2.0,
             params: ParamSource::Given,
-        }];
+        })];
         assert!(
             s.validate()
                 .unwrap_err()
@@ -846,10 +654,10 @@ mod tests {
             .to_string()
             .contains("data.volume.market_share"));
         let mut s = Scenario::example();
-        s.models = vec![ModelSpec::Kyle {
+        s.models = vec![ModelSpec::Kyle(KyleSpec {
             lambda_per_btc: None,
             params: ParamSource::Calibrated,
-        }];
+        })];
         assert!(s
             .validate()
             .unwrap_err()

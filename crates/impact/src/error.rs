@@ -43,3 +43,27 @@ pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<f64, Impact
         })
     }
 }
+
+/// A key of a scenario table (the `[schedule]` table, a `[[models]]` entry) whose value is missing
+/// or outside its range: the dotted key, the value as written and what is allowed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("scenario key `{key}` = {value}: expected {expected}")]
+pub struct SpecError {
+    /// The key (`schedule.kind`; `y` within a `[[models]]` entry).
+    pub key: String,
+    /// The value given (`missing` when absent).
+    pub value: String,
+    /// What is allowed.
+    pub expected: String,
+}
+
+impl SpecError {
+    /// `key = value: expected ...`.
+    pub fn new(key: impl Into<String>, value: impl ToString, expected: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: value.to_string(),
+            expected: expected.into(),
+        }
+    }
+}

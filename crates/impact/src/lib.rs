@@ -4,8 +4,9 @@
 //!
 //! * [`models`]: the [`ImpactModel`] family (power law, linear, Kyle, ATHL, Almgren-Chriss,
 //!   exponential kernel, power-law propagator), one file each, with a [`Decay`] rule after the sale.
-//! * [`schedules`]: the [`Schedule`] family (block, TWAP, VWAP, POV, Almgren-Chriss and
-//!   Obizhaeva-Wang optima, user quantities) on a [`SaleWindow`].
+//! * [`schedules`]: the [`Schedule`] family (TWAP, block, front/back-loaded, VWAP, POV,
+//!   Almgren-Chriss and Obizhaeva-Wang optima, user quantities) on a [`SaleWindow`], and the
+//!   scenario's [`schedules::ScheduleSpec`] that places a sale through them.
 //! * [`estimators`]: volatility ([`estimators::VolEstimator`]), spreads
 //!   ([`estimators::SpreadEstimator`], EDGE with intermediates), Amihud, ADV, Kyle's lambda.
 //! * [`calibration`]: the aggregate-impact curve from bars with bootstrap intervals.
@@ -34,7 +35,7 @@ pub mod rng;
 pub mod schedules;
 pub mod uncertainty;
 
-pub use error::ImpactError;
+pub use error::{ImpactError, SpecError};
 pub use grid::{ExecutionGrid, ImpactPath, MarketInputs};
 pub use models::{Decay, ImpactModel};
 pub use schedules::{SaleWindow, Schedule};

@@ -56,9 +56,9 @@ pub struct ParamRange {
 impl ParamRange {
     /// `Y` = 0.9 +/- 1.96 x 0.35 (sd from Donier & Bonart 2015, secondary source), `delta` in [0.4, 0.6].
     pub fn literature() -> Self {
-        let h = 1.959_963_984_540_054 * 0.35;
+        let (y, h) = (PowerLaw::DEFAULT_Y, 1.959_963_984_540_054 * 0.35);
         Self {
-            y: (0.9 - h, 0.9 + h),
+            y: (y - h, y + h),
             delta: (0.4, 0.6),
             source: "literature: Y 0.9 sd 0.35 [S], delta 0.4 to 0.6",
         }

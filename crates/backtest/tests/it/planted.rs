@@ -8,7 +8,9 @@
 //! exact up to floating point; a second test plants a drag on a noisy walk and recovers its size
 //! from the event study within its sampling error.
 
-use blocksale_backtest::{run, BacktestInput, BacktestResult, ModelSpec, ParamSource, Scenario};
+use blocksale_backtest::{
+    run, BacktestInput, BacktestResult, LinearSpec, ModelSpec, ParamSource, Scenario, SqrtSpec,
+};
 use blocksale_core::{BarColumns, BarSeries};
 use blocksale_impact::Decay;
 use std::collections::BTreeMap;
@@ -32,11 +34,11 @@ fn scenario() -> Scenario {
     s.size_btc = 3_000.0;
     s.disclosed_proceeds_usd = None;
     s.models = vec![
-        ModelSpec::Sqrt {
+        ModelSpec::Sqrt(SqrtSpec {
             y: 0.9,
             params: ParamSource::Literature,
-        },
-        ModelSpec::Linear { k: 1.0 },
+        }),
+        ModelSpec::Linear(LinearSpec { k: 1.0 }),
     ];
     s.decay = Decay::two_thirds();
     s

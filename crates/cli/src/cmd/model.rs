@@ -1,39 +1,57 @@
 //! `blocksale model`: a what-if calculator for one impact model with explicit parameters.
+//!
+//! A registered model (`blocksale_impact::models::ModelSpec`) is built from the same spec a
+//! scenario's `[[models]]` entry is: the parameter flags (and `--param KEY=VALUE` for any spec key)
+//! fill the spec, so keys, defaults and checks are the scenario's, and a newly registered model
+//! needs no change here. This module parses the flags and prints; ATHL prints its cost table and
+//! `almgren-chriss` (the optimal-execution problem, not a scenario model) its own document.
 
 use crate::error::{user, UserContext};
 use blocksale_impact::models::{
-    AcProblem, AlmgrenChriss, Athl, Decay, ExpKernel, Kyle, Linear, PowerLaw, Propagator,
+    AcProblem, AlmgrenChriss, AthlSpec, BuildContext, Decay, ModelSpec,
 };
-use blocksale_impact::uncertainty::{
-    literature_power_law_band, prefactor_band, ImpactBand, BAND_RULE,
-};
+use blocksale_impact::uncertainty::{band, prefactor_band, ImpactBand, BAND_RULE};
 use blocksale_impact::{schedules::twap, ExecutionGrid, ImpactModel, MarketInputs};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args as ClapArgs, ValueEnum};
 use serde::Serialize;
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// Output schema version of `blocksale model --json`.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The models the calculator knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelKind {
-    /// Square root: Y sigma_daily sqrt(Q/V)
-    Sqrt,
-    /// Power law: Y sigma_daily (Q/V)^delta
-    Power,
-    /// Linear in participation: k sigma_daily Q/V
-    Linear,
-    /// Kyle: lambda Q, lambda per BTC
-    Kyle,
-    /// Almgren, Thum, Hauptmann & Li 2005 (equity constants; extrapolation for BTC)
-    Athl,
-    /// Almgren-Chriss 2000 discrete optimal execution
+/// The calculator's first argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelArg {
+    /// A registered model, by its scenario key (`exp_decay`).
+    Registered(&'static str),
+    /// Almgren-Chriss 2000 discrete optimal execution.
     AlmgrenChriss,
-    /// Linear impact with exponential decay (Obizhaeva-Wang kernel)
-    ExpDecay,
-    /// Square-root propagator (power-law kernel)
-    SqrtPropagator,
+}
+
+const ALMGREN_CHRISS: &str = "almgren-chriss";
+
+/// Every registered key, spelled with dashes (`exp-decay`; the scenario spelling is an alias),
+/// then `almgren-chriss`.
+fn model_arg() -> impl TypedValueParser<Value = ModelArg> {
+    let registered = ModelSpec::KEYS
+        .iter()
+        .zip(ModelSpec::SUMMARIES)
+        .map(|(key, summary)| {
+            // clap keeps the names for the life of the process; a handful of short strings.
+            let dashed: &'static str = Box::leak(key.replace('_', "-").into_boxed_str());
+            PossibleValue::new(dashed).alias(*key).help(*summary)
+        });
+    let ac =
+        PossibleValue::new(ALMGREN_CHRISS).help("Almgren-Chriss 2000 discrete optimal execution");
+    PossibleValuesParser::new(registered.chain([ac])).map(|name: String| {
+        let key = name.replace('-', "_");
+        match ModelSpec::KEYS.iter().find(|k| **k == key) {
+            Some(k) => ModelArg::Registered(k),
+            None => ModelArg::AlmgrenChriss,
+        }
+    })
 }
 
 /// What happens after the sale.
@@ -54,11 +72,13 @@ pub enum DecayArg {
   blocksale model almgren-chriss --size 1e6 --sigma 0.948683 --epsilon 0.0625 --eta 2.5e-6 --gamma 2.5e-7 --horizon 5 --steps 5 --risk-aversion 1e-6 --json
   blocksale model athl --size 656100 --adv 6561000 --sigma-daily 0.0157 --outstanding 1.728e9 --horizon-days 0.1 --json
   blocksale model exp-decay --size 4451 --eta 2e-6 --half-life-days 0.5 --horizon-days 2 --json
-  blocksale model sqrt-propagator --size 4451 --adv 30000 --sigma-daily 0.03 --horizon-days 2 --json")]
+  blocksale model sqrt-propagator --size 4451 --adv 30000 --sigma-daily 0.03 --horizon-days 2 --json
+Model parameters are the keys of a scenario's [[models]] entry (data/scenarios/README.md): the flags
+below set them, --param KEY=VALUE sets any of them.")]
 pub struct Args {
     /// The model
-    #[arg(value_enum)]
-    pub model: ModelKind,
+    #[arg(value_parser = model_arg())]
+    pub model: ModelArg,
     /// Block size (BTC; shares for the equity examples)
     #[arg(long, value_name = "BTC")]
     pub size: f64,
@@ -80,7 +100,7 @@ pub struct Args {
     /// Kyle's lambda, fraction per BTC
     #[arg(long, value_name = "PER_BTC")]
     pub lambda: Option<f64>,
-    /// ATHL: number outstanding (BTC supply for BTC)
+    /// ATHL: number outstanding (BTC supply for BTC) [default: 19.9M]
     #[arg(long, value_name = "UNITS")]
     pub outstanding: Option<f64>,
     /// Duration of the sale, days (ATHL, exp-decay, sqrt-propagator, and the path of the others) [default: 1]
@@ -110,7 +130,7 @@ pub struct Args {
     /// exp-decay: resilience rho, 1/day
     #[arg(long, value_name = "PER_DAY")]
     pub rho: Option<f64>,
-    /// exp-decay: half-life ln2/rho, days (instead of --rho)
+    /// exp-decay: half-life ln2/rho, days (instead of --rho) [default: 1]
     #[arg(long, value_name = "DAYS")]
     pub half_life_days: Option<f64>,
     /// sqrt-propagator: kernel exponent a in G(t) = t^-a [default: 0.5]
@@ -125,6 +145,9 @@ pub struct Args {
     /// Plateau fraction for --decay plateau [default: 2/3]
     #[arg(long, value_name = "FRACTION")]
     pub plateau: Option<f64>,
+    /// Any parameter of the model by its scenario key, e.g. --param params=given (repeatable)
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
     /// Band: relative range of the model's prefactor (Y, k, lambda, eta, c), e.g. 0.5,1.5
     /// [default: the literature range for sqrt and power, none for the others]
     #[arg(long, value_name = "LOW,HIGH", value_delimiter = ',')]
@@ -236,18 +259,97 @@ struct AcDoc {
     units: BTreeMap<&'static str, &'static str>,
 }
 
-fn decay_of(a: &Args, default: Decay) -> anyhow::Result<Decay> {
+/// The decay flags; `None`: the model's own default.
+fn decay_of(a: &Args) -> anyhow::Result<Option<Decay>> {
     let d = match a.decay {
-        None => default,
-        Some(DecayArg::Permanent) => Decay::Permanent,
-        Some(DecayArg::Full) => Decay::Full,
-        Some(DecayArg::Plateau) => Decay::plateau_checked(a.plateau.unwrap_or(2.0 / 3.0))
-            .user_err(|| "--plateau".into())?,
+        None => None,
+        Some(DecayArg::Permanent) => Some(Decay::Permanent),
+        Some(DecayArg::Full) => Some(Decay::Full),
+        Some(DecayArg::Plateau) => Some(
+            Decay::plateau_checked(a.plateau.unwrap_or(Decay::DEFAULT_PLATEAU_FRACTION))
+                .user_err(|| "--plateau".into())?,
+        ),
     };
     if a.plateau.is_some() && a.decay != Some(DecayArg::Plateau) {
         return Err(user("--plateau needs --decay plateau"));
     }
     Ok(d)
+}
+
+/// The parameter flags and the spec key each sets (any key: `--param KEY=VALUE`).
+fn param_flags(a: &Args) -> [(&'static str, &'static str, Option<f64>); 10] {
+    [
+        ("--y", "y", a.y),
+        ("--delta", "delta", a.delta),
+        ("--k", "k", a.k),
+        ("--lambda", "lambda_per_btc", a.lambda),
+        ("--outstanding", "outstanding_btc", a.outstanding),
+        ("--eta", "eta_per_btc", a.eta),
+        ("--rho", "rho_per_day", a.rho),
+        ("--half-life-days", "half_life_days", a.half_life_days),
+        ("--kernel-exponent", "kernel_exponent", a.kernel_exponent),
+        ("--c", "c", a.c),
+    ]
+}
+
+/// The spec of model `key` from the flags, checked like a scenario's `[[models]]` entry; errors
+/// name the flag that set the key.
+fn spec_of(a: &Args, key: &str, name: &str) -> anyhow::Result<ModelSpec> {
+    let mut table = Map::new();
+    table.insert("model".into(), key.into());
+    // Which flag set each key, for the messages.
+    let mut origin: BTreeMap<String, String> = BTreeMap::new();
+    for (flag, k, v) in param_flags(a) {
+        if let Some(v) = v {
+            table.insert(k.into(), v.into());
+            origin.insert(k.into(), flag.into());
+        }
+    }
+    for p in &a.params {
+        let Some((k, v)) = p.split_once('=') else {
+            return Err(user(format!("--param {p}: expected KEY=VALUE")));
+        };
+        let (k, v) = (k.trim(), v.trim());
+        if k == "model" || origin.contains_key(k) {
+            return Err(user(format!(
+                "--param {p}: `{k}` is already set (by the model argument or another flag)"
+            )));
+        }
+        let value = v
+            .parse::<f64>()
+            .map_or_else(|_| Value::from(v), Value::from);
+        table.insert(k.into(), value);
+        origin.insert(k.into(), format!("--param {k}"));
+    }
+    let spec: ModelSpec = serde_json::from_value(Value::Object(table)).map_err(|e| {
+        let e = e.to_string();
+        match origin.iter().find(|(k, _)| e.contains(&format!("`{k}`"))) {
+            Some((_, flag)) => user(format!("{name}: {flag}: {e}")),
+            None => user(format!("{name}: {e}")),
+        }
+    })?;
+    spec.check().map_err(|e| {
+        let what = origin.get(&e.key).cloned().unwrap_or_else(|| {
+            param_flags(a)
+                .iter()
+                .find(|(_, k, _)| *k == e.key)
+                .map_or(format!("--param {}", e.key), |(flag, _, _)| {
+                    (*flag).to_string()
+                })
+        });
+        if e.value == "missing" {
+            user(format!(
+                "{name}: {what} is missing: expected {}",
+                e.expected
+            ))
+        } else {
+            user(format!(
+                "{name}: {what} = {}: expected {}",
+                e.value, e.expected
+            ))
+        }
+    })?;
+    Ok(spec)
 }
 
 fn bps(x: f64) -> f64 {
@@ -260,9 +362,14 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         return Err(user(format!("--size {}: expected a number >= 0", a.size)));
     }
     let text = match a.model {
-        ModelKind::Athl => athl(&a)?,
-        ModelKind::AlmgrenChriss => almgren_chriss(&a)?,
-        _ => path_model(&a)?,
+        ModelArg::AlmgrenChriss => almgren_chriss(&a)?,
+        ModelArg::Registered(key) => {
+            let name = key.replace('_', "-");
+            match spec_of(&a, key, &name)? {
+                ModelSpec::Athl(spec) => athl(&a, &spec)?,
+                spec => path_model(&a, &name, &spec)?,
+            }
+        }
     };
     crate::output::print_stdout(&text)
 }
@@ -271,14 +378,13 @@ fn to_json<T: Serialize>(doc: &T) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(doc)? + "\n")
 }
 
-fn athl(a: &Args) -> anyhow::Result<String> {
+fn athl(a: &Args, spec: &AthlSpec) -> anyhow::Result<String> {
     let m = "athl";
     let adv = need(a.adv, "--adv", m)?;
     let sigma = need(a.sigma_daily, "--sigma-daily", m)?;
-    let outstanding = need(a.outstanding, "--outstanding", m)?;
     let horizon = a.horizon_days.unwrap_or(1.0);
     let market = MarketInputs::new_checked(sigma, adv).user_err(String::new)?;
-    let model = Athl::equity_2005(outstanding).user_err(|| "--outstanding".into())?;
+    let model = spec.model().user_err(String::new)?;
     let c = model
         .costs(a.size, horizon, &market)
         .user_err(String::new)?;
@@ -391,22 +497,19 @@ fn almgren_chriss(a: &Args) -> anyhow::Result<String> {
     Ok(t)
 }
 
-fn path_model(a: &Args) -> anyhow::Result<String> {
+fn path_model(a: &Args, name: &str, spec: &ModelSpec) -> anyhow::Result<String> {
     let horizon = a.horizon_days.unwrap_or(1.0);
     if !(horizon.is_finite() && horizon > 0.0) {
         return Err(user(format!(
             "--horizon-days {horizon}: expected a number of days > 0"
         )));
     }
-    let name = match a.model {
-        ModelKind::Sqrt => "sqrt",
-        ModelKind::Power => "power",
-        ModelKind::Linear => "linear",
-        ModelKind::Kyle => "kyle",
-        ModelKind::ExpDecay => "exp-decay",
-        _ => "sqrt-propagator",
+    let ctx = BuildContext {
+        decay: decay_of(a)?,
+        calibration: None,
     };
-    let needs_market = !matches!(a.model, ModelKind::Kyle | ModelKind::ExpDecay);
+    let model = spec.build(&ctx).user_err(String::new)?.model;
+    let needs_market = model.uses_market_inputs();
     let (adv, sigma) = if needs_market {
         (
             Some(need(a.adv, "--adv", name)?),
@@ -415,70 +518,9 @@ fn path_model(a: &Args) -> anyhow::Result<String> {
     } else {
         (a.adv, a.sigma_daily)
     };
-    // Kyle and exp-decay do not use the market; any valid placeholder will do.
+    // A model that ignores the market takes any valid placeholder.
     let market = MarketInputs::new_checked(sigma.unwrap_or(1.0), adv.unwrap_or(1.0))
         .user_err(String::new)?;
-    let model: Box<dyn ImpactModel> = match a.model {
-        ModelKind::Sqrt | ModelKind::Power => {
-            let d = if a.model == ModelKind::Sqrt {
-                if a.delta.is_some_and(|d| d != 0.5) {
-                    return Err(user(
-                        "sqrt has delta = 0.5; use `model power --delta` for another exponent",
-                    ));
-                }
-                0.5
-            } else {
-                a.delta.unwrap_or(0.5)
-            };
-            Box::new(
-                PowerLaw::new_checked(a.y.unwrap_or(0.9), d)
-                    .user_err(String::new)?
-                    .with_decay(decay_of(a, Decay::Permanent)?)
-                    .user_err(String::new)?,
-            )
-        }
-        ModelKind::Linear => Box::new(
-            Linear::new_checked(a.k.unwrap_or(1.0))
-                .user_err(|| "--k".into())?
-                .with_decay(decay_of(a, Decay::Permanent)?)
-                .user_err(String::new)?,
-        ),
-        ModelKind::Kyle => Box::new(
-            Kyle::new_checked(need(a.lambda, "--lambda", name)?)
-                .user_err(|| "--lambda".into())?
-                .with_decay(decay_of(a, Decay::Permanent)?)
-                .user_err(String::new)?,
-        ),
-        ModelKind::ExpDecay => {
-            let eta = need(a.eta, "--eta", name)?;
-            let k = match (a.rho, a.half_life_days) {
-                (Some(r), None) => ExpKernel::new_checked(eta, r),
-                (None, Some(h)) => ExpKernel::from_half_life(eta, h),
-                _ => {
-                    return Err(user(
-                        "exp-decay needs exactly one of --rho and --half-life-days",
-                    ))
-                }
-            }
-            .user_err(String::new)?;
-            Box::new(
-                k.with_decay(decay_of(a, Decay::Full)?)
-                    .user_err(String::new)?,
-            )
-        }
-        _ => {
-            let p = Propagator::new_checked(
-                a.c.unwrap_or(0.75),
-                a.delta.unwrap_or(0.5),
-                a.kernel_exponent.unwrap_or(0.5),
-            )
-            .user_err(String::new)?;
-            Box::new(
-                p.with_decay(decay_of(a, Decay::Full)?)
-                    .user_err(String::new)?,
-            )
-        }
-    };
     let n = a.bars.unwrap_or(24).max(1);
     let grid =
         ExecutionGrid::uniform(twap(a.size, n), 2 * n, 2.0 * horizon).user_err(String::new)?;
@@ -504,7 +546,10 @@ fn path_model(a: &Args) -> anyhow::Result<String> {
         observed_move_high_bps: bps(b.total_high[last]),
         rule: BAND_RULE.into(),
     };
-    let band = match (&a.prefactor_range, a.model) {
+    let band = match (
+        &a.prefactor_range,
+        spec.what_if_band().user_err(String::new)?,
+    ) {
         (Some(r), _) if r.len() != 2 => {
             return Err(user(format!(
                 "--prefactor-range takes two numbers LOW,HIGH, got {r:?}"
@@ -521,18 +566,10 @@ fn path_model(a: &Args) -> anyhow::Result<String> {
                 ),
             ))
         }
-        (None, ModelKind::Sqrt | ModelKind::Power) => {
-            let d = if a.model == ModelKind::Sqrt {
-                0.5
-            } else {
-                a.delta.unwrap_or(0.5)
-            };
-            let pl = PowerLaw::new_checked(a.y.unwrap_or(0.9), d).user_err(String::new)?;
-            let b = literature_power_law_band(&pl, &grid, &market, 1.96).user_err(String::new)?;
-            Some(band_doc(
-                b,
-                "literature: Y 0.9 sd 0.35 [secondary], delta 0.4 to 0.6; 95 %".into(),
-            ))
+        (None, Some(w)) => {
+            let alts: Vec<&dyn ImpactModel> = w.alternatives.iter().map(|m| m.as_ref()).collect();
+            let b = band(model.as_ref(), &alts, &grid, &market, 1.96).user_err(String::new)?;
+            Some(band_doc(b, format!("{}; 95 %", w.source)))
         }
         (None, _) if sigma.is_some() => {
             let b = prefactor_band(model.as_ref(), 1.0, 1.0, &grid, &market, 1.96)
@@ -557,7 +594,7 @@ fn path_model(a: &Args) -> anyhow::Result<String> {
         sigma_daily: sigma,
         q_over_v: adv.map(|v| a.size / v),
         horizon_days: horizon,
-        decay: decay_label(a),
+        decay: model.decay().label(),
         impact_fraction: impact,
         impact_bps: bps(impact),
         avg_cost_fraction: path.avg_cost,
@@ -603,17 +640,4 @@ fn path_model(a: &Args) -> anyhow::Result<String> {
         t.push_str(&format!("note: {n}\n"));
     }
     Ok(t)
-}
-
-fn decay_label(a: &Args) -> String {
-    match a.decay {
-        Some(DecayArg::Plateau) => Decay::Plateau {
-            fraction: a.plateau.unwrap_or(2.0 / 3.0),
-        }
-        .label(),
-        Some(DecayArg::Full) => "full".into(),
-        Some(DecayArg::Permanent) => "permanent".into(),
-        None if matches!(a.model, ModelKind::ExpDecay | ModelKind::SqrtPropagator) => "full".into(),
-        None => "permanent".into(),
-    }
 }

@@ -3,7 +3,7 @@
 
 use super::Global;
 use crate::error::{user, UserContext};
-use blocksale_backtest::sweep::{log_space, spec_key, sweep, SweepInput, SweepResult};
+use blocksale_backtest::sweep::{log_space, sweep, SweepInput, SweepResult};
 use blocksale_backtest::{run_calibration, Scenario};
 use clap::Args as ClapArgs;
 use std::path::PathBuf;
@@ -109,7 +109,7 @@ pub fn parse_durations(text: &str) -> anyhow::Result<Vec<i64>> {
 
 /// Check `--models` against the scenario.
 pub fn check_models(s: &Scenario, names: &[String]) -> anyhow::Result<()> {
-    let have: Vec<&str> = s.models.iter().map(spec_key).collect();
+    let have: Vec<&str> = s.models.iter().map(|m| m.key()).collect();
     for n in names {
         if !have.contains(&n.as_str()) {
             return Err(user(format!(
@@ -142,7 +142,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         m.needs_calibration()
             && a.models
                 .as_ref()
-                .is_none_or(|k| k.iter().any(|x| x == spec_key(m)))
+                .is_none_or(|k| k.iter().any(|x| x == m.key()))
     });
     let calibration = if needs_cal {
         run_calibration(&scenario, &loaded.series)

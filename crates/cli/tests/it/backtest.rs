@@ -621,6 +621,39 @@ fn bad_flag_and_scenario_values() {
 }
 
 #[test]
+fn unknown_schedule_kind_is_an_error_naming_key_value_and_kinds() {
+    let data = cango_data();
+    let d = data.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("s.toml");
+    let text = blocksale_scenario();
+    assert!(text.contains("kind = \"twap\""));
+    std::fs::write(&sc, text.replace("kind = \"twap\"", "kind = \"twapp\"")).unwrap();
+    let sc = sc.to_str().unwrap();
+    // Every subcommand that reads a scenario refuses it (it used to run a TWAP).
+    fails_with(
+        &["backtest", "--data", d, "--scenario", sc],
+        "scenario key `schedule.kind` = \"twapp\": expected one of twap, block, vwap, pov, ac, ow, front_loaded, back_loaded",
+    );
+    fails_with(
+        &["sweep", "--data", d, "--scenario", sc],
+        "`schedule.kind` = \"twapp\"",
+    );
+    // A parameter of another kind is an error too, naming the key.
+    let dir2 = tempfile::tempdir().unwrap();
+    let sc2 = dir2.path().join("s.toml");
+    std::fs::write(
+        &sc2,
+        text.replace("kind = \"twap\"", "kind = \"twap\"\nurgency = 3.0"),
+    )
+    .unwrap();
+    fails_with(
+        &["backtest", "--data", d, "--scenario", sc2.to_str().unwrap()],
+        "scenario key `schedule.urgency` = 3",
+    );
+}
+
+#[test]
 fn earlier_outputs_survive_a_failed_run() {
     let data = cango_data();
     let out = tempfile::tempdir().unwrap();

@@ -110,6 +110,14 @@ impl ImpactModel for AlmgrenChriss {
         ])
     }
 
+    fn decay(&self) -> Decay {
+        self.decay
+    }
+
+    fn uses_market_inputs(&self) -> bool {
+        false
+    }
+
     fn path(&self, grid: &ExecutionGrid, _m: &MarketInputs) -> ImpactPath {
         let Some((last, t_end)) = sale_end(grid) else {
             return ImpactPath::new(vec![0.0; grid.len()], 0.0, 0.0);

@@ -1,7 +1,8 @@
-use super::{sale_end, sqrt_relaxation, Decay, ImpactModel};
-use crate::error::positive;
+use super::registry::positive_key;
+use super::{sale_end, sqrt_relaxation, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry};
+use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The caveat every ATHL output carries.
@@ -20,7 +21,8 @@ extrapolation, not a calibration";
 /// * `X`: size sold, BTC; `V`: average daily volume, BTC/day; `T`: duration of the sale, days.
 /// * `sigma`: daily volatility of log returns (fraction).
 /// * `Theta`: shares outstanding; for BTC the circulating supply in BTC (`outstanding_btc`).
-/// * `gamma` (default 0.314) and `eta` (default 0.142): dimensionless, fitted on US equities.
+/// * `gamma` (default [`Athl::EQUITY_GAMMA`] = 0.314) and `eta` ([`Athl::EQUITY_ETA`] = 0.142):
+///   dimensionless, fitted on US equities.
 ///
 /// On a bar grid the selling rate of bar `k` is `v_k = n_k / dt_k` (BTC/day); the impact at the end
 /// of a trading bar is the permanent part of the cumulative quantity plus the temporary part of the
@@ -54,12 +56,19 @@ pub struct AthlCosts {
 }
 
 impl Athl {
+    /// Permanent coefficient `gamma` fitted on US equities 2001-2003.
+    pub const EQUITY_GAMMA: f64 = 0.314;
+    /// Temporary coefficient `eta` fitted on US equities 2001-2003.
+    pub const EQUITY_ETA: f64 = 0.142;
+    /// `Theta` for BTC: the circulating supply, about 19.9M BTC in early 2026.
+    pub const DEFAULT_OUTSTANDING_BTC: f64 = 19_900_000.0;
+
     /// The published equity constants with the given number outstanding (BTC supply for BTC).
     ///
     /// # Errors
     /// [`ImpactError::Param`] unless `outstanding_btc > 0`.
     pub fn equity_2005(outstanding_btc: f64) -> Result<Self, ImpactError> {
-        Self::new_checked(0.314, 0.142, outstanding_btc)
+        Self::new_checked(Self::EQUITY_GAMMA, Self::EQUITY_ETA, outstanding_btc)
     }
 
     /// Checked constructor.
@@ -133,6 +142,10 @@ impl ImpactModel for Athl {
         ])
     }
 
+    fn decay(&self) -> Decay {
+        self.decay
+    }
+
     fn path(&self, grid: &ExecutionGrid, m: &MarketInputs) -> ImpactPath {
         let Some((last, t_end)) = sale_end(grid) else {
             return ImpactPath::new(vec![0.0; grid.len()], 0.0, 0.0);
@@ -169,6 +182,60 @@ impl ImpactModel for Athl {
 
     fn warnings(&self) -> Vec<String> {
         vec![ATHL_EXTRAPOLATION_WARNING.to_string()]
+    }
+}
+
+/// A scenario's `[[models]]` entry `model = "athl"`: [`Athl`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AthlSpec {
+    /// Permanent coefficient (dimensionless, > 0), default [`Athl::EQUITY_GAMMA`].
+    pub gamma: f64,
+    /// Temporary coefficient (dimensionless, > 0), default [`Athl::EQUITY_ETA`].
+    pub eta: f64,
+    /// Circulating supply `Theta`, BTC, default [`Athl::DEFAULT_OUTSTANDING_BTC`].
+    pub outstanding_btc: f64,
+}
+
+impl Default for AthlSpec {
+    fn default() -> Self {
+        Self {
+            gamma: Athl::EQUITY_GAMMA,
+            eta: Athl::EQUITY_ETA,
+            outstanding_btc: Athl::DEFAULT_OUTSTANDING_BTC,
+        }
+    }
+}
+
+impl AthlSpec {
+    /// The model these parameters give (permanent decay).
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] unless every value is finite and > 0.
+    pub fn model(&self) -> Result<Athl, ImpactError> {
+        Athl::new_checked(self.gamma, self.eta, self.outstanding_btc)
+    }
+}
+
+impl ModelEntry for AthlSpec {
+    fn check(&self) -> Result<(), SpecError> {
+        positive_key("gamma", self.gamma)?;
+        positive_key("eta", self.eta)?;
+        positive_key("outstanding_btc", self.outstanding_btc)
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<BuiltModel, ImpactError> {
+        let m = self
+            .model()?
+            .with_decay(ctx.decay.unwrap_or(Decay::Permanent))?;
+        Ok(BuiltModel::plain(
+            Box::new(m),
+            "literature: 2005 US-equity constants (extrapolation)",
+        ))
+    }
+
+    fn example() -> Self {
+        Self::default()
     }
 }
 

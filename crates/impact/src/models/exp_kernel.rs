@@ -1,6 +1,8 @@
-use super::{sale_end, Decay, ImpactModel};
-use crate::error::positive;
+use super::registry::{given_or_calibrated, per_btc_coefficient, positive_key};
+use super::{sale_end, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamSource};
+use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Transient linear impact with an exponential kernel (Obizhaeva-Wang resilience).
@@ -13,7 +15,8 @@ use std::collections::BTreeMap;
 ///
 /// * `v(s)`: selling rate, BTC/day (piecewise constant on the bar grid, integrated exactly).
 /// * `eta`: impact per BTC sold, fraction per BTC (`1/q` in Obizhaeva-Wang's order-book depth `q`).
-/// * `rho`: resilience, 1/day; the impact of a fill halves in `ln 2 / rho` days.
+/// * `rho`: resilience, 1/day; the impact of a fill halves in `ln 2 / rho` days (default half-life
+///   [`ExpKernel::DEFAULT_HALF_LIFE_DAYS`] = 1 day).
 ///
 /// The market inputs are not used. Within bar `k` of length `dt` and rate `v_k` the path obeys
 /// `I_{k+1} = I_k e^{-rho dt} + eta v_k (1 - e^{-rho dt}) / rho`, and the cost of the fills is the
@@ -36,6 +39,9 @@ pub struct ExpKernel {
 }
 
 impl ExpKernel {
+    /// Default half-life of the kernel, days.
+    pub const DEFAULT_HALF_LIFE_DAYS: f64 = 1.0;
+
     /// Checked constructor.
     ///
     /// # Errors
@@ -103,6 +109,14 @@ impl ImpactModel for ExpKernel {
         ])
     }
 
+    fn decay(&self) -> Decay {
+        self.decay
+    }
+
+    fn uses_market_inputs(&self) -> bool {
+        false
+    }
+
     fn path(&self, grid: &ExecutionGrid, _m: &MarketInputs) -> ImpactPath {
         let Some((last, _)) = sale_end(grid) else {
             return ImpactPath::new(vec![0.0; grid.len()], 0.0, 0.0);
@@ -131,6 +145,90 @@ impl ImpactModel for ExpKernel {
         }
         let total = grid.total_btc();
         ImpactPath::new(impact, cost / total, self.decay.long_run(level))
+    }
+}
+
+/// A scenario's `[[models]]` entry `model = "exp_decay"`: [`ExpKernel`].
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExpDecaySpec {
+    /// Instantaneous impact per BTC (fraction per BTC, > 0); required unless
+    /// `params = "calibrated"` (then Kyle's lambda).
+    pub eta_per_btc: Option<f64>,
+    /// Resilience half-life, days (> 0), default [`ExpKernel::DEFAULT_HALF_LIFE_DAYS`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub half_life_days: Option<f64>,
+    /// Resilience `rho`, 1/day (> 0), instead of `half_life_days`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rho_per_day: Option<f64>,
+    /// Where eta comes from.
+    pub params: ParamSource,
+}
+
+impl ExpDecaySpec {
+    /// The kernel of eta `eta_per_btc` and this spec's resilience.
+    fn kernel(&self, eta_per_btc: f64) -> Result<ExpKernel, ImpactError> {
+        match self.rho_per_day {
+            Some(rho) => ExpKernel::new_checked(eta_per_btc, rho),
+            None => ExpKernel::from_half_life(
+                eta_per_btc,
+                self.half_life_days
+                    .unwrap_or(ExpKernel::DEFAULT_HALF_LIFE_DAYS),
+            ),
+        }
+    }
+}
+
+impl ModelEntry for ExpDecaySpec {
+    fn check(&self) -> Result<(), SpecError> {
+        if let Some(h) = self.half_life_days {
+            positive_key("half_life_days", h)?;
+        }
+        if let Some(rho) = self.rho_per_day {
+            positive_key("rho_per_day", rho)?;
+            if self.half_life_days.is_some() {
+                return Err(SpecError::new(
+                    "rho_per_day",
+                    rho,
+                    "either rho_per_day or half_life_days, not both",
+                ));
+            }
+        }
+        given_or_calibrated("eta_per_btc", self.eta_per_btc, self.params)
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<BuiltModel, ImpactError> {
+        let (eta, range, src) = per_btc_coefficient(
+            "eta_per_btc",
+            self.params,
+            self.eta_per_btc,
+            ctx.calibration,
+            "calibrated: eta = Kyle lambda, its 95 % interval; half-life given",
+        )?;
+        // The kernel's own decay unless asked for a plateau or permanence.
+        let m = match ctx.decay {
+            Some(d) => self.kernel(eta)?.with_decay(d)?,
+            None => self.kernel(eta)?,
+        };
+        Ok(BuiltModel {
+            warnings: m.warnings(),
+            model: Box::new(m),
+            alternatives: Vec::new(),
+            prefactor_range: range,
+            param_source: src.into(),
+        })
+    }
+
+    fn needs_calibration(&self) -> bool {
+        self.params == ParamSource::Calibrated
+    }
+
+    fn example() -> Self {
+        Self {
+            eta_per_btc: Some(2e-6),
+            rho_per_day: Some(3.0),
+            ..Self::default()
+        }
     }
 }
 

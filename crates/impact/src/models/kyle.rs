@@ -1,6 +1,10 @@
-use super::{cumulative_path, Decay, ImpactModel};
-use crate::error::positive;
+use super::registry::{given_or_calibrated, per_btc_coefficient};
+use super::{
+    cumulative_path, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamSource,
+};
+use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Kyle linear impact with a price-impact coefficient per BTC.
@@ -73,6 +77,14 @@ impl ImpactModel for Kyle {
         BTreeMap::from([("lambda_per_btc".into(), self.lambda_per_btc)])
     }
 
+    fn decay(&self) -> Decay {
+        self.decay
+    }
+
+    fn uses_market_inputs(&self) -> bool {
+        false
+    }
+
     fn path(&self, grid: &ExecutionGrid, _m: &MarketInputs) -> ImpactPath {
         cumulative_path(
             grid,
@@ -80,6 +92,52 @@ impl ImpactModel for Kyle {
             |q| self.impact(q),
             |q| self.impact(q) * q / 2.0,
         )
+    }
+}
+
+/// A scenario's `[[models]]` entry `model = "kyle"`: [`Kyle`].
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KyleSpec {
+    /// Log-price move per BTC (fraction per BTC, > 0); required unless `params = "calibrated"`.
+    pub lambda_per_btc: Option<f64>,
+    /// Where lambda comes from (calibrated: the scenario's Kyle lambda with its Newey-West
+    /// interval as the band).
+    pub params: ParamSource,
+}
+
+impl ModelEntry for KyleSpec {
+    fn check(&self) -> Result<(), SpecError> {
+        given_or_calibrated("lambda_per_btc", self.lambda_per_btc, self.params)
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<BuiltModel, ImpactError> {
+        let (lambda, range, src) = per_btc_coefficient(
+            "lambda_per_btc",
+            self.params,
+            self.lambda_per_btc,
+            ctx.calibration,
+            "calibrated: Newey-West 95 % interval",
+        )?;
+        let m = Kyle::new_checked(lambda)?.with_decay(ctx.decay.unwrap_or(Decay::Permanent))?;
+        Ok(BuiltModel {
+            warnings: m.warnings(),
+            model: Box::new(m),
+            alternatives: Vec::new(),
+            prefactor_range: range,
+            param_source: src.into(),
+        })
+    }
+
+    fn needs_calibration(&self) -> bool {
+        self.params == ParamSource::Calibrated
+    }
+
+    fn example() -> Self {
+        Self {
+            lambda_per_btc: Some(3e-6),
+            params: ParamSource::Given,
+        }
     }
 }
 

@@ -1,6 +1,8 @@
-use super::{cumulative_path, Decay, ImpactModel};
-use crate::error::positive;
+use super::registry::positive_key;
+use super::{cumulative_path, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry};
+use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Impact linear in participation.
@@ -10,7 +12,8 @@ use std::collections::BTreeMap;
 /// ```
 ///
 /// * `q`: cumulative quantity sold, BTC; `V`: average daily volume, BTC/day.
-/// * `sigma_daily`: daily volatility of log returns; `k`: dimensionless, default 1.
+/// * `sigma_daily`: daily volatility of log returns; `k`: dimensionless, default
+///   [`Linear::DEFAULT_K`] = 1.
 ///
 /// `k = 1` makes the linear and square-root laws agree (up to `Y`) at `Q = V`: a sale of one day's
 /// volume moves the price by about one daily sigma. Below one day's volume the linear law predicts
@@ -27,6 +30,9 @@ pub struct Linear {
 }
 
 impl Linear {
+    /// Default prefactor `k`: one daily sigma for a sale of one day's volume.
+    pub const DEFAULT_K: f64 = 1.0;
+
     /// Checked constructor.
     ///
     /// # Errors
@@ -41,7 +47,7 @@ impl Linear {
     /// The default `k = 1`.
     pub fn unit() -> Self {
         Self {
-            k: 1.0,
+            k: Self::DEFAULT_K,
             decay: Decay::Permanent,
         }
     }
@@ -76,6 +82,10 @@ impl ImpactModel for Linear {
         BTreeMap::from([("k".into(), self.k)])
     }
 
+    fn decay(&self) -> Decay {
+        self.decay
+    }
+
     fn path(&self, grid: &ExecutionGrid, m: &MarketInputs) -> ImpactPath {
         cumulative_path(
             grid,
@@ -83,6 +93,40 @@ impl ImpactModel for Linear {
             |q| self.impact(q, m),
             |q| self.impact(q, m) * q / 2.0,
         )
+    }
+}
+
+/// A scenario's `[[models]]` entry `model = "linear"`: [`Linear`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinearSpec {
+    /// Prefactor `k` (dimensionless, > 0), default [`Linear::DEFAULT_K`].
+    pub k: f64,
+}
+
+impl Default for LinearSpec {
+    fn default() -> Self {
+        Self {
+            k: Linear::DEFAULT_K,
+        }
+    }
+}
+
+impl ModelEntry for LinearSpec {
+    fn check(&self) -> Result<(), SpecError> {
+        positive_key("k", self.k)
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<BuiltModel, ImpactError> {
+        let decay = ctx.decay.unwrap_or(Decay::Permanent);
+        Ok(BuiltModel::plain(
+            Box::new(Linear::new_checked(self.k)?.with_decay(decay)?),
+            "given (no published range: timing risk only)",
+        ))
+    }
+
+    fn example() -> Self {
+        Self::default()
     }
 }
 

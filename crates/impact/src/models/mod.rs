@@ -12,6 +12,9 @@
 //!
 //! `q` is the cumulative quantity sold (BTC), `v` the selling rate (BTC/day), `V` the average daily
 //! volume (BTC/day), `sigma` the daily volatility. Every impact is a fraction of the arrival price.
+//!
+//! The models a scenario or `blocksale model` can name are registered once, below, by their spec
+//! (the scenario's `[[models]]` entry): see [`ModelEntry`] for how to add one.
 
 mod almgren_chriss;
 mod athl;
@@ -20,14 +23,26 @@ mod kyle;
 mod linear;
 mod power_law;
 mod propagator;
+mod registry;
 
 pub use almgren_chriss::{AcProblem, AcSolution, AlmgrenChriss, FrontierPoint};
-pub use athl::{Athl, AthlCosts, ATHL_EXTRAPOLATION_WARNING};
-pub use exp_kernel::ExpKernel;
-pub use kyle::Kyle;
-pub use linear::Linear;
-pub use power_law::PowerLaw;
-pub use propagator::Propagator;
+pub use athl::{Athl, AthlCosts, AthlSpec, ATHL_EXTRAPOLATION_WARNING};
+pub use exp_kernel::{ExpDecaySpec, ExpKernel};
+pub use kyle::{Kyle, KyleSpec};
+pub use linear::{Linear, LinearSpec};
+pub use power_law::{PowerLaw, PowerSpec, SqrtSpec};
+pub use propagator::{Propagator, SqrtPropagatorSpec};
+pub use registry::{BuildContext, BuiltModel, ModelEntry, ParamSource, WhatIfBand};
+
+registry::register_models! {
+    "sqrt" => Sqrt(SqrtSpec): "Square root: Y sigma_daily sqrt(Q/V)",
+    "power" => Power(PowerSpec): "Power law: Y sigma_daily (Q/V)^delta",
+    "linear" => Linear(LinearSpec): "Linear in participation: k sigma_daily Q/V",
+    "kyle" => Kyle(KyleSpec): "Kyle: lambda Q, lambda per BTC",
+    "athl" => Athl(AthlSpec): "Almgren, Thum, Hauptmann & Li 2005 (equity constants; extrapolation for BTC)",
+    "exp_decay" => ExpDecay(ExpDecaySpec): "Linear impact with exponential decay (Obizhaeva-Wang kernel)",
+    "sqrt_propagator" => SqrtPropagator(SqrtPropagatorSpec): "Square-root propagator (power-law kernel)",
+}
 
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
 use serde::{Deserialize, Serialize};
@@ -41,10 +56,17 @@ pub trait ImpactModel: Send + Sync + std::fmt::Debug {
     fn params(&self) -> BTreeMap<String, f64>;
     /// Impact path, peak, average cost and permanent part for this sale.
     fn path(&self, grid: &ExecutionGrid, market: &MarketInputs) -> ImpactPath;
+    /// What happens to the impact after the sale.
+    fn decay(&self) -> Decay;
     /// Caveats an output must carry with this model's numbers (e.g. constants fitted on another
     /// market). Empty by default.
     fn warnings(&self) -> Vec<String> {
         Vec::new()
+    }
+    /// False for a model that ignores the [`MarketInputs`] (its impact is per BTC, not per unit
+    /// of daily volume and volatility). True by default.
+    fn uses_market_inputs(&self) -> bool {
+        true
     }
 }
 
@@ -104,10 +126,13 @@ impl TryFrom<DecayRaw> for Decay {
 }
 
 impl Decay {
+    /// Share of the end-of-sale impact that survives in the literature plateau: 2/3.
+    pub const DEFAULT_PLATEAU_FRACTION: f64 = 2.0 / 3.0;
+
     /// The literature plateau at 2/3 of the end-of-sale impact.
     pub fn two_thirds() -> Self {
         Decay::Plateau {
-            fraction: 2.0 / 3.0,
+            fraction: Self::DEFAULT_PLATEAU_FRACTION,
         }
     }
 

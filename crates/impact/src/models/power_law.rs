@@ -1,6 +1,12 @@
-use super::{cumulative_path, Decay, ImpactModel};
-use crate::error::positive;
+use super::registry::{need_calibration, positive_key};
+use super::WhatIfBand;
+use super::{
+    cumulative_path, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamSource,
+};
+use crate::error::{positive, SpecError};
+use crate::uncertainty::ParamRange;
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Power-law (square-root when `delta = 1/2`) impact of a metaorder.
@@ -12,7 +18,8 @@ use std::collections::BTreeMap;
 /// * `q`: cumulative quantity sold so far, BTC; the path follows the schedule.
 /// * `V`: average daily volume, BTC/day ([`MarketInputs::adv_btc`]).
 /// * `sigma_daily`: daily volatility of log returns (fraction).
-/// * `Y`: dimensionless prefactor, default 0.9; `delta`: exponent, default 0.5.
+/// * `Y`: dimensionless prefactor, default [`PowerLaw::DEFAULT_Y`] = 0.9; `delta`: exponent,
+///   default [`PowerLaw::SQRT_DELTA`] = 0.5.
 ///
 /// The average cost of the fills is `I(Q) / (1 + delta)` (2/3 of the peak for the square root),
 /// integrated exactly over the cumulative quantity. After the sale the impact follows the
@@ -32,6 +39,11 @@ pub struct PowerLaw {
 }
 
 impl PowerLaw {
+    /// Default prefactor `Y` for BTC (Donier & Bonart 2015, sd 0.35 \[S\]; SCIENCE.md 1).
+    pub const DEFAULT_Y: f64 = 0.9;
+    /// The square-root law's exponent.
+    pub const SQRT_DELTA: f64 = 0.5;
+
     /// Checked constructor.
     ///
     /// # Errors
@@ -55,8 +67,8 @@ impl PowerLaw {
     /// The BTC default: `Y = 0.9`, `delta = 0.5`.
     pub fn square_root() -> Self {
         Self {
-            y: 0.9,
-            delta: 0.5,
+            y: Self::DEFAULT_Y,
+            delta: Self::SQRT_DELTA,
             decay: Decay::Permanent,
         }
     }
@@ -71,11 +83,6 @@ impl PowerLaw {
         Ok(self)
     }
 
-    /// Decay after the sale.
-    pub fn decay(&self) -> Decay {
-        self.decay
-    }
-
     /// Prefactor `Y`.
     pub fn y(&self) -> f64 {
         self.y
@@ -88,7 +95,7 @@ impl PowerLaw {
     /// Impact of having sold `q_btc` in total: `Y sigma (q/V)^delta`.
     pub fn impact(&self, q_btc: f64, m: &MarketInputs) -> f64 {
         let x = q_btc / m.adv_btc;
-        let p = if self.delta == 0.5 {
+        let p = if self.delta == Self::SQRT_DELTA {
             x.sqrt()
         } else {
             x.powf(self.delta)
@@ -99,7 +106,7 @@ impl PowerLaw {
 
 impl ImpactModel for PowerLaw {
     fn name(&self) -> String {
-        if self.delta == 0.5 {
+        if self.delta == Self::SQRT_DELTA {
             "sqrt".into()
         } else {
             "power".into()
@@ -110,6 +117,10 @@ impl ImpactModel for PowerLaw {
         BTreeMap::from([("y".into(), self.y), ("delta".into(), self.delta)])
     }
 
+    fn decay(&self) -> Decay {
+        self.decay
+    }
+
     fn path(&self, grid: &ExecutionGrid, m: &MarketInputs) -> ImpactPath {
         let d = self.delta;
         cumulative_path(
@@ -118,6 +129,167 @@ impl ImpactModel for PowerLaw {
             |q| self.impact(q, m),
             |q| self.impact(q, m) * q / (1.0 + d),
         )
+    }
+}
+
+/// A scenario's `[[models]]` entry `model = "sqrt"`: [`PowerLaw`] with `delta = 1/2`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqrtSpec {
+    /// Prefactor `Y` (dimensionless, > 0), default [`PowerLaw::DEFAULT_Y`].
+    pub y: f64,
+    /// Where `Y` comes from (default: the literature range as the band).
+    pub params: ParamSource,
+}
+
+impl Default for SqrtSpec {
+    fn default() -> Self {
+        Self {
+            y: PowerLaw::DEFAULT_Y,
+            params: ParamSource::Literature,
+        }
+    }
+}
+
+/// A scenario's `[[models]]` entry `model = "power"`: [`PowerLaw`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PowerSpec {
+    /// Prefactor `Y` (dimensionless, > 0), default [`PowerLaw::DEFAULT_Y`].
+    pub y: f64,
+    /// Exponent `delta` in (0, 1], default [`PowerLaw::SQRT_DELTA`].
+    pub delta: f64,
+    /// Where `Y` and `delta` come from (default: the literature range as the band).
+    pub params: ParamSource,
+}
+
+impl Default for PowerSpec {
+    fn default() -> Self {
+        Self {
+            y: PowerLaw::DEFAULT_Y,
+            delta: PowerLaw::SQRT_DELTA,
+            params: ParamSource::Literature,
+        }
+    }
+}
+
+/// Where `blocksale model` says its default power-law band comes from.
+const WHAT_IF_SOURCE: &str = "literature: Y 0.9 sd 0.35 [secondary], delta 0.4 to 0.6";
+
+/// The power law of `y` and `delta` with its band: the literature range of `Y` scaled to `y`
+/// (and of `delta`, unless `sqrt` fixes it), or the calibration's bootstrap intervals.
+fn build_power_law(
+    y: f64,
+    delta: f64,
+    params: ParamSource,
+    sqrt: bool,
+    ctx: &BuildContext<'_>,
+) -> Result<BuiltModel, ImpactError> {
+    let decay = ctx.decay.unwrap_or(Decay::Permanent);
+    let boxed = |alts: Vec<PowerLaw>| -> Vec<Box<dyn ImpactModel>> {
+        alts.into_iter()
+            .map(|m| Box::new(m) as Box<dyn ImpactModel>)
+            .collect()
+    };
+    Ok(match params {
+        ParamSource::Given => BuiltModel::plain(
+            Box::new(PowerLaw::new_checked(y, delta)?.with_decay(decay)?),
+            "given",
+        ),
+        ParamSource::Literature => {
+            let mut r = ParamRange::literature();
+            if sqrt {
+                r.delta = (PowerLaw::SQRT_DELTA, PowerLaw::SQRT_DELTA);
+            }
+            let (fy0, fy1) = (r.y.0 / PowerLaw::DEFAULT_Y, r.y.1 / PowerLaw::DEFAULT_Y);
+            r.y = (y * fy0, y * fy1);
+            BuiltModel {
+                model: Box::new(PowerLaw::new_checked(y, delta)?.with_decay(decay)?),
+                alternatives: boxed(r.power_law_corners(decay)?),
+                prefactor_range: None,
+                param_source: r.source.to_string(),
+                warnings: Vec::new(),
+            }
+        }
+        ParamSource::Calibrated => {
+            let c = need_calibration(ctx.calibration)?;
+            let (d, yy) = (c.curve.exponent.estimate, c.curve.prefactor_y.estimate);
+            let r = ParamRange::from_calibration(c);
+            let mut warnings = vec![c.note.clone()];
+            warnings.extend(c.warning.clone());
+            BuiltModel {
+                model: Box::new(PowerLaw::new_checked(yy, d.clamp(1e-6, 1.0))?.with_decay(decay)?),
+                alternatives: boxed(r.power_law_corners(decay)?),
+                prefactor_range: None,
+                param_source: r.source.into(),
+                warnings,
+            }
+        }
+    })
+}
+
+/// The literature corners (`Y` 0.9 +/- 1.96 x 0.35, `delta` 0.4 and 0.6) around any power law.
+fn what_if_power_law_band() -> Result<Option<WhatIfBand>, ImpactError> {
+    let corners = ParamRange::literature().power_law_corners(Decay::Permanent)?;
+    Ok(Some(WhatIfBand {
+        alternatives: corners
+            .into_iter()
+            .map(|m| Box::new(m) as Box<dyn ImpactModel>)
+            .collect(),
+        source: WHAT_IF_SOURCE,
+    }))
+}
+
+impl ModelEntry for SqrtSpec {
+    fn check(&self) -> Result<(), SpecError> {
+        positive_key("y", self.y)
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<BuiltModel, ImpactError> {
+        build_power_law(self.y, PowerLaw::SQRT_DELTA, self.params, true, ctx)
+    }
+
+    fn needs_calibration(&self) -> bool {
+        self.params == ParamSource::Calibrated
+    }
+
+    fn what_if_band(&self) -> Result<Option<WhatIfBand>, ImpactError> {
+        what_if_power_law_band()
+    }
+
+    fn example() -> Self {
+        Self::default()
+    }
+}
+
+impl ModelEntry for PowerSpec {
+    fn check(&self) -> Result<(), SpecError> {
+        positive_key("y", self.y)?;
+        let d = self.delta;
+        if !(d.is_finite() && d > 0.0 && d <= 1.0) {
+            return Err(SpecError::new("delta", d, "a number in (0, 1]"));
+        }
+        Ok(())
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<BuiltModel, ImpactError> {
+        build_power_law(self.y, self.delta, self.params, false, ctx)
+    }
+
+    fn needs_calibration(&self) -> bool {
+        self.params == ParamSource::Calibrated
+    }
+
+    fn what_if_band(&self) -> Result<Option<WhatIfBand>, ImpactError> {
+        what_if_power_law_band()
+    }
+
+    fn example() -> Self {
+        Self {
+            y: 1.3,
+            delta: 0.6,
+            params: ParamSource::Given,
+        }
     }
 }
 

@@ -1,6 +1,8 @@
-use super::{sale_end, Decay, ImpactModel};
-use crate::error::positive;
+use super::registry::{literature_y_factors, positive_key};
+use super::{sale_end, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry};
+use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Transient power-law impact with a power-law kernel (the square-root propagator by default).
@@ -38,12 +40,19 @@ pub struct Propagator {
 }
 
 impl Propagator {
+    /// The square-root propagator's prefactor `c` of `h(v)`.
+    pub const SQRT_C: f64 = 0.75;
+    /// The square-root propagator's impact exponent `delta`.
+    pub const SQRT_DELTA: f64 = 0.5;
+    /// The square-root propagator's kernel exponent `a`.
+    pub const SQRT_KERNEL_EXPONENT: f64 = 0.5;
+
     /// The square-root propagator: `c = 3/4`, `delta = 1/2`, `a = 1/2`.
     pub fn square_root() -> Self {
         Self {
-            c: 0.75,
-            delta: 0.5,
-            kernel_exponent: 0.5,
+            c: Self::SQRT_C,
+            delta: Self::SQRT_DELTA,
+            kernel_exponent: Self::SQRT_KERNEL_EXPONENT,
             decay: Decay::Full,
         }
     }
@@ -93,7 +102,10 @@ impl Propagator {
 
 impl ImpactModel for Propagator {
     fn name(&self) -> String {
-        if self.c == 0.75 && self.delta == 0.5 && self.kernel_exponent == 0.5 {
+        if self.c == Self::SQRT_C
+            && self.delta == Self::SQRT_DELTA
+            && self.kernel_exponent == Self::SQRT_KERNEL_EXPONENT
+        {
             "sqrt_propagator".into()
         } else {
             "propagator".into()
@@ -106,6 +118,10 @@ impl ImpactModel for Propagator {
             ("delta".into(), self.delta),
             ("kernel_exponent".into(), self.kernel_exponent),
         ])
+    }
+
+    fn decay(&self) -> Decay {
+        self.decay
     }
 
     fn path(&self, grid: &ExecutionGrid, m: &MarketInputs) -> ImpactPath {
@@ -167,6 +183,72 @@ impl ImpactModel for Propagator {
             })
             .collect();
         ImpactPath::new(impact, cost / grid.total_btc(), self.decay.long_run(level))
+    }
+}
+
+/// A scenario's `[[models]]` entry `model = "sqrt_propagator"`: [`Propagator`], the square-root
+/// propagator unless a parameter says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqrtPropagatorSpec {
+    /// Kernel exponent `a` in (0, 1), default [`Propagator::SQRT_KERNEL_EXPONENT`].
+    pub kernel_exponent: f64,
+    /// Prefactor `c` of `h(v)` (> 0), default [`Propagator::SQRT_C`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c: Option<f64>,
+    /// Impact exponent `delta` in (0, 1], default [`Propagator::SQRT_DELTA`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta: Option<f64>,
+}
+
+impl Default for SqrtPropagatorSpec {
+    fn default() -> Self {
+        Self {
+            kernel_exponent: Propagator::SQRT_KERNEL_EXPONENT,
+            c: None,
+            delta: None,
+        }
+    }
+}
+
+impl ModelEntry for SqrtPropagatorSpec {
+    fn check(&self) -> Result<(), SpecError> {
+        let a = self.kernel_exponent;
+        if !(a.is_finite() && a > 0.0 && a < 1.0) {
+            return Err(SpecError::new("kernel_exponent", a, "a number in (0, 1)"));
+        }
+        if let Some(c) = self.c {
+            positive_key("c", c)?;
+        }
+        match self.delta {
+            Some(d) if !(d.is_finite() && d > 0.0 && d <= 1.0) => {
+                Err(SpecError::new("delta", d, "a number in (0, 1]"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<BuiltModel, ImpactError> {
+        let m = Propagator::new_checked(
+            self.c.unwrap_or(Propagator::SQRT_C),
+            self.delta.unwrap_or(Propagator::SQRT_DELTA),
+            self.kernel_exponent,
+        )?;
+        let m = match ctx.decay {
+            Some(d) => m.with_decay(d)?,
+            None => m,
+        };
+        Ok(BuiltModel {
+            warnings: m.warnings(),
+            model: Box::new(m),
+            alternatives: Vec::new(),
+            prefactor_range: Some(literature_y_factors()),
+            param_source: "derived (SCIENCE.md 3.3); band: the literature range of Y".into(),
+        })
+    }
+
+    fn example() -> Self {
+        Self::default()
     }
 }
 

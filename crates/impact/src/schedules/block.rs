@@ -1,4 +1,4 @@
-use super::{check_total, SaleWindow, Schedule};
+use super::{check_total, Placement, SaleWindow, Schedule};
 use crate::ImpactError;
 
 /// Everything in the first bar: the "dump" benchmark, the all-at-once case of Almgren-Chriss.
@@ -9,13 +9,9 @@ use crate::ImpactError;
 pub struct BlockAtStart;
 
 impl Schedule for BlockAtStart {
-    fn name(&self) -> String {
-        "block".into()
-    }
-
-    fn quantities(&self, total_btc: f64, w: &SaleWindow) -> Result<Vec<f64>, ImpactError> {
-        let mut q = vec![0.0; w.n_bars];
+    fn place(&self, total_btc: f64, w: &SaleWindow<'_>) -> Result<Placement, ImpactError> {
+        let mut q = vec![0.0; w.n_bars()];
         q[0] = check_total(total_btc)?;
-        Ok(q)
+        Ok(Placement::quantities(q))
     }
 }

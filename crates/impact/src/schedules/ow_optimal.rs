@@ -1,4 +1,5 @@
-use super::{check_rate, check_total, fix_sum, SaleWindow, Schedule};
+use super::{check_total, fix_last, Placement, SaleWindow, Schedule};
+use crate::error::positive;
 use crate::ImpactError;
 use serde::Serialize;
 
@@ -24,46 +25,49 @@ pub fn ow_optimal_blocks(x: f64, rho_per_day: f64, horizon_days: f64) -> OwBlock
     }
 }
 
-/// Obizhaeva-Wang optimal schedule on the window's bars: the start block in the first bar, the end
-/// block in the last bar, the continuous part spread evenly over all bars.
+/// Obizhaeva-Wang optimal schedule on the window's bars for a resilience times duration `rho T`:
+/// the start block in the first bar, the end block in the last bar, the continuous part spread
+/// evenly over all bars.
 ///
 /// ```text
 /// block X/(2 + rho T) at 0,  rate rho X/(2 + rho T) on (0, T),  block X/(2 + rho T) at T
 /// ```
 ///
+/// `rho T` is dimensionless (`rho` in 1/day, `T` the window in days). The last bar absorbs the
+/// rounding.
+///
 /// # References
 /// Obizhaeva & Wang 2013, J. Financial Markets 16(1), Proposition 1; SCIENCE.md 3; test vector T5.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OwOptimal {
-    rho_per_day: f64,
+    rho_t: f64,
 }
 
 impl OwOptimal {
+    /// Default resilience times duration `rho T` (a half-life of about a tenth of the window).
+    pub const DEFAULT_RHO_T: f64 = 8.0;
+
     /// Checked constructor.
     ///
     /// # Errors
-    /// [`ImpactError::Param`] unless `rho > 0`.
-    pub fn new_checked(rho_per_day: f64) -> Result<Self, ImpactError> {
+    /// [`ImpactError::Param`] unless `rho_t` is finite and > 0.
+    pub fn new_checked(rho_t: f64) -> Result<Self, ImpactError> {
         Ok(Self {
-            rho_per_day: check_rate("rho (1/day)", rho_per_day)?,
+            rho_t: positive("rho T", rho_t)?,
         })
     }
 }
 
 impl Schedule for OwOptimal {
-    fn name(&self) -> String {
-        "obizhaeva_wang".into()
-    }
-
-    fn quantities(&self, total_btc: f64, w: &SaleWindow) -> Result<Vec<f64>, ImpactError> {
+    fn place(&self, total_btc: f64, w: &SaleWindow<'_>) -> Result<Placement, ImpactError> {
         let total = check_total(total_btc)?;
-        let b = ow_optimal_blocks(total, self.rho_per_day, w.horizon_days());
-        let n = w.n_bars;
+        let b = ow_optimal_blocks(total, self.rho_t, 1.0);
+        let n = w.n_bars();
         let mut q = vec![b.continuous / n as f64; n];
         q[0] += b.start_block;
         q[n - 1] += b.end_block;
-        fix_sum(&mut q, total);
-        Ok(q)
+        fix_last(&mut q, total);
+        Ok(Placement::quantities(q))
     }
 }
 
@@ -78,11 +82,13 @@ mod tests {
         assert!((b.start_block - 0.1).abs() < 1e-15);
         assert!((b.end_block - 0.1).abs() < 1e-15);
         assert!((b.continuous - 0.8).abs() < 1e-15);
-        let w = SaleWindow::new_checked(0, 86_400 / 8, 8).unwrap(); // T = 1 day, 8 bars
+        let t: Vec<i64> = (0..8).map(|k| k * 10_800_000).collect(); // T = 1 day, 8 bars
+        let w = SaleWindow::new_checked(&t, 10_800_000).unwrap();
         let q = OwOptimal::new_checked(8.0)
             .unwrap()
-            .quantities(1.0, &w)
-            .unwrap();
+            .place(1.0, &w)
+            .unwrap()
+            .qty_btc;
         assert!((q[0] - 0.2).abs() < 1e-12 && (q[7] - 0.2).abs() < 1e-12);
         assert!(q[1..7].iter().all(|x| (x - 0.1).abs() < 1e-12));
     }

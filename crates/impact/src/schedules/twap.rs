@@ -1,10 +1,10 @@
-use super::{check_total, fix_sum, SaleWindow, Schedule};
+use super::{check_total, fix_sum, Placement, SaleWindow, Schedule};
 use crate::ImpactError;
 
 /// Time-weighted average price schedule: the block split evenly over `n_bars` bars.
 ///
-/// The last bar absorbs floating-point rounding so the quantities sum to `total_btc` exactly
-/// (to the last bit, as `f64` addition left to right).
+/// The quantities are then adjusted by at most an ulp so they sum to `total_btc` exactly (to the
+/// last bit, as `f64` addition left to right).
 ///
 /// # References
 /// Almgren & Chriss 2000, "Optimal execution of portfolio transactions", J. Risk 3(2): the TWAP
@@ -24,12 +24,11 @@ pub fn twap(total_btc: f64, n_bars: usize) -> Vec<f64> {
 pub struct Twap;
 
 impl Schedule for Twap {
-    fn name(&self) -> String {
-        "twap".into()
-    }
-
-    fn quantities(&self, total_btc: f64, w: &SaleWindow) -> Result<Vec<f64>, ImpactError> {
-        Ok(twap(check_total(total_btc)?, w.n_bars))
+    fn place(&self, total_btc: f64, w: &SaleWindow<'_>) -> Result<Placement, ImpactError> {
+        Ok(Placement::quantities(twap(
+            check_total(total_btc)?,
+            w.n_bars(),
+        )))
     }
 }
 

@@ -1,4 +1,4 @@
-use super::{check_total, fix_sum, SaleWindow, Schedule};
+use super::{check_total, fix_sum, Placement, SaleWindow, Schedule};
 use crate::error::non_negative;
 use crate::ImpactError;
 
@@ -30,17 +30,13 @@ impl UserSchedule {
 }
 
 impl Schedule for UserSchedule {
-    fn name(&self) -> String {
-        "user".into()
-    }
-
-    fn quantities(&self, total_btc: f64, w: &SaleWindow) -> Result<Vec<f64>, ImpactError> {
+    fn place(&self, total_btc: f64, w: &SaleWindow<'_>) -> Result<Placement, ImpactError> {
         let total = check_total(total_btc)?;
         let n = self.quantities_btc.len();
-        if n > w.n_bars {
+        if n > w.n_bars() {
             return Err(ImpactError::Input(format!(
                 "the user schedule has {n} quantities but the sale window has {} bars",
-                w.n_bars
+                w.n_bars()
             )));
         }
         let s: f64 = self.quantities_btc.iter().sum();
@@ -50,9 +46,9 @@ impl Schedule for UserSchedule {
             )));
         }
         let mut q = self.quantities_btc.clone();
-        q.resize(w.n_bars, 0.0);
+        q.resize(w.n_bars(), 0.0);
         fix_sum(&mut q, total);
-        Ok(q)
+        Ok(Placement::quantities(q))
     }
 }
 
@@ -62,12 +58,14 @@ mod tests {
 
     #[test]
     fn validates() {
-        let w = SaleWindow::new_checked(0, 60, 4).unwrap();
+        let t = [0, 60_000, 120_000, 180_000];
+        let w = SaleWindow::new_checked(&t, 60_000).unwrap();
         let u = UserSchedule::new_checked(vec![1.0, 2.0, 0.0]).unwrap();
-        assert_eq!(u.quantities(3.0, &w).unwrap(), vec![1.0, 2.0, 0.0, 0.0]);
-        let e = u.quantities(4.0, &w).unwrap_err().to_string();
+        assert_eq!(u.place(3.0, &w).unwrap().qty_btc, vec![1.0, 2.0, 0.0, 0.0]);
+        let e = u.place(4.0, &w).unwrap_err().to_string();
         assert!(e.contains("sums to 3 BTC but the block is 4 BTC"), "{e}");
         assert!(UserSchedule::new_checked(vec![-1.0]).is_err());
-        assert!(u.quantities(3.0, &SaleWindow { n_bars: 2, ..w }).is_err());
+        let two = SaleWindow::new_checked(&t[..2], 60_000).unwrap();
+        assert!(u.place(3.0, &two).is_err());
     }
 }

@@ -1,4 +1,4 @@
-use super::{allocate, check_total, SaleWindow, Schedule};
+use super::{check_total, proportional, Placement, SaleWindow, Schedule};
 use crate::ImpactError;
 use blocksale_core::{hour_of_week, BarSeries, VolumeUnit, MS_PER_HOUR};
 use serde::Serialize;
@@ -119,39 +119,51 @@ impl VolumeProfile {
         v
     }
 
-    /// Expected volume of each bar of a window, BTC.
-    pub fn bar_volumes(&self, w: &SaleWindow) -> Vec<f64> {
-        (0..w.n_bars)
-            .map(|k| self.expected_volume(w.bar_start_ms(k), w.bar_start_ms(k + 1)))
-            .collect()
+    /// Expected volume of a bar of `bar_hours` opening at `open_ms`, BTC: the rate of the hour of
+    /// the week the bar opens in, times its length (a bar that crosses into the next hour keeps the
+    /// rate of its first hour; [`VolumeProfile::expected_volume`] integrates across hours).
+    pub fn bar_volume_at_open(&self, open_ms: i64, bar_hours: f64) -> f64 {
+        self.btc_per_hour[hour_of_week(open_ms) as usize] * bar_hours
     }
 }
 
 /// Volume-weighted schedule: each bar gets a share of the block proportional to its expected
-/// volume under an hour-of-week [`VolumeProfile`].
+/// volume under an hour-of-week [`VolumeProfile`] ([`VolumeProfile::bar_volume_at_open`]).
+///
+/// ```text
+/// q_k = w_k / sum_j w_j * X,   w_k = profile(hour of week of bar k's open) * bar length in hours
+/// ```
+///
+/// The last bar with volume absorbs the rounding; a window whose hours all had zero volume gets a
+/// TWAP.
 ///
 /// # References
 /// Berkowitz, Logue & Noser 1988, "The total cost of transactions on the NYSE", J. Finance 43(1)
 /// (VWAP as a benchmark); Kaiko on weekend BTC volume share (SCIENCE.md 4: measure, never assume).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Vwap {
-    profile: VolumeProfile,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Vwap<'a> {
+    profile: &'a VolumeProfile,
 }
 
-impl Vwap {
+impl<'a> Vwap<'a> {
     /// VWAP on this profile.
-    pub fn new(profile: VolumeProfile) -> Self {
+    pub fn new(profile: &'a VolumeProfile) -> Self {
         Self { profile }
     }
 }
 
-impl Schedule for Vwap {
-    fn name(&self) -> String {
-        "vwap".into()
-    }
-
-    fn quantities(&self, total_btc: f64, w: &SaleWindow) -> Result<Vec<f64>, ImpactError> {
-        allocate(check_total(total_btc)?, &self.profile.bar_volumes(w))
+impl Schedule for Vwap<'_> {
+    fn place(&self, total_btc: f64, w: &SaleWindow<'_>) -> Result<Placement, ImpactError> {
+        let hours = w.bar_hours();
+        let weights: Vec<f64> = w
+            .open_ms()
+            .iter()
+            .map(|&t| self.profile.bar_volume_at_open(t, hours))
+            .collect();
+        Ok(Placement::quantities(proportional(
+            &weights,
+            check_total(total_btc)?,
+        )))
     }
 }
 
@@ -180,8 +192,9 @@ mod tests {
         assert_eq!(p.btc_per_hour()[5 * 24], 2.0);
         // 15-minute bars from Friday 23:30 for 2 hours: 2 bars of Friday (0.25 each), 6 of Saturday (0.5).
         let fri_2330 = start + (4 * 24 + 23) * MS_PER_HOUR + 30 * 60_000;
-        let w = SaleWindow::new_checked(fri_2330, 900, 8).unwrap();
-        let q = Vwap::new(p.clone()).quantities(14.0, &w).unwrap();
+        let open: Vec<i64> = (0..8).map(|k| fri_2330 + k * 900_000).collect();
+        let w = SaleWindow::new_checked(&open, 900_000).unwrap();
+        let q = Vwap::new(&p).place(14.0, &w).unwrap().qty_btc;
         assert_eq!(q.iter().sum::<f64>(), 14.0);
         assert!(
             (q[0] - 1.0).abs() < 1e-12 && (q[2] - 2.0).abs() < 1e-12,

@@ -1,8 +1,10 @@
-//! Property tests: impact >= 0 and non-decreasing in size for every model, zero size costs nothing,
-//! decay never increases impact after the sale, the Almgren-Chriss trajectory is monotone and ends at 0.
+//! Property tests: impact >= 0 and non-decreasing in size for every model (every registered model
+//! included, as a scenario builds it), zero size costs nothing, decay never increases impact after
+//! the sale, the Almgren-Chriss trajectory is monotone and ends at 0.
 
 use blocksale_impact::models::{
-    AcProblem, AlmgrenChriss, Athl, Decay, ExpKernel, Kyle, Linear, PowerLaw, Propagator,
+    AcProblem, AlmgrenChriss, Athl, BuildContext, Decay, ExpKernel, Kyle, Linear, ModelSpec,
+    PowerLaw, Propagator,
 };
 use blocksale_impact::{ExecutionGrid, ImpactModel, MarketInputs};
 use proptest::prelude::*;
@@ -17,7 +19,7 @@ fn decays() -> Vec<Decay> {
 }
 
 fn models(decay: Decay) -> Vec<Box<dyn ImpactModel>> {
-    vec![
+    let mut v: Vec<Box<dyn ImpactModel>> = vec![
         Box::new(PowerLaw::square_root().with_decay(decay).unwrap()),
         Box::new(
             PowerLaw::new_checked(1.3, 0.6)
@@ -52,7 +54,16 @@ fn models(decay: Decay) -> Vec<Box<dyn ImpactModel>> {
                 .with_decay(decay)
                 .unwrap(),
         ),
-    ]
+    ];
+    // Every registered model, as a scenario builds it.
+    v.extend(ModelSpec::examples().iter().map(|spec| {
+        let ctx = BuildContext {
+            decay: Some(decay),
+            calibration: None,
+        };
+        spec.build(&ctx).unwrap().model
+    }));
+    v
 }
 
 /// A sale of up to 30 bars followed by up to 30 empty bars, bars of 1 minute to 1 day.

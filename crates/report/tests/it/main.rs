@@ -4,8 +4,8 @@
 use blocksale_backtest::replay::{replay, Every, ReplayInput, ReplayResult};
 use blocksale_backtest::sweep::{log_space, sweep, SweepInput, SweepResult};
 use blocksale_backtest::{
-    run, run_calibration, Annotation, BacktestInput, BacktestResult, CalibrationSpec, ModelSpec,
-    ParamSource, Scenario,
+    run, run_calibration, Annotation, BacktestInput, BacktestResult, CalibrationSpec, KyleSpec,
+    ModelSpec, ParamSource, Scenario, SqrtPropagatorSpec,
 };
 use blocksale_core::{BarColumns, BarSeries, Timestamp};
 use blocksale_report::table::{parse_csv, Table};
@@ -69,13 +69,14 @@ fn scenario() -> Scenario {
         bar_seconds: 900,
         seed: 7,
     });
-    s.models.push(ModelSpec::Kyle {
+    s.models.push(ModelSpec::Kyle(KyleSpec {
         lambda_per_btc: None,
         params: ParamSource::Calibrated,
-    });
-    s.models.push(ModelSpec::SqrtPropagator {
+    }));
+    s.models.push(ModelSpec::SqrtPropagator(SqrtPropagatorSpec {
         kernel_exponent: 0.5,
-    });
+        ..SqrtPropagatorSpec::default()
+    }));
     s.validate().unwrap();
     s
 }
