@@ -31,6 +31,7 @@
 
 mod engine;
 mod error;
+mod event_study;
 mod footprint;
 mod market;
 pub mod models;

@@ -1,9 +1,9 @@
-//! What the market did: window statistics, markouts and the constant-mean event study.
+//! What the market did: window statistics and markouts (the event study is in `event_study`).
 
-use crate::engine::{close_at, p_two_sided, MARKOUT_HOURS};
-use crate::result::{EventStudy, Markout, ObservedSection};
-use crate::{BacktestError, Scenario};
-use blocksale_core::{BarSeries, Timestamp, MS_PER_DAY, MS_PER_HOUR};
+use crate::engine::{close_at, MARKOUT_HOURS};
+use crate::result::{Markout, ObservedSection};
+use crate::Scenario;
+use blocksale_core::{BarSeries, Timestamp, MS_PER_HOUR};
 
 /// Participation above which a lit-market sale on the price venue alone is flagged.
 pub const PARTICIPATION_FLAG: f64 = 0.25;
@@ -91,100 +91,4 @@ pub fn observe(path: &BarSeries, win: std::ops::Range<usize>, s: &Scenario) -> O
         path_start: Timestamp::from_millis(t[0]),
         path_end: Timestamp::from_millis(t[t.len() - 1]),
     }
-}
-
-/// Log returns between consecutive bars of `b` whose open times are in `[from, to)`, each with its
-/// bar's open time; a return across a gap is skipped.
-fn returns(b: &BarSeries, from: i64, to: i64) -> Vec<(i64, f64)> {
-    let r = b.index_range(from, to);
-    let (t, c) = (b.open_time_ms(), b.close());
-    r.filter(|&i| i > 0 && t[i] - t[i - 1] == b.bar_ms())
-        .map(|i| (t[i], (c[i] / c[i - 1]).ln()))
-        .collect()
-}
-
-/// MacKinlay (1997) constant-mean event study on the price venue.
-///
-/// Returns at `event_study.bar_seconds`; estimation window of `estimation_days` ending where the
-/// observed context before the event begins; event window = the sale window.
-///
-/// # Errors
-/// [`BacktestError::Coverage`] when the estimation window has fewer than 10 returns.
-pub fn event_study(
-    bars: &BarSeries,
-    s: &Scenario,
-    path: &BarSeries,
-) -> Result<EventStudy, BacktestError> {
-    let es = &s.event_study;
-    let b = if bars.bar_seconds() == es.bar_seconds {
-        bars.clone()
-    } else {
-        let (from, to) = (
-            s.start.as_millis()
-                - i64::from(s.market.context_days + es.estimation_days + 1) * MS_PER_DAY,
-            s.end.as_millis() + i64::from(s.market.context_days + 1) * MS_PER_DAY,
-        );
-        bars.slice_time(from, to)
-            .resample(es.bar_seconds)
-            .map_err(|e| BacktestError::Scenario {
-                key: "event_study.bar_seconds".into(),
-                value: es.bar_seconds.to_string(),
-                expected: format!(
-                    "a multiple of the price bars' {} s: {e}",
-                    bars.bar_seconds()
-                ),
-            })?
-    };
-    let (start, end) = (s.start.as_millis(), s.end.as_millis());
-    let est_end = start - i64::from(s.market.context_days) * MS_PER_DAY;
-    let est_start = est_end - i64::from(es.estimation_days) * MS_PER_DAY;
-    let est: Vec<f64> = returns(&b, est_start, est_end)
-        .into_iter()
-        .map(|x| x.1)
-        .collect();
-    if est.len() < 10 {
-        return Err(BacktestError::Coverage(format!(
-            "only {} returns in the event-study estimation window {} .. {}; at least 10 are needed",
-            est.len(),
-            Timestamp::from_millis(est_start),
-            Timestamp::from_millis(est_end)
-        )));
-    }
-    let n = est.len() as f64;
-    let mu = est.iter().sum::<f64>() / n;
-    let sd = (est.iter().map(|r| (r - mu).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    let ev = returns(&b, start, end);
-    let l2 = ev.len();
-    let car: f64 = ev.iter().map(|x| x.1 - mu).sum();
-    let j = if l2 > 0 && sd > 0.0 {
-        car / (l2 as f64 * sd * sd).sqrt()
-    } else {
-        f64::NAN
-    };
-    let p_start = crate::engine::close_at(&b, start).or_else(|| path.open().first().copied());
-    let car_markouts = MARKOUT_HOURS
-        .iter()
-        .map(|&h| {
-            let t_end = end + h * MS_PER_HOUR;
-            let steps = (t_end - start) as f64 / b.bar_ms() as f64;
-            let v = match (close_at(&b, t_end), p_start) {
-                (Some(p), Some(p0)) => Some((p / p0).ln() - mu * steps),
-                _ => None,
-            };
-            (h, v)
-        })
-        .collect();
-    Ok(EventStudy {
-        bar_seconds: es.bar_seconds,
-        estimation_start: Timestamp::from_millis(est_start),
-        estimation_end: Timestamp::from_millis(est_end),
-        estimation_n: est.len(),
-        mean_return_per_bar: mu,
-        sd_return_per_bar: sd,
-        event_n: l2,
-        car,
-        j_stat: j,
-        p_value: p_two_sided(j),
-        car_markouts,
-    })
 }
