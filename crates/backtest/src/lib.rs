@@ -44,6 +44,6 @@ pub mod sweep;
 
 pub use engine::{run, run_calibration, sale_day, BacktestInput, MARKOUT_HOURS};
 pub use error::BacktestError;
-pub use market::{calibration_window, daily_bars, source, MarketState, VenueAdv};
+pub use market::{calibration_window, source, MarketState, VenueAdv};
 pub use result::*;
 pub use scenario::*;

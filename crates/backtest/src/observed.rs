@@ -92,3 +92,97 @@ pub fn observe(path: &BarSeries, win: std::ops::Range<usize>, s: &Scenario) -> O
         path_end: Timestamp::from_millis(t[t.len() - 1]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use blocksale_core::BarColumns;
+
+    const HOUR: i64 = 3_600_000;
+
+    /// Six hourly bars; the sale window is bars 2..5 (three hours), bar 5 is the hour after it.
+    fn path(quote: bool) -> (BarSeries, Scenario) {
+        let mut s = Scenario::example();
+        let t0 = s.start.as_millis() - 2 * HOUR;
+        s.end = Timestamp::from_millis(s.start.as_millis() + 3 * HOUR);
+        s.size_btc = 16.0;
+        let rows = [
+            (100.0, 101.0, 99.0, 100.0, 10.0),
+            (100.0, 102.0, 98.0, 101.0, 20.0),
+            (101.0, 103.0, 100.0, 102.0, 30.0),
+            (102.0, 104.0, 95.0, 97.0, 40.0),
+            (97.0, 99.0, 96.0, 98.0, 10.0),
+            (98.0, 99.0, 90.0, 95.0, 5.0),
+        ];
+        let mut c = BarColumns::default();
+        for (i, (o, h, l, cl, v)) in rows.into_iter().enumerate() {
+            c.push_ohlcv(t0 + i as i64 * HOUR, o, h, l, cl, v);
+        }
+        if quote {
+            // Traded at 100, 101, 102, 97, 98, 95 USD.
+            c.quote_volume = Some(
+                rows.iter()
+                    .zip([100.0, 101.0, 102.0, 97.0, 98.0, 95.0])
+                    .map(|(r, p)| r.4 * p)
+                    .collect(),
+            );
+        }
+        (BarSeries::new_checked(c, 3_600).unwrap(), s)
+    }
+
+    #[test]
+    fn window_statistics_by_hand() {
+        let (p, s) = path(false);
+        let o = observe(&p, 2..5, &s);
+        assert_eq!((o.price_start_usd, o.price_end_usd), (101.0, 98.0));
+        assert!((o.return_window - (98.0f64 / 101.0).ln()).abs() < 1e-15);
+        // The lowest low in view is after the window; inside it, bar 3.
+        assert_eq!((o.min_price_usd, o.window_min_price_usd), (90.0, 95.0));
+        assert_eq!(o.min_price_time.as_millis(), s.start.as_millis() + 3 * HOUR);
+        assert_eq!(
+            o.window_min_price_time.as_millis(),
+            s.start.as_millis() + HOUR
+        );
+        assert_eq!(o.window_max_price_usd, 104.0);
+        assert_eq!(o.window_volume_btc, 80.0);
+        // No quote volume: typical prices (H + L + C) / 3 = 305/3, 296/3, 293/3 weighted by volume.
+        let vwap = (30.0 * 305.0 + 40.0 * 296.0 + 10.0 * 293.0) / 3.0 / 80.0;
+        assert!((o.window_vwap_usd - vwap).abs() < 1e-12);
+        assert_eq!(o.window_vwap_method, "typical_price");
+        assert!((o.window_twap_usd - (305.0 + 296.0 + 293.0) / 9.0).abs() < 1e-12);
+        assert_eq!(o.participation, 0.2);
+        assert!(o.participation_flag.is_none());
+        assert_eq!(
+            (o.path_start.as_millis(), o.path_end.as_millis()),
+            (
+                s.start.as_millis() - 2 * HOUR,
+                s.start.as_millis() + 3 * HOUR
+            )
+        );
+    }
+
+    #[test]
+    fn vwap_from_quote_volume_and_markouts() {
+        let (p, mut s) = path(true);
+        s.size_btc = 40.0;
+        let o = observe(&p, 2..5, &s);
+        let vwap = (30.0 * 102.0 + 40.0 * 97.0 + 10.0 * 98.0) / 80.0;
+        assert!((o.window_vwap_usd - vwap).abs() < 1e-12);
+        assert_eq!(o.window_vwap_method, "quote_volume/volume");
+        // 40 of 80 BTC: half the window volume, flagged.
+        assert_eq!(o.participation, 0.5);
+        assert!(o
+            .participation_flag
+            .unwrap()
+            .starts_with("the sale would have been 50 %"));
+        // +1 h: the close of the bar after the window; later horizons are past the data.
+        let m = &o.markouts;
+        assert_eq!(m.iter().map(|x| x.hours).collect::<Vec<_>>(), MARKOUT_HOURS);
+        assert_eq!(m[0].price_usd, Some(95.0));
+        assert!((m[0].return_from_start.unwrap() - (95.0f64 / 101.0).ln()).abs() < 1e-15);
+        assert!((m[0].return_from_end.unwrap() - (95.0f64 / 98.0).ln()).abs() < 1e-15);
+        assert!(m[1..]
+            .iter()
+            .all(|x| x.price_usd.is_none() && x.return_from_start.is_none()));
+    }
+}
