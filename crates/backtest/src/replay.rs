@@ -593,7 +593,7 @@ pub fn replay(
             if venue == s.data.price { String::new() } else { format!(", the price venue {} replaced by {venue}", s.data.price) },
         ),
         format!(
-            "a start counts when at least {:.0} % of its window's bars are present, including the first and the last, and its calibration window has enough complete days",
+            "a start counts when at least {:.0} % of its window's bars are present, including the first and the last, and its calibration window has at least 3 UTC days with 90 % of their bars",
             MIN_WINDOW_COVERAGE * 100.0
         ),
         "observed return: ln(close of the last window bar / open of the first), bps; it includes everything else the market did".into(),
