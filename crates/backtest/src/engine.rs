@@ -168,9 +168,9 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
         paths_by_model.push(b);
     }
 
-    let es = crate::observed::event_study(bars, s, &path)?;
+    let es = crate::event_study::event_study(bars, s, &path)?;
     let mu_per_path_bar =
-        es.mean_return_per_bar * path.bar_seconds() as f64 / es.bar_seconds as f64;
+        es.expected_return_per_bar() * path.bar_seconds() as f64 / es.bar_seconds as f64;
     let cum = grid.cumulative_btc();
     let p0 = path.open()[win.start];
     let paths = (0..path.len())

@@ -3,10 +3,11 @@
 //! Pure: no I/O, no printing, no clock. The CLI loads the bars of every source and hands them in;
 //! this crate measures the market state before the sale ([`MarketState`]), places the schedule on
 //! the bar grid, runs every configured impact model with its uncertainty band, compares the
-//! predictions with the observed path (markouts, constant-mean event study, volume and signed-flow
-//! footprint) and with the price implied by the disclosure, and returns a versioned, serialisable
-//! [`BacktestResult`]. [`sweep`] and [`replay`] rerun the models over grids of sizes and durations
-//! and over historical start dates.
+//! predictions with the observed path (markouts, constant-mean event study with MacKinlay's
+//! variance and an event-variance check, volume and signed-flow footprint) and with the price
+//! implied by the disclosure, and returns a versioned, serialisable [`BacktestResult`]. [`sweep`]
+//! and [`replay`] rerun the models over grids of sizes and durations and over historical start
+//! dates.
 //!
 //! ```
 //! use blocksale_backtest::{run, BacktestInput, Scenario};
@@ -31,6 +32,7 @@
 
 mod engine;
 mod error;
+mod event_study;
 mod footprint;
 mod market;
 pub mod models;
@@ -43,6 +45,6 @@ pub mod sweep;
 pub use blocksale_impact::estimators::mean_sd;
 pub use engine::{run, run_calibration, sale_day, BacktestInput, MARKOUT_HOURS};
 pub use error::BacktestError;
-pub use market::{calibration_window, daily_bars, source, MarketState, VenueAdv};
+pub use market::{calibration_window, source, MarketState, VenueAdv};
 pub use result::*;
 pub use scenario::*;

@@ -2,29 +2,29 @@
 
 use crate::scenario::{Scenario, VolumeBasis};
 use crate::BacktestError;
-use blocksale_core::{day_start_ms, is_weekend, BarColumns, BarSeries, Timestamp, MS_PER_DAY};
-use blocksale_impact::estimators::{all_vol_estimators, Edge, Ohlc, SpreadEstimator};
+use blocksale_core::{day_start_ms, is_weekend, BarSeries, Timestamp, MS_PER_DAY};
+use blocksale_impact::estimators::{
+    all_vol_estimators, DailyBars, Edge, Ohlc, SpreadEstimator, MIN_DAY_COVERAGE,
+};
 use blocksale_impact::schedules::VolumeProfile;
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// Share of a day's bars that must be present for the day to count in the averages.
-const MIN_DAY_COVERAGE: f64 = 0.9;
 
 /// What the market looked like over the calibration window before the sale day.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MarketState {
     /// First open of the sale window, USD.
     pub arrival_price_usd: f64,
-    /// Daily volatility from the chosen estimator on UTC daily bars (`sigma_estimator`).
+    /// Daily volatility from the chosen estimator on the UTC days of the calibration window
+    /// (`sigma_estimator`); no return is taken across a gap day.
     pub sigma_daily: f64,
     /// The estimator behind `sigma_daily`.
     pub sigma_estimator: String,
     /// Every volatility estimator on the same daily bars (daily sigma).
     pub sigma_daily_by_estimator: BTreeMap<String, f64>,
-    /// Average daily volume of the price venue over all complete UTC days, BTC.
+    /// Average daily volume of the price venue over the days used, each scaled to 24 hours, BTC.
     pub adv_btc: f64,
-    /// Average daily volume of the price venue over complete Saturdays and Sundays, BTC.
+    /// Average daily volume of the price venue over the Saturdays and Sundays used, BTC.
     pub adv_weekend_btc: f64,
     /// Average daily volume per venue (all days, weekend days), BTC.
     pub adv_by_venue_btc: BTreeMap<String, VenueAdv>,
@@ -43,11 +43,13 @@ pub struct MarketState {
     pub calibration_start: Timestamp,
     /// End of the calibration window (exclusive): midnight UTC of the sale's first day.
     pub calibration_end: Timestamp,
-    /// Complete days used.
+    /// Days used: UTC days with at least 90 % of their bars (the rule of
+    /// [`DailyBars`](blocksale_impact::estimators::DailyBars)).
     pub calibration_days_used: usize,
-    /// Complete weekend days used.
+    /// Weekend days used.
     pub weekend_days_used: usize,
-    /// Days dropped because fewer than 90 % of their bars were present.
+    /// Gap days between the first and the last bar of the window: fewer than 90 % of their bars
+    /// (none included). They are left out of the averages and no return spans them.
     pub incomplete_days_dropped: usize,
 }
 
@@ -59,48 +61,13 @@ impl MarketState {
     }
 }
 
-/// Average daily volume of one venue.
+/// Average daily volume of one venue over the days used, each scaled to 24 hours.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct VenueAdv {
-    /// All complete days, BTC/day.
+    /// All days used, BTC/day.
     pub all_btc: f64,
-    /// Complete weekend days, BTC/day.
+    /// Weekend days used, BTC/day (`NaN` when none).
     pub weekend_btc: f64,
-}
-
-/// UTC daily bars built from `bars`, keeping only days with at least 90 % of their bars present.
-///
-/// Returns the daily series and the number of incomplete days dropped.
-///
-/// # Errors
-/// [`BacktestError::Coverage`] when the bar size does not divide a day.
-pub fn daily_bars(bars: &BarSeries) -> Result<(BarSeries, usize), BacktestError> {
-    let daily = bars
-        .resample(86_400)
-        .map_err(|e| BacktestError::Coverage(format!("cannot build daily bars: {e}")))?;
-    let per_day = (86_400 / bars.bar_seconds()) as f64;
-    let present = daily.bars_present().unwrap_or(&[]);
-    let keep: Vec<usize> = (0..daily.len())
-        .filter(|&i| present[i] as f64 >= MIN_DAY_COVERAGE * per_day)
-        .collect();
-    let dropped = daily.len() - keep.len();
-    let mut cols = BarColumns {
-        volume_unit: daily.volume_unit(),
-        ..Default::default()
-    };
-    for &i in &keep {
-        cols.push_ohlcv(
-            daily.open_time_ms()[i],
-            daily.open()[i],
-            daily.high()[i],
-            daily.low()[i],
-            daily.close()[i],
-            daily.volume()[i],
-        );
-    }
-    let out =
-        BarSeries::new_checked(cols, 86_400).map_err(|e| BacktestError::Coverage(e.to_string()))?;
-    Ok((out, dropped))
 }
 
 /// Calibration window `[start, end)` in ms for a sale starting at `start_ms`.
@@ -109,41 +76,27 @@ pub fn calibration_window(start_ms: i64, days: u32) -> (i64, i64) {
     (end - i64::from(days) * MS_PER_DAY, end)
 }
 
-fn venue_adv(
-    bars: &BarSeries,
-    from: i64,
-    to: i64,
-) -> Result<(VenueAdv, BarSeries, usize, usize), BacktestError> {
-    let (daily, dropped) = daily_bars(&bars.slice_time(from, to))?;
-    if daily.len() < 3 {
+/// Average daily volume of one venue over `[from, to)` and the UTC days behind it, by the one
+/// daily rule of [`DailyBars`] (a day needs 90 % of its bars; its volume is scaled to 24 hours).
+fn venue_adv(bars: &BarSeries, from: i64, to: i64) -> Result<(VenueAdv, DailyBars), BacktestError> {
+    let daily = DailyBars::from_bars(&bars.slice_time(from, to))
+        .map_err(|e| BacktestError::Coverage(format!("cannot build daily bars: {e}")))?;
+    let (all_btc, n_used) = daily.mean_volume_btc(|_| true);
+    if n_used < 3 {
         return Err(BacktestError::Coverage(format!(
-            "only {} complete UTC days of bars in the calibration window {} .. {}; at least 3 are needed",
-            daily.len(),
+            "only {n_used} UTC days with at least {:.0} % of their bars in the calibration window {} .. {}; at least 3 are needed",
+            MIN_DAY_COVERAGE * 100.0,
             Timestamp::from_millis(from),
             Timestamp::from_millis(to),
         )));
     }
-    let v = daily.volume();
-    let t = daily.open_time_ms();
-    let all = v.iter().sum::<f64>() / v.len() as f64;
-    let wk: Vec<f64> = (0..daily.len())
-        .filter(|&i| is_weekend(t[i]))
-        .map(|i| v[i])
-        .collect();
-    let weekend = if wk.is_empty() {
-        f64::NAN
-    } else {
-        wk.iter().sum::<f64>() / wk.len() as f64
-    };
-    let n_wk = wk.len();
+    let (weekend_btc, _) = daily.mean_volume_btc(is_weekend);
     Ok((
         VenueAdv {
-            all_btc: all,
-            weekend_btc: weekend,
+            all_btc,
+            weekend_btc,
         },
         daily,
-        dropped,
-        n_wk,
     ))
 }
 
@@ -174,15 +127,16 @@ impl MarketState {
         }
         let arrival_price_usd = bars.open()[window.start];
         let (cal_start, cal_end) = calibration_window(start, s.market.calibration_days);
-        let (price_adv, daily, dropped, n_wk) = venue_adv(bars, cal_start, cal_end)?;
+        let (price_adv, daily) = venue_adv(bars, cal_start, cal_end)?;
+        let (_, n_wk) = daily.mean_volume_btc(is_weekend);
         if n_wk == 0 && s.market.volume_basis == VolumeBasis::Weekend {
             return Err(BacktestError::Coverage(
                 "no complete weekend day in the calibration window".into(),
             ));
         }
 
-        // Volatility on daily bars.
-        let ohlc = Ohlc::from_series(&daily);
+        // Volatility on the same daily bars: a gap day breaks the chain of returns.
+        let ohlc = daily.ohlc();
         let mut by_est = BTreeMap::new();
         for est in all_vol_estimators() {
             if let Ok(v) = est.estimate(&ohlc, 86_400.0) {
@@ -272,9 +226,9 @@ impl MarketState {
             spread_edge,
             calibration_start: Timestamp::from_millis(cal_start),
             calibration_end: Timestamp::from_millis(cal_end),
-            calibration_days_used: daily.len(),
+            calibration_days_used: daily.n_used(),
             weekend_days_used: n_wk,
-            incomplete_days_dropped: dropped,
+            incomplete_days_dropped: daily.n_gaps(),
         })
     }
 }
@@ -290,4 +244,130 @@ pub fn source<'a>(
     sources
         .get(venue)
         .ok_or_else(|| BacktestError::Coverage(format!("no bars loaded for venue {venue:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use blocksale_core::BarColumns;
+    use blocksale_impact::estimators::{adv, YangZhang};
+
+    const HOUR: i64 = 3_600_000;
+
+    /// Calibration week Sat 31 Jan .. Fri 6 Feb 2026 and the sale weekend, hourly bars. Day `d`
+    /// trades at `P[d]` all day; its first bar opens at the previous day's price, so the day's
+    /// open is `P[d-1]`, its close `P[d]`, and its range those two (Rogers-Satchell term 0).
+    /// Weekdays 10 BTC/h, weekends 5. Tue 3 Feb keeps 12 hours (a gap); Thu 5 Feb keeps 23 of 24
+    /// (used, its volume scaled to 24 hours).
+    const P: [f64; 9] = [100.0, 102.0, 99.0, 104.0, 101.0, 103.0, 100.0, 98.0, 98.0];
+
+    fn scenario() -> Scenario {
+        let mut s = Scenario::example();
+        s.market.calibration_days = 7;
+        s
+    }
+
+    fn bars() -> BarSeries {
+        let sat = Timestamp::parse_rfc3339("2026-01-31T00:00:00Z")
+            .unwrap()
+            .as_millis();
+        let mut c = BarColumns::default();
+        for (d, &p) in P.iter().enumerate() {
+            let hours = match d {
+                3 => 12,
+                5 => 23,
+                _ => 24,
+            };
+            let prev = if d == 0 { p } else { P[d - 1] };
+            for h in 0..hours {
+                let t = sat + (d as i64 * 24 + h) * HOUR;
+                let o = if h == 0 { prev } else { p };
+                let v = if is_weekend(t) { 5.0 } else { 10.0 };
+                c.push_ohlcv(t, o, o.max(p), o.min(p), p, v);
+            }
+        }
+        BarSeries::new_checked(c, 3_600).unwrap()
+    }
+
+    fn sources() -> BTreeMap<String, BarSeries> {
+        BTreeMap::from([("synthetic".to_string(), bars())])
+    }
+
+    fn sample_var(x: &[f64]) -> f64 {
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64
+    }
+
+    /// Sigma and ADV by hand: the gap day (Tue) leaves the averages, and Wed has no return (its
+    /// previous day is the gap), so close-to-close uses Sun, Mon, Thu and Fri only.
+    #[test]
+    fn sigma_and_adv_by_hand_with_a_gap_day() {
+        let s = scenario();
+        let m = MarketState::measure(&s, &sources()).unwrap();
+        assert_eq!(m.arrival_price_usd, 100.0);
+        assert_eq!(
+            (
+                m.calibration_days_used,
+                m.weekend_days_used,
+                m.incomplete_days_dropped
+            ),
+            (6, 2, 1)
+        );
+        let r: Vec<f64> = [(1, 0), (2, 1), (5, 4), (6, 5)]
+            .iter()
+            .map(|&(a, b)| (P[a] / P[b]).ln())
+            .collect();
+        let cc = sample_var(&r).sqrt();
+        let got = m.sigma_daily_by_estimator["close_to_close"];
+        assert!((got - cc).abs() < 1e-14, "{got} vs {cc}");
+        // Yang-Zhang: no overnight moves, no Rogers-Satchell term: k times the same variance.
+        let yz = (YangZhang::k(4) * sample_var(&r)).sqrt();
+        assert!(
+            (m.sigma_daily - yz).abs() < 1e-14,
+            "{} vs {yz}",
+            m.sigma_daily
+        );
+        // ADV: Sat, Sun 120; Mon, Wed, Thu (23 h scaled), Fri 240.
+        assert!((m.adv_btc - 1_200.0 / 6.0).abs() < 1e-9, "{}", m.adv_btc);
+        assert!((m.adv_weekend_btc - 120.0).abs() < 1e-9);
+        assert_eq!(m.model_volume_btc, m.adv_btc);
+        assert_eq!(m.volume_basis, "all");
+        // The same days and the same number as the estimators' ADV on the same bars.
+        let (from, to) = calibration_window(s.start.as_millis(), 7);
+        let a = adv(&bars().slice_time(from, to)).unwrap();
+        assert_eq!((a.adv_btc, a.n_days), (m.adv_btc, m.calibration_days_used));
+        assert_eq!(m.volume_by_hour_of_week_btc, a.by_hour_of_week_btc);
+    }
+
+    #[test]
+    fn v_follows_the_basis_and_the_market_share() {
+        let mut s = scenario();
+        s.market.volume_basis = VolumeBasis::Weekend;
+        s.data.volume.mode = "share".into();
+        s.data.volume.market_share = Some(0.4);
+        let m = MarketState::measure(&s, &sources()).unwrap();
+        assert!((m.model_volume_btc - 120.0 / 0.4).abs() < 1e-9);
+        assert_eq!(m.volume_basis, "weekend");
+        assert!(m
+            .volume_venues
+            .contains("divided by its stated market share 0.4"));
+    }
+
+    #[test]
+    fn too_few_days_and_a_missing_window_are_coverage_errors() {
+        let mut s = scenario();
+        // Two days before the sale: Thu (used) and Fri.
+        s.market.calibration_days = 2;
+        let e = MarketState::measure(&s, &sources())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("only 2 UTC days with at least 90 %"), "{e}");
+        let mut s = scenario();
+        s.start = Timestamp::parse_rfc3339("2026-03-01T00:00:00Z").unwrap();
+        s.end = Timestamp::parse_rfc3339("2026-03-02T00:00:00Z").unwrap();
+        let e = MarketState::measure(&s, &sources())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no bars cover the sale window"), "{e}");
+    }
 }

@@ -1,9 +1,9 @@
-//! What the market did: window statistics, markouts and the constant-mean event study.
+//! What the market did: window statistics and markouts (the event study is in `event_study`).
 
-use crate::engine::{close_at, p_two_sided, MARKOUT_HOURS};
-use crate::result::{EventStudy, Markout, ObservedSection};
-use crate::{BacktestError, Scenario};
-use blocksale_core::{BarSeries, Timestamp, MS_PER_DAY, MS_PER_HOUR};
+use crate::engine::{close_at, MARKOUT_HOURS};
+use crate::result::{Markout, ObservedSection};
+use crate::Scenario;
+use blocksale_core::{BarSeries, Timestamp, MS_PER_HOUR};
 
 /// Participation above which a lit-market sale on the price venue alone is flagged.
 pub const PARTICIPATION_FLAG: f64 = 0.25;
@@ -93,98 +93,96 @@ pub fn observe(path: &BarSeries, win: std::ops::Range<usize>, s: &Scenario) -> O
     }
 }
 
-/// Log returns between consecutive bars of `b` whose open times are in `[from, to)`, each with its
-/// bar's open time; a return across a gap is skipped.
-fn returns(b: &BarSeries, from: i64, to: i64) -> Vec<(i64, f64)> {
-    let r = b.index_range(from, to);
-    let (t, c) = (b.open_time_ms(), b.close());
-    r.filter(|&i| i > 0 && t[i] - t[i - 1] == b.bar_ms())
-        .map(|i| (t[i], (c[i] / c[i - 1]).ln()))
-        .collect()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use blocksale_core::BarColumns;
 
-/// MacKinlay (1997) constant-mean event study on the price venue.
-///
-/// Returns at `event_study.bar_seconds`; estimation window of `estimation_days` ending where the
-/// observed context before the event begins; event window = the sale window.
-///
-/// # Errors
-/// [`BacktestError::Coverage`] when the estimation window has fewer than 10 returns.
-pub fn event_study(
-    bars: &BarSeries,
-    s: &Scenario,
-    path: &BarSeries,
-) -> Result<EventStudy, BacktestError> {
-    let es = &s.event_study;
-    let b = if bars.bar_seconds() == es.bar_seconds {
-        bars.clone()
-    } else {
-        let (from, to) = (
-            s.start.as_millis()
-                - i64::from(s.market.context_days + es.estimation_days + 1) * MS_PER_DAY,
-            s.end.as_millis() + i64::from(s.market.context_days + 1) * MS_PER_DAY,
-        );
-        bars.slice_time(from, to)
-            .resample(es.bar_seconds)
-            .map_err(|e| BacktestError::Scenario {
-                key: "event_study.bar_seconds".into(),
-                value: es.bar_seconds.to_string(),
-                expected: format!(
-                    "a multiple of the price bars' {} s: {e}",
-                    bars.bar_seconds()
-                ),
-            })?
-    };
-    let (start, end) = (s.start.as_millis(), s.end.as_millis());
-    let est_end = start - i64::from(s.market.context_days) * MS_PER_DAY;
-    let est_start = est_end - i64::from(es.estimation_days) * MS_PER_DAY;
-    let est: Vec<f64> = returns(&b, est_start, est_end)
-        .into_iter()
-        .map(|x| x.1)
-        .collect();
-    if est.len() < 10 {
-        return Err(BacktestError::Coverage(format!(
-            "only {} returns in the event-study estimation window {} .. {}; at least 10 are needed",
-            est.len(),
-            Timestamp::from_millis(est_start),
-            Timestamp::from_millis(est_end)
-        )));
+    const HOUR: i64 = 3_600_000;
+
+    /// Six hourly bars; the sale window is bars 2..5 (three hours), bar 5 is the hour after it.
+    fn path(quote: bool) -> (BarSeries, Scenario) {
+        let mut s = Scenario::example();
+        let t0 = s.start.as_millis() - 2 * HOUR;
+        s.end = Timestamp::from_millis(s.start.as_millis() + 3 * HOUR);
+        s.size_btc = 16.0;
+        let rows = [
+            (100.0, 101.0, 99.0, 100.0, 10.0),
+            (100.0, 102.0, 98.0, 101.0, 20.0),
+            (101.0, 103.0, 100.0, 102.0, 30.0),
+            (102.0, 104.0, 95.0, 97.0, 40.0),
+            (97.0, 99.0, 96.0, 98.0, 10.0),
+            (98.0, 99.0, 90.0, 95.0, 5.0),
+        ];
+        let mut c = BarColumns::default();
+        for (i, (o, h, l, cl, v)) in rows.into_iter().enumerate() {
+            c.push_ohlcv(t0 + i as i64 * HOUR, o, h, l, cl, v);
+        }
+        if quote {
+            // Traded at 100, 101, 102, 97, 98, 95 USD.
+            c.quote_volume = Some(
+                rows.iter()
+                    .zip([100.0, 101.0, 102.0, 97.0, 98.0, 95.0])
+                    .map(|(r, p)| r.4 * p)
+                    .collect(),
+            );
+        }
+        (BarSeries::new_checked(c, 3_600).unwrap(), s)
     }
-    let n = est.len() as f64;
-    let mu = est.iter().sum::<f64>() / n;
-    let sd = (est.iter().map(|r| (r - mu).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    let ev = returns(&b, start, end);
-    let l2 = ev.len();
-    let car: f64 = ev.iter().map(|x| x.1 - mu).sum();
-    let j = if l2 > 0 && sd > 0.0 {
-        car / (l2 as f64 * sd * sd).sqrt()
-    } else {
-        f64::NAN
-    };
-    let p_start = crate::engine::close_at(&b, start).or_else(|| path.open().first().copied());
-    let car_markouts = MARKOUT_HOURS
-        .iter()
-        .map(|&h| {
-            let t_end = end + h * MS_PER_HOUR;
-            let steps = (t_end - start) as f64 / b.bar_ms() as f64;
-            let v = match (close_at(&b, t_end), p_start) {
-                (Some(p), Some(p0)) => Some((p / p0).ln() - mu * steps),
-                _ => None,
-            };
-            (h, v)
-        })
-        .collect();
-    Ok(EventStudy {
-        bar_seconds: es.bar_seconds,
-        estimation_start: Timestamp::from_millis(est_start),
-        estimation_end: Timestamp::from_millis(est_end),
-        estimation_n: est.len(),
-        mean_return_per_bar: mu,
-        sd_return_per_bar: sd,
-        event_n: l2,
-        car,
-        j_stat: j,
-        p_value: p_two_sided(j),
-        car_markouts,
-    })
+
+    #[test]
+    fn window_statistics_by_hand() {
+        let (p, s) = path(false);
+        let o = observe(&p, 2..5, &s);
+        assert_eq!((o.price_start_usd, o.price_end_usd), (101.0, 98.0));
+        assert!((o.return_window - (98.0f64 / 101.0).ln()).abs() < 1e-15);
+        // The lowest low in view is after the window; inside it, bar 3.
+        assert_eq!((o.min_price_usd, o.window_min_price_usd), (90.0, 95.0));
+        assert_eq!(o.min_price_time.as_millis(), s.start.as_millis() + 3 * HOUR);
+        assert_eq!(
+            o.window_min_price_time.as_millis(),
+            s.start.as_millis() + HOUR
+        );
+        assert_eq!(o.window_max_price_usd, 104.0);
+        assert_eq!(o.window_volume_btc, 80.0);
+        // No quote volume: typical prices (H + L + C) / 3 = 305/3, 296/3, 293/3 weighted by volume.
+        let vwap = (30.0 * 305.0 + 40.0 * 296.0 + 10.0 * 293.0) / 3.0 / 80.0;
+        assert!((o.window_vwap_usd - vwap).abs() < 1e-12);
+        assert_eq!(o.window_vwap_method, "typical_price");
+        assert!((o.window_twap_usd - (305.0 + 296.0 + 293.0) / 9.0).abs() < 1e-12);
+        assert_eq!(o.participation, 0.2);
+        assert!(o.participation_flag.is_none());
+        assert_eq!(
+            (o.path_start.as_millis(), o.path_end.as_millis()),
+            (
+                s.start.as_millis() - 2 * HOUR,
+                s.start.as_millis() + 3 * HOUR
+            )
+        );
+    }
+
+    #[test]
+    fn vwap_from_quote_volume_and_markouts() {
+        let (p, mut s) = path(true);
+        s.size_btc = 40.0;
+        let o = observe(&p, 2..5, &s);
+        let vwap = (30.0 * 102.0 + 40.0 * 97.0 + 10.0 * 98.0) / 80.0;
+        assert!((o.window_vwap_usd - vwap).abs() < 1e-12);
+        assert_eq!(o.window_vwap_method, "quote_volume/volume");
+        // 40 of 80 BTC: half the window volume, flagged.
+        assert_eq!(o.participation, 0.5);
+        assert!(o
+            .participation_flag
+            .unwrap()
+            .starts_with("the sale would have been 50 %"));
+        // +1 h: the close of the bar after the window; later horizons are past the data.
+        let m = &o.markouts;
+        assert_eq!(m.iter().map(|x| x.hours).collect::<Vec<_>>(), MARKOUT_HOURS);
+        assert_eq!(m[0].price_usd, Some(95.0));
+        assert!((m[0].return_from_start.unwrap() - (95.0f64 / 101.0).ln()).abs() < 1e-15);
+        assert!((m[0].return_from_end.unwrap() - (95.0f64 / 98.0).ln()).abs() < 1e-15);
+        assert!(m[1..]
+            .iter()
+            .all(|x| x.price_usd.is_none() && x.return_from_start.is_none()));
+    }
 }

@@ -590,7 +590,7 @@ pub fn replay(
             if venue == s.data.price { String::new() } else { format!(", the price venue {} replaced by {venue}", s.data.price) },
         ),
         format!(
-            "a start counts when at least {:.0} % of its window's bars are present, including the first and the last, and its calibration window has enough complete days",
+            "a start counts when at least {:.0} % of its window's bars are present, including the first and the last, and its calibration window has at least 3 UTC days with 90 % of their bars",
             MIN_WINDOW_COVERAGE * 100.0
         ),
         "observed return: ln(close of the last window bar / open of the first), bps; it includes everything else the market did".into(),
@@ -644,6 +644,7 @@ mod tests {
     use super::*;
     use crate::scenario::{KyleSpec, LinearSpec, ModelSpec};
     use blocksale_core::BarColumns;
+    use blocksale_impact::estimators::YangZhang;
 
     fn ms(s: &str) -> i64 {
         Timestamp::parse_rfc3339(s).unwrap().as_millis()
@@ -810,15 +811,26 @@ mod tests {
             e.observed_return_percentile
         );
         assert!(close(e.adverse_move_exceedance_pct, 15.0));
-        let xs: Vec<f64> = r
+        // Predicted impact by hand. The 30 days before the event (8 Jan - 6 Feb 2026) carry no
+        // planted move: every daily bar opens and closes at 70,000 with the hourly bars' 0.1 %
+        // range, so Yang-Zhang is (1 - k(29)) RS with RS = ln(1.001)^2 + ln(0.999)^2. The first
+        // start (9 Aug 2025) sees the same flat days but only 8 of them, k(7); every other start
+        // sees planted moves. So the event's impact is the lowest: percentile 0.
+        let rs = 1.001f64.ln().powi(2) + 0.999f64.ln().powi(2);
+        let impact = |n: usize| ((1.0 - YangZhang::k(n)) * rs).sqrt() * s.size_btc / 24_000.0 * 1e4;
+        let ev_impact = e.row.predicted[0].impact_at_end_bps;
+        assert!(
+            (ev_impact - impact(29)).abs() < 1e-9 * impact(29),
+            "{ev_impact}"
+        );
+        let first = r.rows[0].predicted[0].impact_at_end_bps;
+        assert!((first - impact(7)).abs() < 1e-9 * impact(7), "{first}");
+        assert!(r
             .rows
             .iter()
-            .map(|x| x.predicted[0].impact_at_end_bps)
-            .collect();
-        assert_eq!(
-            e.predicted_impact_percentile[0].percentile,
-            percentile_rank(&xs, e.row.predicted[0].impact_at_end_bps)
-        );
+            .all(|x| x.predicted[0].impact_at_end_bps >= first));
+        assert_eq!(e.predicted_impact_percentile[0].value_bps, ev_impact);
+        assert_eq!(e.predicted_impact_percentile[0].percentile, 0.0);
         assert_eq!(r.predicted[0].impact_at_end_bps.n, 20);
         // Same inputs, same bytes.
         let again = replay(&inp, None).unwrap();

@@ -189,38 +189,85 @@ pub struct ModelResult {
 /// Event study, attribution and footprint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AttributionSection {
-    /// Constant-mean event study on the price venue's returns.
+    /// Event study on the price venue's returns.
     pub event_study: EventStudy,
     /// Hourly volume and signed flow against their baselines, and the schedule that best explains
     /// the implied price.
     pub footprint: Footprint,
 }
 
-/// MacKinlay (1997) constant-mean event study.
+/// How the event study forms the expected (normal) return of each bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectedReturnModel {
+    /// The mean of the estimation returns: `AR_t = R_t - mu`, `Var(CAR) = L2 sigma^2 (1 + L2/L1)`
+    /// (MacKinlay 1997, eq. 7-14).
+    ConstantMean,
+}
+
+/// MacKinlay (1997) event study of the sale window (see the `event_study` module for the
+/// formulas). Returns are log returns per event-study bar.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventStudy {
+    /// The expected-return model.
+    pub expected_return_model: ExpectedReturnModel,
     /// Bar size of the returns, seconds.
     pub bar_seconds: i64,
     /// Estimation window start (inclusive).
     pub estimation_start: Timestamp,
     /// Estimation window end (exclusive).
     pub estimation_end: Timestamp,
-    /// Returns in the estimation window.
+    /// Returns in the estimation window (L1).
     pub estimation_n: usize,
-    /// Mean log return per bar in the estimation window.
+    /// Mean log return per bar in the estimation window (`mu`).
     pub mean_return_per_bar: f64,
-    /// Standard deviation of log returns per bar in the estimation window.
+    /// Standard deviation of log returns per bar in the estimation window (`sigma`, divisor L1 - 1).
     pub sd_return_per_bar: f64,
-    /// Bars in the event (sale) window.
+    /// Returns in the event (sale) window (L2).
     pub event_n: usize,
     /// Cumulative abnormal log return over the sale window.
     pub car: f64,
-    /// `J = CAR / sqrt(L2 sigma^2)`.
+    /// `Var(CAR) / (L2 sigma^2)`: `1 + L2/L1` for the constant mean, whose estimated mean adds
+    /// `L2^2 sigma^2 / L1`.
+    pub car_variance_factor: f64,
+    /// Standard deviation of the CAR without an event, `sigma sqrt(L2 (1 + L2/L1))`, log return.
+    pub car_sd: f64,
+    /// `J = CAR / car_sd`.
     pub j_stat: f64,
     /// Two-sided p-value of J under the normal.
     pub p_value: f64,
+    /// Standard deviation of the log returns per bar inside the sale window (`s_e`, divisor L2 - 1).
+    pub event_sd_return_per_bar: f64,
+    /// `s_e / sigma`: above 1 when the window was more volatile than the estimation window, which
+    /// inflates |J|.
+    pub sd_ratio_event_to_estimation: f64,
+    /// `J_e = CAR / sqrt(L2 s_e^2 + L2^2 sigma^2 / L1)`: J with the event window's own variance
+    /// (Welch's unequal-variance t of the window's mean return against `mu`).
+    pub j_stat_event_variance: f64,
+    /// Welch-Satterthwaite degrees of freedom of `J_e`.
+    pub df_event_variance: f64,
+    /// Two-sided p-value of `J_e` under Student's t with `df_event_variance` degrees of freedom.
+    pub p_value_event_variance: f64,
     /// CAR from the window start to each markout (+1h .. +72h after the end).
     pub car_markouts: Vec<(i64, Option<f64>)>,
+}
+
+impl EventStudy {
+    /// Expected log return per event-study bar under the model.
+    pub fn expected_return_per_bar(&self) -> f64 {
+        self.expected_return_model
+            .expected_return_per_bar(self.mean_return_per_bar)
+    }
+
+    /// Standard deviation of the CAR over the first `bars` event-study bars after the window start
+    /// when nothing happens, `sigma sqrt(bars (1 + bars/L1))` for the constant mean, log return.
+    pub fn car_sd_after_bars(&self, bars: f64) -> f64 {
+        let k = bars.max(0.0);
+        let factor = self
+            .expected_return_model
+            .car_variance_factor(k, self.estimation_n as f64);
+        self.sd_return_per_bar * (k * factor).sqrt()
+    }
 }
 
 /// Volume and flow footprint of the sale.

@@ -67,7 +67,7 @@ pub fn memo_markdown(r: &BacktestResult, charts: &[String], provenance: &[String
     } else {
         "a drag that some models put inside and some outside the market's noise over the window"
     };
-    let noise95 = 1.959_963_984_540_054 * es.sd_return_per_bar * (es.event_n as f64).sqrt() * 1e4;
+    let noise95 = 1.959_963_984_540_054 * es.car_sd * 1e4;
     let seen = if drag.abs() <= noise95 {
         "the data neither show nor rule out a drag of the predicted size"
     } else if drag > 0.0 {

@@ -91,8 +91,9 @@ pub(crate) fn candles(r: &BacktestResult, max_candles: usize) -> (i64, Vec<(i64,
 /// drag: the event study's cumulative abnormal return, sign-adjusted so that a price pushed in the
 /// direction of the sale is positive (`-CAR` for a sale, `+CAR` for a purchase), in bps.
 ///
-/// `noise95_bps` is the 95 % range of that CAR without any event, `1.96 sd sqrt(bars)` with the
-/// estimation window's standard deviation per event-study bar.
+/// `noise95_bps` is the 95 % range of that CAR without any event, `1.96 sd sqrt(k (1 + k/L1))`
+/// after `k` event-study bars, with the estimation window's standard deviation per bar and its L1
+/// returns (the second term is the error of the estimated mean, MacKinlay 1997).
 ///
 /// Columns: `close_time, hours_since_start, observed_drag_bps, noise95_bps`, then per model
 /// `impact_<m>_bps, impact_<m>_low_bps, impact_<m>_high_bps`.
@@ -129,7 +130,7 @@ pub fn drag_table(r: &BacktestResult) -> Table {
             .map(|x| {
                 let bars = (x.open_time.as_millis() + bar_ms - start) as f64
                     / (es.bar_seconds * 1000) as f64;
-                Z95 * es.sd_return_per_bar * bars.max(0.0).sqrt() * 1e4
+                Z95 * es.car_sd_after_bars(bars) * 1e4
             })
             .collect(),
     );

@@ -143,6 +143,13 @@ pub fn summary(r: &BacktestResult) -> String {
         es.estimation_n,
         es.bar_seconds
     ));
+    line(format!(
+        "  event-window sd          {:.2} x the estimation sd; J with the window's own variance = {:.2} (p = {:.2}, Welch t, {:.0} df)",
+        es.sd_ratio_event_to_estimation,
+        es.j_stat_event_variance,
+        es.p_value_event_variance,
+        es.df_event_variance
+    ));
     if let Some(i) = &r.implied {
         line(String::new());
         line(format!(

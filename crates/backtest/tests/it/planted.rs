@@ -222,7 +222,10 @@ fn noisy_walks_event_study_recovers_the_drag_size_without_the_clean_path() {
         // Per run, the J statistic moves by exactly the planted drag in units of its own sd.
         let es = &r.attribution.event_study;
         let shift = base.attribution.event_study.j_stat - es.j_stat;
-        let want = planted.last().unwrap() / (es.event_n as f64).sqrt() / es.sd_return_per_bar;
+        let want = planted.last().unwrap() / es.car_sd;
+        let l2 = es.event_n as f64;
+        let sd_by_hand = es.sd_return_per_bar * (l2 * (1.0 + l2 / es.estimation_n as f64)).sqrt();
+        assert!((es.car_sd - sd_by_hand).abs() < 1e-15 * sd_by_hand);
         assert!(
             (shift - want).abs() < 1e-9,
             "seed {seed}: J moved {shift}, planted {want}"

@@ -215,7 +215,53 @@ fn cango_numbers_match_a_hand_calculation() {
     assert!(doc["implied"]["shortfall_vs_vwap_bps"].is_number());
     assert!(doc["market"]["data_files"].is_array());
     assert_eq!(doc["observed"]["markouts"].as_array().unwrap().len(), 4);
-    assert!(doc["attribution"]["event_study"]["j_stat"].is_number());
+    // Event study by hand on hourly closes (the last 15-minute close of each hour): returns
+    // between consecutive hours, estimation window as reported, event window = the sale window.
+    let es = &doc["attribution"]["event_study"];
+    assert_eq!(es["expected_return_model"], "constant_mean");
+    let key = |k: &str| es[k].as_str().unwrap().replace('T', " ").replace('Z', "");
+    let (est_from, est_to) = (key("estimation_start"), key("estimation_end"));
+    let hourly: BTreeMap<String, f64> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| &l[14..16] == "45")
+        .map(|l| {
+            (
+                l[..13].to_string(),
+                l.split(',').nth(4).unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    let hours: Vec<(&String, &f64)> = hourly.iter().collect();
+    let rets_in = |from: &str, to: &str| -> Vec<f64> {
+        hours
+            .windows(2)
+            .filter(|w| (from..to).contains(&&w[1].0[..]))
+            .map(|w| (w[1].1 / w[0].1).ln())
+            .collect()
+    };
+    let est = rets_in(&est_from[..13], &est_to[..13]);
+    let ev = rets_in("2026-02-07 00", "2026-02-09 00");
+    assert_eq!((est.len(), ev.len()), (720, 48));
+    let (l1, l2) = (720.0, 48.0);
+    let mu = est.iter().sum::<f64>() / l1;
+    let s1 = sample_var(&est);
+    let s2 = sample_var(&ev);
+    let car: f64 = ev.iter().map(|r| r - mu).sum();
+    let j = car / (l2 * s1 * (1.0 + l2 / l1)).sqrt();
+    let j_e = car / (l2 * s2 + l2 * l2 * s1 / l1).sqrt();
+    let df = (s2 / l2 + s1 / l1).powi(2)
+        / ((s2 / l2).powi(2) / (l2 - 1.0) + (s1 / l1).powi(2) / (l1 - 1.0));
+    let es_f = |k: &str| es[k].as_f64().unwrap();
+    assert!(rel(es_f("car"), car) < 1e-9, "CAR {} vs {car}", es_f("car"));
+    assert!(rel(es_f("j_stat"), j) < 1e-9, "J {} vs {j}", es_f("j_stat"));
+    assert!(rel(es_f("j_stat_event_variance"), j_e) < 1e-9);
+    assert!(rel(es_f("df_event_variance"), df) < 1e-9);
+    assert!(rel(es_f("sd_ratio_event_to_estimation"), (s2 / s1).sqrt()) < 1e-9);
+    if is_real(&data) {
+        // The window was 1.39 times as volatile as the estimation month.
+        assert!((es_f("sd_ratio_event_to_estimation") - 1.39).abs() < 0.005);
+    }
     if is_real(&data) {
         // Facts of the event, from the Binance spot 15-minute file.
         assert_eq!(f(&doc, "observed.min_price_usd"), 60_000.0);

@@ -151,10 +151,46 @@ mod tests {
         assert!((k.se_ols - 0.75f64.sqrt()).abs() < 1e-15);
         // White (L = 0): u = (-1 * -0.5, 0, 1 * -0.5) -> S = 0.5, se = sqrt(0.5)/2.
         assert!((k.se_newey_west - 0.5f64.sqrt() / 2.0).abs() < 1e-15);
-        // L = 1: S = 0.5 + 2 * 0.5 * (u1 u0 + u2 u1) = 0.5 (u1 = 0).
-        let k1 = kyle_lambda_ols(&[0.0, 2.0, 1.0], &[0.0, 1.0, 2.0], Some(1)).unwrap();
-        assert!((k1.se_newey_west - 0.5f64.sqrt() / 2.0).abs() < 1e-15);
+        // L = 1 by hand: x = (0, 1, 2, 3), y = (0, 2, 1, 4): lambda = 1.1, alpha = 0.1,
+        // residuals (-0.1, 0.8, -1.3, 0.6), u = (x - 1.5) e = (0.15, -0.4, -0.65, 0.9);
+        // S = sum u^2 + 2 (1/2) (u1 u0 + u2 u1 + u3 u2) = 1.415 - 0.385 = 1.03, Sxx = 5.
+        let k1 = kyle_lambda_ols(&[0.0, 2.0, 1.0, 4.0], &[0.0, 1.0, 2.0, 3.0], Some(1)).unwrap();
+        assert!((k1.lambda_per_btc - 1.1).abs() < 1e-14);
+        assert!((k1.se_newey_west - 1.03f64.sqrt() / 5.0).abs() < 1e-14);
         assert_eq!(newey_west_default_lags(100), 4);
         assert!(kyle_lambda_ols(&[1.0, 2.0, 3.0], &[1.0, 1.0, 1.0], None).is_err());
+    }
+
+    /// Lag terms that do not vanish, against statsmodels' HAC errors (Bartlett kernel, no
+    /// small-sample correction). Numbers from `python3 scripts/newey_west_reference.py`
+    /// (statsmodels 0.15.0, numpy 2.4.6).
+    #[test]
+    fn newey_west_matches_statsmodels() {
+        let sv = [
+            3.0, -1.0, 4.0, 1.0, -5.0, 9.0, 2.0, -6.0, 5.0, 3.0, -5.0, 8.0,
+        ];
+        let r = [
+            0.7, 0.1, 0.9, 0.6, -0.4, 1.5, 1.1, -0.2, 0.8, 1.0, -0.3, 1.2,
+        ];
+        let rel = |a: f64, b: f64| ((a - b) / b).abs();
+        let want_se = [
+            0.008367721869065849,
+            0.008143915554695041,
+            0.00742855666998818,
+            0.006866982177223862,
+        ];
+        for (lags, want) in want_se.into_iter().enumerate() {
+            let k = kyle_lambda_ols(&r, &sv, Some(lags)).unwrap();
+            assert_eq!(k.nw_lags, lags);
+            assert!(rel(k.lambda_per_btc, 0.12156133828996277) < 1e-12);
+            assert!(rel(k.alpha, 0.4009913258983894) < 1e-12);
+            assert!(rel(k.se_ols, 0.012812791363409494) < 1e-12);
+            assert!(rel(k.r_squared, 0.9000126253770078) < 1e-12);
+            assert!(
+                rel(k.se_newey_west, want) < 1e-12,
+                "lags {lags}: {} vs statsmodels {want}",
+                k.se_newey_west
+            );
+        }
     }
 }

@@ -1,6 +1,7 @@
+use super::daily::{DailyBars, MIN_DAY_COVERAGE};
 use crate::schedules::VolumeProfile;
 use crate::ImpactError;
-use blocksale_core::{day_start_ms, is_weekend, BarSeries, VolumeUnit, MS_PER_DAY};
+use blocksale_core::{is_weekend, BarSeries, VolumeUnit};
 use serde::Serialize;
 
 /// Amihud illiquidity: `mean_d |R_d| / DV_d`, per dollar.
@@ -46,78 +47,40 @@ pub struct AmihudEstimate {
     pub drag_per_btc: f64,
 }
 
-/// Amihud illiquidity on UTC days built from bars: `R_d` is the simple return from the previous
-/// day's last close to this day's last close, `DV_d` the day's quote volume (or close x volume when
-/// the source has no quote volume). The first day has no return and is not used.
+/// Amihud illiquidity on UTC days: `R_d` is the simple return from the previous day's last close
+/// to this day's last close, `DV_d` the day's dollar volume (quote volume, or close x volume when
+/// the source has none), both from [`DailyBars`] and its rule for partial days (a day needs 90 % of
+/// its bars, its volume is scaled to 24 hours). A day after a gap has no return and is not used.
 ///
 /// # Errors
-/// [`ImpactError::Input`] with fewer than two days.
+/// [`ImpactError::Input`] when the bar size does not divide a day, or no day has a return and
+/// volume.
 pub fn amihud_daily(bars: &BarSeries) -> Result<AmihudEstimate, ImpactError> {
-    let days = daily(bars);
-    if days.len() < 2 {
+    let days = DailyBars::from_bars(bars)?;
+    let r: Vec<f64> = (0..days.len())
+        .map(|k| days.simple_return(k).abs())
+        .collect();
+    let dv = days.dollar_volume_usd();
+    let n_days = r
+        .iter()
+        .zip(dv)
+        .filter(|(r, d)| r.is_finite() && d.is_finite() && **d > 0.0)
+        .count();
+    if n_days == 0 {
         return Err(ImpactError::Input(format!(
-            "Amihud illiquidity needs at least 2 UTC days of bars, got {}",
+            "Amihud illiquidity needs two consecutive UTC days with at least {:.0} % of their bars, {} of {} days qualify",
+            MIN_DAY_COVERAGE * 100.0,
+            days.n_used(),
             days.len()
         )));
     }
-    let r: Vec<f64> = days
-        .windows(2)
-        .map(|w| (w[1].last_close / w[0].last_close - 1.0).abs())
-        .collect();
-    let dv: Vec<f64> = days[1..].iter().map(|d| d.dollar_volume).collect();
-    let illiq = amihud(&r, &dv)?;
-    let n_days = r
-        .iter()
-        .zip(&dv)
-        .filter(|(r, d)| r.is_finite() && **d > 0.0)
-        .count();
+    let illiq = amihud(&r, dv)?;
     let p = *bars.close().last().unwrap_or(&f64::NAN);
     Ok(AmihudEstimate {
         illiq_per_usd: illiq,
         n_days,
         drag_per_btc: illiq * p,
     })
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Day {
-    start_ms: i64,
-    volume: f64,
-    dollar_volume: f64,
-    last_close: f64,
-    covered_ms: i64,
-}
-
-fn daily(bars: &BarSeries) -> Vec<Day> {
-    let mut out: Vec<Day> = Vec::new();
-    let bar_ms = bars.bar_ms().min(MS_PER_DAY);
-    let quote = bars.quote_volume();
-    for i in 0..bars.len() {
-        let t = bars.open_time_ms()[i];
-        let d = day_start_ms(t);
-        let v = bars.volume()[i];
-        let (vol_btc, dv) = match (bars.volume_unit(), quote) {
-            (VolumeUnit::Base, Some(q)) => (v, q[i]),
-            (VolumeUnit::Base, None) => (v, v * bars.close()[i]),
-            (VolumeUnit::Quote, _) => (v / bars.close()[i], v),
-        };
-        match out.last_mut() {
-            Some(day) if day.start_ms == d => {
-                day.volume += vol_btc;
-                day.dollar_volume += dv;
-                day.last_close = bars.close()[i];
-                day.covered_ms += bar_ms;
-            }
-            _ => out.push(Day {
-                start_ms: d,
-                volume: vol_btc,
-                dollar_volume: dv,
-                last_close: bars.close()[i],
-                covered_ms: bar_ms,
-            }),
-        }
-    }
-    out
 }
 
 /// Average daily volume in BTC: all days, weekdays, weekend days, and by hour of the week.
@@ -131,7 +94,7 @@ pub struct AdvEstimate {
     pub weekend_adv_btc: f64,
     /// Share of the volume of the days used that traded on weekend days.
     pub weekend_volume_share: f64,
-    /// Days used (coverage at least half a day).
+    /// Days used (at least 90 % of their bars present, see [`DailyBars`]).
     pub n_days: usize,
     /// Weekend days among them.
     pub n_weekend_days: usize,
@@ -141,55 +104,43 @@ pub struct AdvEstimate {
 
 /// Average daily volume from bars with volume in BTC.
 ///
-/// Each UTC day's volume is scaled to 24 hours by its coverage (bars present x bar length), and
-/// days covered less than half are left out, so a data gap (an exchange outage) does not pull the
-/// mean down. The hour-of-week profile is [`VolumeProfile::from_bars`].
+/// The days are [`DailyBars`]: a UTC day counts when at least 90 % of its bars are present and its
+/// volume is scaled to 24 hours by its coverage, so a data gap (an exchange outage) does not pull
+/// the mean down; other days are left out. The hour-of-week profile is
+/// [`VolumeProfile::from_bars`].
 ///
 /// # Errors
-/// [`ImpactError::Input`] when the volume is in USD or no day is covered.
+/// [`ImpactError::Input`] when the volume is in USD, the bar size does not divide a day, or no day
+/// has 90 % of its bars.
 pub fn adv(bars: &BarSeries) -> Result<AdvEstimate, ImpactError> {
     if bars.volume_unit() != VolumeUnit::Base {
         return Err(ImpactError::Input(
             "average daily volume needs volume in BTC, the bars count USD".into(),
         ));
     }
-    let days: Vec<Day> = daily(bars)
-        .into_iter()
-        .filter(|d| d.covered_ms * 2 >= MS_PER_DAY)
-        .collect();
-    if days.is_empty() {
-        return Err(ImpactError::Input(
-            "no UTC day is covered by at least half a day of bars".into(),
-        ));
+    let days = DailyBars::from_bars(bars)?;
+    let (adv_btc, n_days) = days.mean_volume_btc(|_| true);
+    if n_days == 0 {
+        return Err(ImpactError::Input(format!(
+            "no UTC day has at least {:.0} % of its bars ({} days, {} bars)",
+            MIN_DAY_COVERAGE * 100.0,
+            days.len(),
+            bars.len()
+        )));
     }
-    let scaled = |d: &Day| d.volume * MS_PER_DAY as f64 / d.covered_ms as f64;
-    let mean = |it: Vec<f64>| {
-        if it.is_empty() {
-            f64::NAN
-        } else {
-            it.iter().sum::<f64>() / it.len() as f64
-        }
+    let (weekday_adv_btc, _) = days.mean_volume_btc(|t| !is_weekend(t));
+    let (weekend_adv_btc, n_weekend_days) = days.mean_volume_btc(is_weekend);
+    let weekend_volume_share = if n_weekend_days == 0 {
+        0.0
+    } else {
+        weekend_adv_btc * n_weekend_days as f64 / (adv_btc * n_days as f64)
     };
-    let all: Vec<f64> = days.iter().map(scaled).collect();
-    let wk: Vec<f64> = days
-        .iter()
-        .filter(|d| !is_weekend(d.start_ms))
-        .map(scaled)
-        .collect();
-    let we: Vec<f64> = days
-        .iter()
-        .filter(|d| is_weekend(d.start_ms))
-        .map(scaled)
-        .collect();
-    let total: f64 = all.iter().sum();
-    let n_weekend_days = we.len();
-    let weekend_volume_share = we.iter().sum::<f64>() / total;
     Ok(AdvEstimate {
-        adv_btc: mean(all.clone()),
-        weekday_adv_btc: mean(wk),
-        weekend_adv_btc: mean(we),
+        adv_btc,
+        weekday_adv_btc,
+        weekend_adv_btc,
         weekend_volume_share,
-        n_days: all.len(),
+        n_days,
         n_weekend_days,
         by_hour_of_week_btc: VolumeProfile::from_bars(bars)?.btc_per_hour().to_vec(),
     })
@@ -208,31 +159,50 @@ mod tests {
         assert!(amihud(&[0.02], &[0.0]).is_err());
     }
 
+    /// ADV and Amihud read the same days by the same rule: 14 days of hourly bars from Monday
+    /// 2024-01-01, 10 BTC/h on weekdays and 5 on weekends, one price per day `100 + d`. Wednesday
+    /// of week 1 (day 2) keeps 22 of 24 hours: used, its volumes scaled to 24 hours. Wednesday of
+    /// week 2 (day 9) keeps 12: a gap, so day 9 has no volume and day 10 no return.
     #[test]
-    fn adv_weekend_and_gaps() {
-        // 14 days of hourly bars from Monday 2024-01-01: 10 BTC/h on weekdays, 5 on weekends;
-        // Wednesday of week 1 loses 6 hours (scaled back to 24 h).
+    fn adv_and_amihud_share_the_daily_rule() {
         let start = 1_704_067_200_000i64;
+        let price = |d: i64| 100.0 + d as f64;
         let mut c = BarColumns::default();
         for h in 0..(14 * 24) {
-            if (2 * 24..2 * 24 + 6).contains(&h) {
+            let d = h / 24;
+            if (d == 2 && h % 24 >= 22) || (d == 9 && h % 24 >= 12) {
                 continue;
             }
             let t = start + h * 3_600_000;
             let v = if is_weekend(t) { 5.0 } else { 10.0 };
-            c.push_ohlcv(t, 100.0, 101.0, 99.0, 100.0 + (h % 3) as f64 * 0.5, v);
+            let p = price(d);
+            c.push_ohlcv(t, p, p, p, p, v);
         }
         let bars = BarSeries::new_checked(c, 3600).unwrap();
         let a = adv(&bars).unwrap();
-        assert_eq!(a.n_days, 14);
-        assert_eq!(a.n_weekend_days, 4);
+        assert_eq!((a.n_days, a.n_weekend_days), (13, 4));
         assert!((a.weekday_adv_btc - 240.0).abs() < 1e-9);
         assert!((a.weekend_adv_btc - 120.0).abs() < 1e-9);
-        assert!((a.adv_btc - (10.0 * 240.0 + 4.0 * 120.0) / 14.0).abs() < 1e-9);
-        assert!((a.weekend_volume_share - 480.0 / 2880.0).abs() < 1e-12);
+        assert!((a.adv_btc - (9.0 * 240.0 + 4.0 * 120.0) / 13.0).abs() < 1e-9);
+        assert!((a.weekend_volume_share - 480.0 / 2640.0).abs() < 1e-12);
         assert_eq!(a.by_hour_of_week_btc.len(), 168);
+        // Amihud by hand: days 1..13 but 9 and 10; |R_d| = 1/(99 + d); DV_d = 24 h of volume x price.
+        let used: Vec<i64> = (1..14).filter(|d| *d != 9 && *d != 10).collect();
+        let hand = used
+            .iter()
+            .map(|&d| {
+                let btc = if d % 7 >= 5 { 120.0 } else { 240.0 };
+                (1.0 / (99.0 + d as f64)) / (btc * price(d))
+            })
+            .sum::<f64>()
+            / used.len() as f64;
         let am = amihud_daily(&bars).unwrap();
-        assert_eq!(am.n_days, 13);
-        assert!(am.illiq_per_usd >= 0.0);
+        assert_eq!(am.n_days, 11);
+        assert!(
+            ((am.illiq_per_usd - hand) / hand).abs() < 1e-12,
+            "{} vs {hand}",
+            am.illiq_per_usd
+        );
+        assert!(((am.drag_per_btc - hand * 113.0) / (hand * 113.0)).abs() < 1e-12);
     }
 }

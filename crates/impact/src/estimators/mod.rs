@@ -4,6 +4,7 @@
 //! |---|---|---|---|
 //! | volatility | [`VolEstimator`] | [`CloseToClose`], [`Parkinson`], [`GarmanKlass`], [`RogersSatchell`], [`YangZhang`] | `volatility.rs` |
 //! | spread | [`SpreadEstimator`] | [`Roll`], [`CorwinSchultz`], [`AbdiRanaldo`], [`Edge`] | `spread.rs`, `edge.rs` |
+//! | daily aggregation | type | [`DailyBars`]: the one rule for partial days behind every daily estimator | `daily.rs` |
 //! | illiquidity, volume | functions | [`amihud`], [`amihud_daily`], [`adv`] | `liquidity.rs` |
 //! | linear impact | function | [`kyle_lambda`], [`kyle_lambda_ols`] | `kyle_lambda.rs` |
 //!
@@ -11,12 +12,14 @@
 //! skipped as the estimator's reference code does (R's `na.rm = TRUE`). Variances are per bar;
 //! [`sigma_daily`] scales them to a 24/7 day from any bar size.
 
+mod daily;
 mod edge;
 mod kyle_lambda;
 mod liquidity;
 mod spread;
 mod volatility;
 
+pub use daily::{DailyBars, MIN_DAY_COVERAGE};
 pub use edge::{edge_detail, Edge, EdgeDetail};
 pub use kyle_lambda::{kyle_lambda, kyle_lambda_ols, newey_west_default_lags, KyleEstimate};
 pub use liquidity::{adv, amihud, amihud_daily, AdvEstimate, AmihudEstimate};
