@@ -17,6 +17,7 @@
 //! (the scenario's `[[models]]` entry): see [`ModelEntry`] for how to add one.
 
 mod almgren_chriss;
+mod amihud;
 mod athl;
 mod exp_kernel;
 mod kyle;
@@ -26,6 +27,7 @@ mod propagator;
 mod registry;
 
 pub use almgren_chriss::{AcProblem, AcSolution, AlmgrenChriss, FrontierPoint};
+pub use amihud::{Amihud, AmihudSpec};
 pub use athl::{Athl, AthlCosts, AthlSpec, ATHL_EXTRAPOLATION_WARNING};
 pub use exp_kernel::{ExpDecaySpec, ExpKernel};
 pub use kyle::{Kyle, KyleSpec};
@@ -42,6 +44,7 @@ registry::register_models! {
     "athl" => Athl(AthlSpec): "Almgren, Thum, Hauptmann & Li 2005 (equity constants; extrapolation for BTC)",
     "exp_decay" => ExpDecay(ExpDecaySpec): "Linear impact with exponential decay (Obizhaeva-Wang kernel)",
     "sqrt_propagator" => SqrtPropagator(SqrtPropagatorSpec): "Square-root propagator (power-law kernel)",
+    "amihud" => Amihud(AmihudSpec): "Amihud benchmark: ILLIQ Q P, ILLIQ per USD",
 }
 
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
