@@ -85,8 +85,8 @@ pub struct Args {
     /// Average daily volume V on the venues the sale hits, BTC/day
     #[arg(long, value_name = "BTC_PER_DAY")]
     pub adv: Option<f64>,
-    /// Daily volatility of log returns (0.03 = 3 %/day)
-    #[arg(long, value_name = "FRACTION")]
+    /// Daily volatility of log returns, a fraction (0.03) or a percent with its sign (3%)
+    #[arg(long, value_name = "FRACTION", value_parser = parse_sigma_daily, allow_negative_numbers = true)]
     pub sigma_daily: Option<f64>,
     /// Prefactor Y of the square root / power law [default: 0.9]
     #[arg(long)]
@@ -158,6 +158,38 @@ pub struct Args {
     /// Print JSON on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--sigma-daily`: a fraction in (0, 0.5], or a percent written with `%` (`3.46%` = 0.0346). A
+/// bare number above 0.5 is refused: 50 % a day is beyond any BTC day on record, and the likelier
+/// reading is a percent typed without its sign.
+fn parse_sigma_daily(v: &str) -> Result<f64, String> {
+    let t = v.trim();
+    let (num, percent) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (t, false),
+    };
+    let x: f64 = num.parse().map_err(|_| {
+        format!(
+            "{v:?}: expected a daily volatility, a fraction like 0.0346 or a percent like 3.46%"
+        )
+    })?;
+    let x = if percent { x / 100.0 } else { x };
+    if !(x.is_finite() && x > 0.0) {
+        return Err(format!("{v:?}: expected a daily volatility > 0"));
+    }
+    if x > 0.5 {
+        return Err(if percent {
+            format!("{v:?}: a daily volatility above 50 % is outside what this tool prices")
+        } else {
+            format!(
+                "{v:?} is {:.0} % a day: --sigma-daily takes a fraction; did you mean {} ({v}%)?",
+                x * 100.0,
+                x / 100.0
+            )
+        });
+    }
+    Ok(x)
 }
 
 fn need(v: Option<f64>, flag: &str, model: &str) -> anyhow::Result<f64> {

@@ -253,3 +253,35 @@ fn estimate_and_calibrate_on_generated_klines() {
     // Linear truth: the exponent is far from 1/2 and the warning says so.
     assert!(a["warning"].as_str().unwrap().contains("far from 1/2"));
 }
+
+/// `--sigma-daily 3.46` (a percent without its sign) is refused with the fraction it likely meant;
+/// `3.46%` and `0.0346` price the same market.
+#[test]
+fn sigma_daily_in_percent_is_caught() {
+    let run = |sigma: &str| {
+        crate::common::blocksale()
+            .args([
+                "model", "sqrt", "--size", "4451", "--adv", "30000", "--json",
+            ])
+            .args(["--sigma-daily", sigma])
+            .output()
+            .unwrap()
+    };
+    let o = run("3.46");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("346 % a day") && err.contains("did you mean 0.0346"),
+        "{err}"
+    );
+    let (a, b) = (run("3.46%"), run("0.0346"));
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_slice(&a.stdout).unwrap(),
+        serde_json::from_slice(&b.stdout).unwrap(),
+    );
+    assert_eq!(a["impact_bps"], b["impact_bps"]);
+    assert_eq!(a["sigma_daily"], 0.0346);
+    assert_eq!(run("0").status.code(), Some(2));
+    assert_eq!(run("-0.02").status.code(), Some(2));
+}
