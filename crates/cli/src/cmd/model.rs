@@ -136,9 +136,9 @@ pub struct Args {
     /// sqrt-propagator: kernel exponent a in G(t) = t^-a [default: 0.5]
     #[arg(long)]
     pub kernel_exponent: Option<f64>,
-    /// sqrt-propagator: prefactor c of h(v) = c sigma (v/V)^delta [default: 0.75]
-    #[arg(long)]
-    pub c: Option<f64>,
+    /// sqrt-propagator: the kernel's time scale tau0, days [default: 1; no effect at exponent 0.5]
+    #[arg(long, value_name = "DAYS")]
+    pub time_scale_days: Option<f64>,
     /// Decay after the sale [default: permanent for instantaneous models, full for kernels]
     #[arg(long, value_enum)]
     pub decay: Option<DecayArg>,
@@ -320,7 +320,7 @@ fn param_flags(a: &Args) -> [(&'static str, &'static str, Option<f64>); 10] {
         ("--rho", "rho_per_day", a.rho),
         ("--half-life-days", "half_life_days", a.half_life_days),
         ("--kernel-exponent", "kernel_exponent", a.kernel_exponent),
-        ("--c", "c", a.c),
+        ("--time-scale-days", "time_scale_days", a.time_scale_days),
     ]
 }
 

@@ -1,5 +1,5 @@
 use super::registry::{literature_y_factors, positive_key};
-use super::{sale_end, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry};
+use super::{sale_end, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, PowerLaw};
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
 use serde::{Deserialize, Serialize};
@@ -8,16 +8,22 @@ use std::collections::BTreeMap;
 /// Transient power-law impact with a power-law kernel (the square-root propagator by default).
 ///
 /// ```text
-/// I(t) = integral_0^t h(v(s)) G(t - s) ds,   h(v) = c * sigma * (v / V)^delta,   G(u) = u^(-a)
-/// square-root propagator (c = 3/4, delta = 1/2, a = 1/2), constant rate X/T:
-///   I(t) = 1.5 sigma sqrt(X/V) sqrt(t/T)                       t <= T
-///   I(t) = 1.5 sigma sqrt(X/V) (sqrt(t/T) - sqrt(t/T - 1))     t > T   (decays to 0)
-///   peak 1.5 sigma sqrt(X/V), average cost sigma sqrt(X/V), cost/peak = 2/3
+/// I(t) = integral_0^t h(v(s)) G(t - s) ds
+/// h(v) = (Y/2) * sigma * (v / V)^delta,   G(u) = (u / tau0)^(-a) / sqrt(tau0)
+/// square-root propagator (delta = 1/2, a = 1/2; tau0 drops out), constant rate X/T:
+///   I(t) = Y sigma sqrt(X/V) sqrt(t/T)                         t <= T
+///   I(t) = Y sigma sqrt(X/V) (sqrt(t/T) - sqrt(t/T - 1))       t > T   (decays to 0)
+///   peak Y sigma sqrt(X/V) (the square-root law's own peak), average cost (2/3) Y sigma sqrt(X/V)
 /// ```
 ///
-/// * `v`: selling rate, BTC/day, piecewise constant on the bar grid; `V`: average daily volume, BTC/day.
-/// * `sigma`: daily volatility; `u` and `t` in days, so `G` is in day^(-a) and `c` absorbs day^(a-1).
-/// * `c` (default 3/4), `delta` (default 1/2), kernel exponent `a` in (0, 1) (default 1/2).
+/// * `v`: selling rate, BTC/day, piecewise constant on the bar grid; `V`: average daily volume,
+///   BTC/day; `sigma`: daily volatility (per sqrt(day)); `t`, `u` in days.
+/// * `Y` (dimensionless, default [`PowerLaw::DEFAULT_Y`] = 0.9): the square root's prefactor, so the
+///   two models share `Y` and differ only after the sale and for uneven schedules.
+/// * `delta` in (0, 1] (default 1/2), kernel exponent `a` in (0, 1) (default 1/2).
+/// * `tau0` (days, default 1): the kernel's time scale. `G` is in day^(-1/2) whatever `a`, so `I`
+///   is dimensionless and does not change with the unit of time; for `a = 1/2` `tau0` drops out.
+///   Internally `h` carries `c = (Y/2) tau0^(a - 1/2)` (in day^(a - 1/2)).
 ///
 /// For piecewise constant rates `v_k` on `[t_k, t_{k+1})` the path is exact:
 /// `I(t) = sum_k c sigma (v_k/V)^delta [(t - t_k)_+^(1-a) - (t - t_{k+1})_+^(1-a)] / (1 - a)`, and so
@@ -30,39 +36,56 @@ use std::collections::BTreeMap;
 ///   Quantitative Finance 4(2): the propagator model.
 /// * Gatheral 2010, Quantitative Finance 10(7): power-law kernels are the consistent partner of
 ///   power-law impact.
-/// * blocksale SCIENCE.md 3.3 (square-root propagator, derived \[C\]); test vector T4.
+/// * blocksale SCIENCE.md 3 (square-root propagator, derived \[C\]; normalisation c = Y/2 and the
+///   time scale tau0 as corrected); test vector T4.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Propagator {
-    c: f64,
+    y: f64,
     delta: f64,
     kernel_exponent: f64,
+    time_scale_days: f64,
     decay: Decay,
 }
 
 impl Propagator {
-    /// The square-root propagator's prefactor `c` of `h(v)`.
-    pub const SQRT_C: f64 = 0.75;
     /// The square-root propagator's impact exponent `delta`.
     pub const SQRT_DELTA: f64 = 0.5;
     /// The square-root propagator's kernel exponent `a`.
     pub const SQRT_KERNEL_EXPONENT: f64 = 0.5;
+    /// The kernel's default time scale `tau0`, days.
+    pub const DEFAULT_TIME_SCALE_DAYS: f64 = 1.0;
 
-    /// The square-root propagator: `c = 3/4`, `delta = 1/2`, `a = 1/2`.
+    /// The square-root propagator: `Y = 0.9` (the square root's), `delta = 1/2`, `a = 1/2`.
     pub fn square_root() -> Self {
         Self {
-            c: Self::SQRT_C,
+            y: PowerLaw::DEFAULT_Y,
             delta: Self::SQRT_DELTA,
             kernel_exponent: Self::SQRT_KERNEL_EXPONENT,
+            time_scale_days: Self::DEFAULT_TIME_SCALE_DAYS,
             decay: Decay::Full,
         }
     }
 
-    /// Checked constructor.
+    /// Checked constructor with the default time scale (1 day).
     ///
     /// # Errors
-    /// [`ImpactError::Param`] unless `c > 0`, `0 < delta <= 1` and `0 < a < 1`.
-    pub fn new_checked(c: f64, delta: f64, kernel_exponent: f64) -> Result<Self, ImpactError> {
-        positive("c", c)?;
+    /// [`ImpactError::Param`] unless `Y > 0`, `0 < delta <= 1` and `0 < a < 1`.
+    pub fn new_checked(y: f64, delta: f64, kernel_exponent: f64) -> Result<Self, ImpactError> {
+        Self::with_time_scale(y, delta, kernel_exponent, Self::DEFAULT_TIME_SCALE_DAYS)
+    }
+
+    /// Checked constructor with the kernel's time scale `tau0` (in the unit of the grid's times).
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] unless `Y > 0`, `0 < delta <= 1`, `0 < a < 1` and `tau0 > 0`.
+    pub fn with_time_scale(
+        y: f64,
+        delta: f64,
+        kernel_exponent: f64,
+        time_scale_days: f64,
+    ) -> Result<Self, ImpactError> {
+        positive("y", y)?;
+        positive("time scale", time_scale_days)?;
         if !(delta.is_finite() && delta > 0.0 && delta <= 1.0) {
             return Err(ImpactError::Param {
                 name: "delta",
@@ -78,11 +101,17 @@ impl Propagator {
             });
         }
         Ok(Self {
-            c,
+            y,
             delta,
             kernel_exponent,
+            time_scale_days,
             decay: Decay::Full,
         })
+    }
+
+    /// `c = (Y/2) tau0^(a - 1/2)`: the prefactor of `h(v)` against the kernel `u^(-a)`.
+    fn c(&self) -> f64 {
+        self.y / 2.0 * self.time_scale_days.powf(self.kernel_exponent - 0.5)
     }
 
     /// The same model with another decay after the sale (default: the kernel's own, [`Decay::Full`]).
@@ -96,16 +125,13 @@ impl Propagator {
     }
 
     fn amplitude(&self, rate: f64, m: &MarketInputs) -> f64 {
-        self.c * m.sigma_daily * (rate / m.adv_btc).powf(self.delta)
+        self.c() * m.sigma_daily * (rate / m.adv_btc).powf(self.delta)
     }
 }
 
 impl ImpactModel for Propagator {
     fn name(&self) -> String {
-        if self.c == Self::SQRT_C
-            && self.delta == Self::SQRT_DELTA
-            && self.kernel_exponent == Self::SQRT_KERNEL_EXPONENT
-        {
+        if self.delta == Self::SQRT_DELTA && self.kernel_exponent == Self::SQRT_KERNEL_EXPONENT {
             "sqrt_propagator".into()
         } else {
             "propagator".into()
@@ -114,9 +140,10 @@ impl ImpactModel for Propagator {
 
     fn params(&self) -> BTreeMap<String, f64> {
         BTreeMap::from([
-            ("c".into(), self.c),
+            ("y".into(), self.y),
             ("delta".into(), self.delta),
             ("kernel_exponent".into(), self.kernel_exponent),
+            ("time_scale_days".into(), self.time_scale_days),
         ])
     }
 
@@ -193,9 +220,13 @@ impl ImpactModel for Propagator {
 pub struct SqrtPropagatorSpec {
     /// Kernel exponent `a` in (0, 1), default [`Propagator::SQRT_KERNEL_EXPONENT`].
     pub kernel_exponent: f64,
-    /// Prefactor `c` of `h(v)` (> 0), default [`Propagator::SQRT_C`].
+    /// Prefactor `Y` (> 0, shared with the square root), default [`PowerLaw::DEFAULT_Y`].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub c: Option<f64>,
+    pub y: Option<f64>,
+    /// The kernel's time scale `tau0`, days (> 0), default
+    /// [`Propagator::DEFAULT_TIME_SCALE_DAYS`]; no effect when the kernel exponent is 1/2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_scale_days: Option<f64>,
     /// Impact exponent `delta` in (0, 1], default [`Propagator::SQRT_DELTA`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delta: Option<f64>,
@@ -205,7 +236,8 @@ impl Default for SqrtPropagatorSpec {
     fn default() -> Self {
         Self {
             kernel_exponent: Propagator::SQRT_KERNEL_EXPONENT,
-            c: None,
+            y: None,
+            time_scale_days: None,
             delta: None,
         }
     }
@@ -217,8 +249,11 @@ impl ModelEntry for SqrtPropagatorSpec {
         if !(a.is_finite() && a > 0.0 && a < 1.0) {
             return Err(SpecError::new("kernel_exponent", a, "a number in (0, 1)"));
         }
-        if let Some(c) = self.c {
-            positive_key("c", c)?;
+        if let Some(y) = self.y {
+            positive_key("y", y)?;
+        }
+        if let Some(t) = self.time_scale_days {
+            positive_key("time_scale_days", t)?;
         }
         match self.delta {
             Some(d) if !(d.is_finite() && d > 0.0 && d <= 1.0) => {
@@ -229,10 +264,12 @@ impl ModelEntry for SqrtPropagatorSpec {
     }
 
     fn build(&self, ctx: &BuildContext<'_>) -> Result<BuiltModel, ImpactError> {
-        let m = Propagator::new_checked(
-            self.c.unwrap_or(Propagator::SQRT_C),
+        let m = Propagator::with_time_scale(
+            self.y.unwrap_or(PowerLaw::DEFAULT_Y),
             self.delta.unwrap_or(Propagator::SQRT_DELTA),
             self.kernel_exponent,
+            self.time_scale_days
+                .unwrap_or(Propagator::DEFAULT_TIME_SCALE_DAYS),
         )?;
         let m = match ctx.decay {
             Some(d) => m.with_decay(d)?,
@@ -243,7 +280,7 @@ impl ModelEntry for SqrtPropagatorSpec {
             model: Box::new(m),
             alternatives: Vec::new(),
             prefactor_range: Some(literature_y_factors()),
-            param_source: "derived (SCIENCE.md 3.3); band: the literature range of Y".into(),
+            param_source: "derived (SCIENCE.md 3, c = Y/2); band: the literature range of Y".into(),
         })
     }
 
@@ -261,7 +298,18 @@ mod tests {
     #[test]
     fn t4_square_root_propagator() {
         let m = MarketInputs::new_checked(0.02, 1000.0).unwrap();
-        let p = Propagator::square_root();
+        // Y = 0.9 (the default): peak 0.569210 %, average cost 0.379473 %.
+        let grid =
+            ExecutionGrid::new_checked(vec![0.0, 1.0, 1.5, 2.0], vec![100.0, 0.0, 0.0]).unwrap();
+        let path = Propagator::square_root().path(&grid, &m);
+        assert!((path.peak * 100.0 - 0.569210).abs() < 5e-7, "{}", path.peak);
+        assert!(
+            (path.avg_cost * 100.0 - 0.379473).abs() < 5e-7,
+            "{}",
+            path.avg_cost
+        );
+        // Y = 1.5 (the earlier c = 3/4): peak 0.948683 %, average cost 0.632456 %.
+        let p = Propagator::new_checked(1.5, 0.5, 0.5).unwrap();
         // Sale over one bar of 1 day, then bars ending at 1.5 T and 2 T.
         let grid =
             ExecutionGrid::new_checked(vec![0.0, 1.0, 1.5, 2.0], vec![100.0, 0.0, 0.0]).unwrap();
@@ -281,7 +329,7 @@ mod tests {
     #[test]
     fn many_bars_equal_one_bar_at_constant_rate() {
         let m = MarketInputs::new_checked(0.02, 1000.0).unwrap();
-        let p = Propagator::square_root();
+        let p = Propagator::new_checked(1.5, 0.5, 0.5).unwrap();
         let grid = ExecutionGrid::uniform(twap(100.0, 24), 48, 2.0).unwrap();
         let path = p.path(&grid, &m);
         assert!((path.impact[23] * 100.0 - 0.948683).abs() < 5e-7);
@@ -289,6 +337,50 @@ mod tests {
         assert!((path.impact[47] / path.impact[23] - 0.4142).abs() < 5e-5);
         // Along the way: sqrt(t/T).
         assert!((path.impact[5] / path.impact[23] - 0.25f64.sqrt()).abs() < 1e-12);
-        assert!(Propagator::new_checked(0.75, 0.5, 1.0).is_err());
+        assert!(Propagator::new_checked(0.9, 0.5, 1.0).is_err());
+    }
+
+    /// The TWAP peak equals the square-root law's peak for the same Y (SCIENCE.md 3).
+    #[test]
+    fn twap_peak_equals_the_square_root_peak() {
+        let m = MarketInputs::new_checked(0.0346, 12_912.0).unwrap();
+        let grid = ExecutionGrid::uniform(twap(4451.0, 192), 384, 4.0).unwrap();
+        for y in [0.5, 0.9, 1.5] {
+            let prop = Propagator::new_checked(y, 0.5, 0.5)
+                .unwrap()
+                .path(&grid, &m);
+            let sqrt = y * 0.0346 * (4451.0f64 / 12_912.0).sqrt();
+            assert!(
+                (prop.peak / sqrt - 1.0).abs() < 1e-12,
+                "{y}: {} vs {sqrt}",
+                prop.peak
+            );
+            assert!((prop.avg_cost / prop.peak - 2.0 / 3.0).abs() < 1e-12);
+        }
+    }
+
+    /// The same sale in hours instead of days gives the same numbers, for any kernel exponent:
+    /// sigma per sqrt(hour), V per hour, times and tau0 in hours.
+    #[test]
+    fn numbers_do_not_depend_on_the_unit_of_time() {
+        let q = twap(4451.0, 48);
+        for a in [0.3, 0.5, 0.7] {
+            let days = Propagator::with_time_scale(0.9, 0.5, a, 1.0).unwrap().path(
+                &ExecutionGrid::uniform(q.clone(), 96, 4.0).unwrap(),
+                &MarketInputs::new_checked(0.0346, 12_912.0).unwrap(),
+            );
+            let hours = Propagator::with_time_scale(0.9, 0.5, a, 24.0)
+                .unwrap()
+                .path(
+                    &ExecutionGrid::uniform(q.clone(), 96, 96.0).unwrap(),
+                    &MarketInputs::new_checked(0.0346 / 24f64.sqrt(), 12_912.0 / 24.0).unwrap(),
+                );
+            let rel = |x: f64, y: f64| ((x - y) / y).abs();
+            assert!(rel(hours.peak, days.peak) < 1e-12, "a = {a}");
+            assert!(rel(hours.avg_cost, days.avg_cost) < 1e-12, "a = {a}");
+            for (h, d) in hours.impact.iter().zip(&days.impact) {
+                assert!(rel(*h, *d) < 1e-12, "a = {a}");
+            }
+        }
     }
 }

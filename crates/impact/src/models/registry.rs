@@ -347,7 +347,11 @@ mod tests {
             .build(&BuildContext::default())
             .unwrap();
         assert_eq!(p.model.name(), "sqrt_propagator");
-        assert_eq!(p.model.params()["c"], Propagator::SQRT_C);
+        assert_eq!(p.model.params()["y"], PowerLaw::DEFAULT_Y);
+        assert_eq!(
+            p.model.params()["time_scale_days"],
+            Propagator::DEFAULT_TIME_SCALE_DAYS
+        );
         assert_eq!(p.model.decay(), Decay::Full);
         assert_eq!(
             KyleSpec::default().params,
