@@ -192,6 +192,17 @@ fn parse_sigma_daily(v: &str) -> Result<f64, String> {
     Ok(x)
 }
 
+/// A parameter for reading: three significant figures at least, in scientific notation below 0.001
+/// or from 1e6 on (Kyle's lambda 4.37e-6 per BTC, not 0.000004), as written otherwise (0.9, 1.5).
+fn sig3(x: f64) -> String {
+    let a = x.abs();
+    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 fn need(v: Option<f64>, flag: &str, model: &str) -> anyhow::Result<f64> {
     v.ok_or_else(|| user(format!("{model} needs {flag}")))
 }
@@ -649,7 +660,11 @@ fn path_model(a: &Args, name: &str, spec: &ModelSpec) -> anyhow::Result<String> 
     let mut t = format!(
         "{} ({}), size {} BTC over {} days\n  impact at the end of the sale {:>9.2} bp ({:.6} %)\n  average execution cost        {:>9.2} bp\n  long-run impact, {:<9} {:>9.2} bp\n",
         doc.model,
-        doc.params.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", "),
+        doc.params
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", sig3(*v)))
+            .collect::<Vec<_>>()
+            .join(", "),
         a.size,
         horizon,
         doc.impact_bps,
@@ -672,4 +687,19 @@ fn path_model(a: &Args, name: &str, spec: &ModelSpec) -> anyhow::Result<String> 
         t.push_str(&format!("note: {n}\n"));
     }
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sig3;
+
+    #[test]
+    fn parameters_keep_three_significant_figures() {
+        assert_eq!(sig3(4.372e-6), "4.372e-6");
+        assert_eq!(sig3(1e-11), "1.000e-11");
+        assert_eq!(sig3(19_900_000.0), "1.990e7");
+        assert_eq!(sig3(0.9), "0.9");
+        assert_eq!(sig3(70_000.0), "70000");
+        assert_eq!(sig3(0.0), "0");
+    }
 }
