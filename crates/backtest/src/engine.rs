@@ -7,8 +7,8 @@ use crate::{BacktestError, MarketState, Scenario};
 use blocksale_core::{day_start_ms, BarSeries, Timestamp, MS_PER_DAY, MS_PER_HOUR};
 use blocksale_impact::calibration::{calibrate, Calibration, CalibrationConfig};
 use blocksale_impact::models::{BuildContext, BuiltModel};
-use blocksale_impact::uncertainty::{band, prefactor_band, Band, ImpactBand};
-use blocksale_impact::{ExecutionGrid, ImpactModel, MarketInputs, SaleWindow};
+use blocksale_impact::uncertainty::{param_band, Band, ImpactBand};
+use blocksale_impact::{ExecutionGrid, MarketInputs, SaleWindow};
 use statrs::distribution::{ContinuousCDF, Normal};
 use std::collections::BTreeMap;
 
@@ -75,14 +75,35 @@ pub(crate) fn model_band(
     grid: &ExecutionGrid,
     m: &MarketInputs,
 ) -> Result<ImpactBand, BacktestError> {
-    Ok(if !b.alternatives.is_empty() {
-        let alts: Vec<&dyn ImpactModel> = b.alternatives.iter().map(|a| a.as_ref()).collect();
-        band(b.model.as_ref(), &alts, grid, m, Z95)?
-    } else if let Some((lo, hi)) = b.prefactor_range {
-        prefactor_band(b.model.as_ref(), lo, hi, grid, m, Z95)?
+    Ok(param_band(b.model.as_ref(), &b.band, grid, m, Z95)?)
+}
+
+/// Which days sigma is measured over, paired with V or not, and its sampling error.
+fn sigma_days_note(m: &MarketState) -> String {
+    let (n, other) = match m.sigma_days.as_str() {
+        "weekend" => (
+            m.weekend_days_used,
+            format!("all days {:.2} %", m.sigma_daily_all_days * 100.0),
+        ),
+        _ => (
+            m.calibration_days_used,
+            m.sigma_daily_weekend
+                .map_or("weekend days: too few".into(), |w| {
+                    format!("weekend days {:.2} %", w * 100.0)
+                }),
+        ),
+    };
+    let paired = if m.sigma_days == m.volume_basis {
+        "the days V averages over"
     } else {
-        band(b.model.as_ref(), &[], grid, m, Z95)?
-    })
+        "NOT the days V averages over"
+    };
+    format!(
+        "sigma {:.2} %/day is measured over {n} {} days, {paired}; a sigma from n days has a sampling sd of about 1/sqrt(2n) = {:.0} % of itself; the other choice ({other}) is shown per model as a sensitivity",
+        m.sigma_daily * 100.0,
+        m.sigma_days,
+        100.0 / (2.0 * n as f64).sqrt()
+    )
 }
 
 fn bps(b: Band) -> Band {
@@ -126,6 +147,16 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
     t_days.push((t[t.len() - 1] + bar_ms - start) as f64 / MS_PER_DAY as f64);
     let grid = ExecutionGrid::new_checked(t_days, qty)?;
     let inputs = MarketInputs::new_checked(market.sigma_daily, market.model_volume_btc)?;
+    // The other choice of days for sigma, V unchanged (the pairing sensitivity).
+    let other_sigma = match market.sigma_days.as_str() {
+        "weekend" => Some(("all", market.sigma_daily_all_days)),
+        _ => market.sigma_daily_weekend.map(|s| ("weekend", s)),
+    }
+    .and_then(|(days, s)| {
+        MarketInputs::new_checked(s, market.model_volume_btc)
+            .ok()
+            .map(|m| (days, s, m))
+    });
 
     let arrival = market.arrival_price_usd;
     let observed = crate::observed::observe(&path, win.clone(), s);
@@ -163,6 +194,18 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
                 high: b.total_high[k_end] * 1e4,
             },
             param_source: built.param_source.clone(),
+            other_sigma_days: other_sigma
+                .as_ref()
+                .filter(|_| built.model.uses_market_inputs())
+                .map(|(days, sigma, m)| {
+                    let q = built.model.path(&grid, m);
+                    SigmaSensitivity {
+                        sigma_days: days,
+                        sigma_daily: *sigma,
+                        peak_impact_bps: q.peak * 1e4,
+                        avg_cost_bps: q.avg_cost * 1e4,
+                    }
+                }),
             warnings: built.warnings.clone(),
         });
         paths_by_model.push(b);
@@ -227,7 +270,8 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
         ),
         format!("after the sale: {}", decay_words(s.decay)),
         format!("schedule: {} over the bars of the window", placed.name),
-        "bands: 95 %; parameter band from the literature range or the calibration intervals, total band adds timing risk sigma*sqrt(t) in quadrature".into(),
+        "bands: 95 %; parameter band from the literature range (corners) or the calibration (bootstrap draws of the parameters together, or the Newey-West interval of lambda), total band adds timing risk sigma*sqrt(t) in quadrature".into(),
+        sigma_days_note(&market),
     ];
     notes.extend(placed.note.clone());
     notes.extend(observed.participation_flag.clone());
@@ -312,4 +356,57 @@ pub(crate) fn hour_floor(ms: i64) -> i64 {
 /// Midnight of the sale day (used by replay and sweeps).
 pub fn sale_day(s: &Scenario) -> i64 {
     day_start_ms(s.start.as_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::tests::setup;
+    use blocksale_core::Side;
+
+    fn run_side(side: Side) -> BacktestResult {
+        let (mut s, src) = setup();
+        s.side = side;
+        s.disclosed_proceeds_usd = None;
+        run(&BacktestInput {
+            scenario: &s,
+            sources: &src,
+            data_files: Vec::new(),
+        })
+        .unwrap()
+    }
+
+    /// A purchase mirrors a sale of the same size in the same window: every model predicts the
+    /// same cost and band, and the price moves the other way (up for a buy).
+    #[test]
+    fn a_purchase_mirrors_a_sale() {
+        let (sell, buy) = (run_side(Side::Sell), run_side(Side::Buy));
+        assert_eq!(sell.models.len(), buy.models.len());
+        let arrival = sell.market.state.arrival_price_usd;
+        for (a, b) in sell.models.iter().zip(&buy.models) {
+            assert_eq!(a.name, b.name);
+            assert!(a.avg_cost_bps > 0.0, "{}", a.name);
+            assert_eq!(a.avg_cost_bps, b.avg_cost_bps, "{}", a.name);
+            assert_eq!(a.peak_impact_bps, b.peak_impact_bps, "{}", a.name);
+            assert_eq!(a.avg_cost_band_bps, b.avg_cost_band_bps, "{}", a.name);
+            assert_eq!(a.drag_usd, b.drag_usd, "{}", a.name);
+            // The sale fills below arrival, the purchase above, by the same cost.
+            let c = a.avg_cost_bps / 1e4;
+            assert!((a.predicted_avg_price_usd - arrival * (1.0 - c)).abs() < 1e-9 * arrival);
+            assert!((b.predicted_avg_price_usd - arrival * (1.0 + c)).abs() < 1e-9 * arrival);
+        }
+        // The counterfactual path (the price without the trade) sits above the observed close
+        // for a sale and below it for a purchase, by the same impact.
+        let k = sell.paths.iter().position(|r| r.in_window).unwrap() + 3;
+        let (rs, rb) = (&sell.paths[k], &buy.paths[k]);
+        for m in 0..sell.models.len() {
+            let x = rs.impact_bps[m] / 1e4;
+            assert!(x > 0.0);
+            assert_eq!(rs.impact_bps[m], rb.impact_bps[m]);
+            assert!((rs.counterfactual_close_usd[m] - rs.close * x.exp()).abs() < 1e-9 * rs.close);
+            assert!(
+                (rb.counterfactual_close_usd[m] - rb.close * (-x).exp()).abs() < 1e-9 * rb.close
+            );
+        }
+    }
 }

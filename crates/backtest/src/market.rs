@@ -1,6 +1,6 @@
 //! Market state before the sale: volatility, average daily volume, V, spread, arrival price.
 
-use crate::scenario::{Scenario, VolumeBasis};
+use crate::scenario::{Scenario, SigmaDays, VolumeBasis};
 use crate::BacktestError;
 use blocksale_core::{day_start_ms, is_weekend, BarSeries, Timestamp, MS_PER_DAY};
 use blocksale_impact::estimators::{
@@ -15,9 +15,17 @@ use std::collections::BTreeMap;
 pub struct MarketState {
     /// First open of the sale window, USD.
     pub arrival_price_usd: f64,
-    /// Daily volatility from the chosen estimator on the UTC days of the calibration window
-    /// (`sigma_estimator`); no return is taken across a gap day.
+    /// Daily volatility the models use: the chosen estimator (`sigma_estimator`) on the UTC days
+    /// of the calibration window that `sigma_days` picks (by default the days V averages over); no
+    /// return is taken across a gap day or a day left out.
     pub sigma_daily: f64,
+    /// Which days `sigma_daily` is measured over: "all" or "weekend".
+    pub sigma_days: String,
+    /// The chosen estimator on every day of the window (the other pairing when sigma is weekend).
+    pub sigma_daily_all_days: f64,
+    /// The chosen estimator on the weekend days of the window (returns Saturday to Sunday only;
+    /// `None` when too few), the other pairing when sigma is all days.
+    pub sigma_daily_weekend: Option<f64>,
     /// The estimator behind `sigma_daily`.
     pub sigma_estimator: String,
     /// Every volatility estimator on the same daily bars (daily sigma).
@@ -136,19 +144,33 @@ impl MarketState {
         }
 
         // Volatility on the same daily bars: a gap day breaks the chain of returns.
-        let ohlc = daily.ohlc();
-        let mut by_est = BTreeMap::new();
-        for est in all_vol_estimators() {
-            if let Ok(v) = est.estimate(&ohlc, 86_400.0) {
-                by_est.insert(est.name().to_string(), v.sigma_daily);
-            }
-        }
-        let sigma_daily = *by_est.get(&s.market.sigma_estimator).ok_or_else(|| {
+        let by_est = sigma_by_estimator(&daily, |_| true);
+        let sigma_all = *by_est.get(&s.market.sigma_estimator).ok_or_else(|| {
             BacktestError::Coverage(format!(
                 "the {} estimator has too few daily bars in the calibration window",
                 s.market.sigma_estimator
             ))
         })?;
+        let sigma_weekend = sigma_by_estimator(&daily, is_weekend)
+            .get(&s.market.sigma_estimator)
+            .copied();
+        let weekend_sigma = match (s.market.sigma_days, s.market.volume_basis) {
+            (SigmaDays::Weekend, _) | (SigmaDays::Paired, VolumeBasis::Weekend) => true,
+            (SigmaDays::All, _) | (SigmaDays::Paired, VolumeBasis::All) => false,
+        };
+        let sigma_daily = if weekend_sigma {
+            sigma_weekend.ok_or_else(|| {
+                BacktestError::Coverage(format!(
+                    "the {} estimator has too few weekend days in the calibration window {} .. {} for a weekend sigma (market.sigma_days = \"{}\"); lengthen market.calibration_days or set market.sigma_days = \"all\"",
+                    s.market.sigma_estimator,
+                    Timestamp::from_millis(cal_start),
+                    Timestamp::from_millis(cal_end),
+                    if s.market.sigma_days == SigmaDays::Weekend { "weekend" } else { "paired" },
+                ))
+            })?
+        } else {
+            sigma_all
+        };
 
         // V from the volume venues.
         let mut adv_by_venue = BTreeMap::new();
@@ -204,6 +226,9 @@ impl MarketState {
         Ok(Self {
             arrival_price_usd,
             sigma_daily,
+            sigma_days: if weekend_sigma { "weekend" } else { "all" }.into(),
+            sigma_daily_all_days: sigma_all,
+            sigma_daily_weekend: sigma_weekend,
             sigma_estimator: s.market.sigma_estimator.clone(),
             sigma_daily_by_estimator: by_est,
             adv_btc: price_adv.all_btc,
@@ -231,6 +256,44 @@ impl MarketState {
             incomplete_days_dropped: daily.n_gaps(),
         })
     }
+}
+
+/// Every volatility estimator's daily sigma on the used days of `daily` whose midnight passes
+/// `keep`. A kept day's return is the move during that day, so it runs from the previous day's
+/// close whether or not that day is kept (Saturday's from Friday's close); no other term of a day
+/// left out enters. An estimator with too few days is left out.
+fn sigma_by_estimator(daily: &DailyBars, keep: impl Fn(i64) -> bool) -> BTreeMap<String, f64> {
+    let o = daily.ohlc();
+    let days = daily.day_start_ms();
+    let kept: Vec<bool> = days.iter().map(|&d| keep(d)).collect();
+    let next_kept = |k: usize| kept.get(k + 1).copied().unwrap_or(false);
+    let mask = |x: &[f64], carry: bool| -> Vec<f64> {
+        (0..x.len())
+            .map(|k| {
+                if kept[k] || (carry && next_kept(k)) {
+                    x[k]
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect()
+    };
+    let (open, high, low) = (mask(o.open, false), mask(o.high, false), mask(o.low, false));
+    let close = mask(o.close, true);
+    let rows = Ohlc {
+        open: &open,
+        high: &high,
+        low: &low,
+        close: &close,
+        prev_close: None,
+    };
+    let mut by_est = BTreeMap::new();
+    for est in all_vol_estimators() {
+        if let Ok(v) = est.estimate(&rows, 86_400.0) {
+            by_est.insert(est.name().to_string(), v.sigma_daily);
+        }
+    }
+    by_est
 }
 
 /// The bars of one venue label.
@@ -343,6 +406,7 @@ mod tests {
     fn v_follows_the_basis_and_the_market_share() {
         let mut s = scenario();
         s.market.volume_basis = VolumeBasis::Weekend;
+        s.market.sigma_days = SigmaDays::All;
         s.data.volume.mode = "share".into();
         s.data.volume.market_share = Some(0.4);
         let m = MarketState::measure(&s, &sources()).unwrap();
@@ -351,6 +415,83 @@ mod tests {
         assert!(m
             .volume_venues
             .contains("divided by its stated market share 0.4"));
+    }
+
+    /// Sigma paired with weekend V: Yang-Zhang on the weekend days alone, each day's overnight
+    /// and close-to-close terms from the previous calendar day's close. On a 14-day window the
+    /// weekends are Sat 24 / Sun 25 Jan (Sat's previous day Fri 23 Jan is outside: Sat has no
+    /// row) and Sat 31 Jan / Sun 1 Feb: 3 rows. With too few, a clear error; `all` keeps every day.
+    #[test]
+    fn sigma_is_paired_with_the_days_of_v() {
+        // 14 days of hourly bars from Fri 23 Jan 2026, day d at price 100 + d, weekends 5 BTC/h.
+        let fri = Timestamp::parse_rfc3339("2026-01-23T00:00:00Z")
+            .unwrap()
+            .as_millis();
+        let mut c = BarColumns::default();
+        let price = |d: i64| 100.0 * (1.0 + 0.01 * ((d * 7) % 5) as f64);
+        for d in 0..16 {
+            for h in 0..24 {
+                let t = fri + (d * 24 + h) * HOUR;
+                let (o, p) = if h == 0 {
+                    (price(d - 1), price(d))
+                } else {
+                    (price(d), price(d))
+                };
+                let v = if is_weekend(t) { 5.0 } else { 10.0 };
+                c.push_ohlcv(t, o, o.max(p), o.min(p), p, v);
+            }
+        }
+        let bars = BarSeries::new_checked(c, 3_600).unwrap();
+        let src = BTreeMap::from([("synthetic".to_string(), bars)]);
+        let mut s = scenario();
+        s.market.calibration_days = 14;
+        s.market.volume_basis = VolumeBasis::Weekend;
+        s.start = Timestamp::parse_rfc3339("2026-02-07T00:00:00Z").unwrap();
+        s.end = Timestamp::parse_rfc3339("2026-02-08T00:00:00Z").unwrap();
+        let m = MarketState::measure(&s, &src).unwrap();
+        assert_eq!(m.sigma_days, "weekend");
+        // By hand: rows for Sun 25 Jan (d 2), Sat 31 Jan (d 8), Sun 1 Feb (d 9); Sat 24 Jan (d 1)
+        // has no previous close inside the window.
+        let rows: Vec<(f64, f64, f64)> = [2i64, 8, 9]
+            .iter()
+            .map(|&d| {
+                let (c0, o) = (price(d - 1), price(d - 1));
+                let (h, l, cl) = (o.max(price(d)), o.min(price(d)), price(d));
+                (
+                    (o / c0).ln(),
+                    (cl / o).ln(),
+                    (h / cl).ln() * (h / o).ln() + (l / cl).ln() * (l / o).ln(),
+                )
+            })
+            .collect();
+        let n = rows.len();
+        let k = YangZhang::k(n);
+        let var = sample_var(&rows.iter().map(|r| r.0).collect::<Vec<_>>())
+            + k * sample_var(&rows.iter().map(|r| r.1).collect::<Vec<_>>())
+            + (1.0 - k) * rows.iter().map(|r| r.2).sum::<f64>() / n as f64;
+        assert!(
+            (m.sigma_daily - var.sqrt()).abs() < 1e-12,
+            "{} vs {}",
+            m.sigma_daily,
+            var.sqrt()
+        );
+        assert_eq!(Some(m.sigma_daily), m.sigma_daily_weekend);
+        assert!((m.sigma_daily - m.sigma_daily_all_days).abs() > 1e-4);
+        // `all` keeps every day; `weekend` with weekday V is allowed and says so.
+        s.market.sigma_days = SigmaDays::All;
+        let all = MarketState::measure(&s, &src).unwrap();
+        assert_eq!(
+            (all.sigma_days.as_str(), all.sigma_daily),
+            ("all", m.sigma_daily_all_days)
+        );
+        // Too few weekend days: a clear error naming the key.
+        s.market.sigma_days = SigmaDays::Paired;
+        s.market.calibration_days = 7;
+        let e = MarketState::measure(&s, &src).unwrap_err().to_string();
+        assert!(
+            e.contains("too few weekend days") && e.contains("market.sigma_days"),
+            "{e}"
+        );
     }
 
     #[test]

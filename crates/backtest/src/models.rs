@@ -70,16 +70,7 @@ pub(crate) fn built_models(
         } else {
             format!("{base}#{}", seen + 1)
         };
-        let band = if !b.alternatives.is_empty() {
-            format!(
-                "envelope of {} alternative parameterisations",
-                b.alternatives.len()
-            )
-        } else if let Some((lo, hi)) = b.prefactor_range {
-            format!("prefactor x [{lo:.3}, {hi:.3}]")
-        } else {
-            "none (no published range)".into()
-        };
+        let band = b.band.describe();
         out.push((
             SweepModel {
                 name,

@@ -231,6 +231,9 @@ pub struct ReplayResult {
     pub decay: String,
     /// Models, in scenario order.
     pub models: Vec<SweepModel>,
+    /// How the calibrated models are calibrated: `None` without one; otherwise "in-sample: ..."
+    /// (the event's calibration at every start, which is look-ahead for earlier starts).
+    pub calibration_use: Option<String>,
     /// Starts in the range.
     pub starts_requested: usize,
     /// Starts with coverage (the rows).
@@ -607,13 +610,19 @@ pub fn replay(
             }
         }
     }
-    if s.models.iter().any(|m| m.needs_calibration()) {
-        notes.push(
-            "calibrated models use the event's calibration at every start (parameters fixed, market state per start)".into(),
-        );
+    let calibration_use = s.models.iter().any(|m| m.needs_calibration()).then(|| {
+        format!(
+            "in-sample: calibrated models use the event's calibration (the bars before {}) at every start, parameters fixed, market state per start; for a start before {} this is look-ahead",
+            s.start.to_short(),
+            s.start.to_short()
+        )
+    });
+    if let Some(c) = &calibration_use {
+        notes.push(format!("calibration {c}"));
     }
 
     Ok(ReplayResult {
+        calibration_use,
         schema_version: REPLAY_SCHEMA_VERSION,
         scenario: s.name.clone(),
         side: s.side,
@@ -751,6 +760,8 @@ mod tests {
         let mut s = Scenario::example();
         s.models = vec![ModelSpec::Linear(LinearSpec { k: 1.0 })];
         s.market.volume_basis = crate::VolumeBasis::Weekend;
+        // Sigma over every day, so the hand Yang-Zhang below counts all the flat days.
+        s.market.sigma_days = crate::SigmaDays::All;
         let bars = planted(&plant);
         let src = BTreeMap::from([("synthetic".to_string(), bars)]);
         let calls = AtomicUsize::new(0);

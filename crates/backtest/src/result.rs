@@ -182,8 +182,26 @@ pub struct ModelResult {
     pub window_end_total_band_bps: blocksale_impact::uncertainty::Band,
     /// Where the parameters come from.
     pub param_source: String,
+    /// The same model with sigma over the other days (all days when the models use weekend
+    /// sigma, and the reverse), V unchanged: the sensitivity to pairing sigma with V's days.
+    /// `None` for a model that ignores sigma (a per-BTC coefficient or a fitted scale) or when
+    /// the other sigma cannot be measured.
+    pub other_sigma_days: Option<SigmaSensitivity>,
     /// Caveats for this model.
     pub warnings: Vec<String>,
+}
+
+/// A model's numbers with the other choice of days for sigma.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SigmaSensitivity {
+    /// The days of that sigma: "all" or "weekend".
+    pub sigma_days: &'static str,
+    /// That sigma, daily fraction.
+    pub sigma_daily: f64,
+    /// Largest predicted impact with it, bps.
+    pub peak_impact_bps: f64,
+    /// Average execution cost with it, bps.
+    pub avg_cost_bps: f64,
 }
 
 /// Event study, attribution and footprint.

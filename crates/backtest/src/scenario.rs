@@ -196,6 +196,21 @@ pub struct MarketSpec {
     /// Volatility estimator on daily bars: `yang_zhang` (default), `close_to_close`, `parkinson`,
     /// `garman_klass`, `rogers_satchell`.
     pub sigma_estimator: String,
+    /// Which days sigma is measured over (default `paired`: the days V averages over).
+    pub sigma_days: SigmaDays,
+}
+
+/// Which days of the calibration window sigma is measured over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SigmaDays {
+    /// The days V averages over (`volume_basis`): sigma and V describe the same market.
+    #[default]
+    Paired,
+    /// Every UTC day of the calibration window.
+    All,
+    /// Saturdays and Sundays only (returns from Saturday to Sunday; no return spans a weekday).
+    Weekend,
 }
 
 impl Default for MarketSpec {
@@ -205,6 +220,7 @@ impl Default for MarketSpec {
             context_days: 3,
             volume_basis: VolumeBasis::All,
             sigma_estimator: "yang_zhang".into(),
+            sigma_days: SigmaDays::Paired,
         }
     }
 }

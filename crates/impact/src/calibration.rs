@@ -9,8 +9,14 @@
 //!
 //! `delta` is the fitted exponent and `Y = exp(intercept) / sigma_D` the prefactor of the power law
 //! `I = Y sigma_D (Q/V)^delta` (SCIENCE.md 1) with `sigma_D` the close-to-close daily volatility of
-//! the same bars. 95 % intervals come from a seeded moving-block bootstrap of the bars (bin edges,
-//! `V` and `sigma_D` held fixed). Kyle's lambda of the same bars is reported beside the curve.
+//! the same bars. The square root's prefactor is fitted with the slope fixed at 1/2:
+//! `ln(Y_sqrt sigma_D) = mean over the bins of (ln y_b - ln x_b / 2)`. 95 % intervals come from a
+//! seeded moving-block bootstrap of the bars (bin edges, `V` and `sigma_D` held fixed); each
+//! replicate fits `Y`, `delta` and `Y_sqrt` together and is kept ([`CurveDraw`]), so a prediction's
+//! band is the percentiles of that prediction across the replicates, not the corners of separate
+//! intervals (`ln Y` and `delta` are strongly correlated). The curve holds on its own scale
+//! ([`FitScale`]: `sigma_D`, `V`, the bar size), and that is where a calibrated model applies it.
+//! Kyle's lambda of the same bars is reported beside the curve.
 //!
 //! Every result carries [`AGGREGATE_FLOW_NOTE`]: bars record aggregate order-flow imbalance, not
 //! metaorders.
@@ -33,6 +39,14 @@ pub const AGGREGATE_FLOW_NOTE: &str = "bars carry aggregate order-flow imbalance
 flow netted within each bar), not metaorders: the fitted curve is the price response to net flow, which \
 includes informed flow and traders reacting to the move within the bar; it is a check of scale, not the \
 impact law of one block sale";
+
+/// What a calibrated Kyle lambda is per, and how the models apply it (every calibrated Kyle or
+/// exponential-kernel model carries it).
+pub const KYLE_FLOW_NOTE: &str = "Kyle's lambda is the log-price move per BTC of net taker flow on \
+the calibration venue's bars; the models apply it one for one to the sale's BTC on the price venue, \
+with no venue-share scaling. If the calibration venue carries only a share f of the flow that moves \
+the price, its flow proxies the total and the regression gives lambda_total / f: the prediction is \
+then an upper estimate, too high by 1/f";
 
 /// Settings of [`calibrate`]. Defaults: 20 bins, 200 bootstrap replicates, seed 42, block length
 /// `ceil(n^(1/3))` bars, Newey-West lags by the usual rule.
@@ -116,6 +130,17 @@ pub struct CurveBin {
     pub n: usize,
 }
 
+/// One bootstrap replicate of the curve: the parameters fitted together on the same resample.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CurveDraw {
+    /// Prefactor `Y` of the free fit (dimensionless, in units of `sigma_D`).
+    pub y: f64,
+    /// Exponent `delta` of the free fit.
+    pub delta: f64,
+    /// Prefactor `Y` of the fit with `delta` fixed at 1/2.
+    pub y_sqrt: f64,
+}
+
 /// The fitted curve on arrays (see [`fit_curve`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CurveFit {
@@ -123,6 +148,15 @@ pub struct CurveFit {
     pub exponent: Interval,
     /// Prefactor `Y` (in units of `sigma_D`) with its interval.
     pub prefactor_y: Interval,
+    /// Prefactor `Y` of the square root (`delta` fixed at 1/2): `ln Y sigma_D` is the mean over the
+    /// bins of `ln y_b - ln x_b / 2`, the least-squares intercept with the slope fixed.
+    pub prefactor_y_sqrt: Interval,
+    /// Correlation of `ln Y` and `delta` across the bootstrap draws: near -1 or 1 the two are
+    /// one uncertainty, and a band from the corners of their separate intervals overstates it.
+    pub y_delta_correlation: f64,
+    /// The bootstrap replicates in drawing order: a prediction's band is the 2.5 and 97.5
+    /// percentiles of that prediction across them (the parameters taken together).
+    pub draws: Vec<CurveDraw>,
     /// R^2 of the log-log OLS on the bins.
     pub log_fit_r_squared: f64,
     /// The bins, in increasing `x`.
@@ -133,6 +167,19 @@ pub struct CurveFit {
     pub bootstrap_reps_used: usize,
     /// Moving-block length used, bars.
     pub block_len: usize,
+}
+
+/// The scale a curve was fitted on, `|r_bar| = Y sigma_c (|SV_bar| / V_c)^delta`: a calibrated
+/// power law prices a sale of `Q` as `Y sigma_c (Q / V_c)^delta` on this scale, not on the market
+/// state's sigma and V (with `delta != 1` the two scales do not cancel).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FitScale {
+    /// `sigma_c`: close-to-close daily volatility of the calibration bars (fraction per day).
+    pub sigma_daily: f64,
+    /// `V_c`: average daily volume of the calibration bars, BTC/day.
+    pub adv_btc: f64,
+    /// Bar length of the calibration bars, seconds.
+    pub bar_seconds: i64,
 }
 
 /// A calibration from bars: the curve, Kyle's lambda and the caveats.
@@ -158,6 +205,17 @@ pub struct Calibration {
     pub seed: u64,
 }
 
+impl Calibration {
+    /// The scale the curve was fitted on.
+    pub fn scale(&self) -> FitScale {
+        FitScale {
+            sigma_daily: self.sigma_daily,
+            adv_btc: self.adv_btc,
+            bar_seconds: self.bar_seconds,
+        }
+    }
+}
+
 fn ols(x: &[f64], y: &[f64]) -> Option<(f64, f64, f64)> {
     let n = x.len() as f64;
     if x.len() < 3 {
@@ -176,8 +234,9 @@ fn ols(x: &[f64], y: &[f64]) -> Option<(f64, f64, f64)> {
     Some((my - b * mx, b, r2))
 }
 
-/// Log-log fit on bin sums: returns (intercept, slope, r2, bins used).
-fn fit_bins(sx: &[f64], sy: &[f64], cnt: &[usize]) -> Option<(f64, f64, f64, usize)> {
+/// Log-log fit on bin sums: returns (intercept, slope, r2, bins used, intercept with the slope
+/// fixed at 1/2).
+fn fit_bins(sx: &[f64], sy: &[f64], cnt: &[usize]) -> Option<(f64, f64, f64, usize, f64)> {
     let mut lx = Vec::with_capacity(sx.len());
     let mut ly = Vec::with_capacity(sx.len());
     for b in 0..sx.len() {
@@ -191,7 +250,29 @@ fn fit_bins(sx: &[f64], sy: &[f64], cnt: &[usize]) -> Option<(f64, f64, f64, usi
         }
     }
     let used = lx.len();
-    ols(&lx, &ly).map(|(a, b, r2)| (a, b, r2, used))
+    let (a, b, r2) = ols(&lx, &ly)?;
+    Some((a, b, r2, used, fixed_slope_intercept(&lx, &ly, 0.5)))
+}
+
+/// Least-squares intercept of `ly = a + slope lx` with the slope fixed: `mean(ly - slope lx)`.
+fn fixed_slope_intercept(lx: &[f64], ly: &[f64], slope: f64) -> f64 {
+    lx.iter().zip(ly).map(|(x, y)| y - slope * x).sum::<f64>() / lx.len() as f64
+}
+
+/// Pearson correlation of two equal-length samples (`NaN` below 2 points or for a constant one).
+fn correlation(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    if a.len() < 2 {
+        return f64::NAN;
+    }
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    sab / (saa * sbb).sqrt()
 }
 
 /// Percentile with linear interpolation between order statistics (`p` in [0, 1]).
@@ -252,7 +333,7 @@ pub fn fit_curve(
         (sx, sy, c)
     };
     let (sx, sy, c) = sums(&mut (0..n));
-    let (a, d, r2, used) = fit_bins(&sx, &sy, &c).ok_or_else(|| {
+    let (a, d, r2, used, a_sqrt) = fit_bins(&sx, &sy, &c).ok_or_else(|| {
         ImpactError::Input(
             "fewer than 3 bins have a positive mean sign-adjusted return: no power law to fit"
                 .into(),
@@ -271,8 +352,7 @@ pub fn fit_curve(
         .unwrap_or_else(|| (n as f64).cbrt().ceil() as usize)
         .clamp(1, n);
     let mut rng = SplitMix64::new(cfg.seed);
-    let mut ds = Vec::with_capacity(cfg.bootstrap_reps);
-    let mut ys = Vec::with_capacity(cfg.bootstrap_reps);
+    let mut draws = Vec::with_capacity(cfg.bootstrap_reps);
     let n_blocks = n.div_ceil(block);
     for _ in 0..cfg.bootstrap_reps {
         let mut it = (0..n_blocks).flat_map(|_| {
@@ -280,28 +360,35 @@ pub fn fit_curve(
             s..s + block
         });
         let (bx, by, bc) = sums(&mut it.by_ref().take(n));
-        if let Some((ba, bd, _, _)) = fit_bins(&bx, &by, &bc) {
-            ds.push(bd);
-            ys.push(ba.exp() / sigma_daily);
+        if let Some((ba, bd, _, _, ba_sqrt)) = fit_bins(&bx, &by, &bc) {
+            draws.push(CurveDraw {
+                y: ba.exp() / sigma_daily,
+                delta: bd,
+                y_sqrt: ba_sqrt.exp() / sigma_daily,
+            });
         }
     }
-    ds.sort_by(f64::total_cmp);
-    ys.sort_by(f64::total_cmp);
+    let interval = |estimate: f64, f: fn(&CurveDraw) -> f64| {
+        let mut v: Vec<f64> = draws.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        Interval {
+            estimate,
+            ci95_low: percentile(&v, 0.025),
+            ci95_high: percentile(&v, 0.975),
+        }
+    };
+    let ln_y: Vec<f64> = draws.iter().map(|w| w.y.ln()).collect();
+    let deltas: Vec<f64> = draws.iter().map(|w| w.delta).collect();
     Ok(CurveFit {
-        exponent: Interval {
-            estimate: d,
-            ci95_low: percentile(&ds, 0.025),
-            ci95_high: percentile(&ds, 0.975),
-        },
-        prefactor_y: Interval {
-            estimate: a.exp() / sigma_daily,
-            ci95_low: percentile(&ys, 0.025),
-            ci95_high: percentile(&ys, 0.975),
-        },
+        exponent: interval(d, |w| w.delta),
+        prefactor_y: interval(a.exp() / sigma_daily, |w| w.y),
+        prefactor_y_sqrt: interval(a_sqrt.exp() / sigma_daily, |w| w.y_sqrt),
+        y_delta_correlation: correlation(&ln_y, &deltas),
         log_fit_r_squared: r2,
         bins,
         bins_dropped: nb - used,
-        bootstrap_reps_used: ds.len(),
+        bootstrap_reps_used: draws.len(),
+        draws,
         block_len: block,
     })
 }

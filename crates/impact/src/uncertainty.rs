@@ -16,13 +16,17 @@
 //! rise during a sale); the parameter band is for the impact itself (never below 0). Peak and
 //! average cost carry the parameter band only.
 //!
+//! A calibrated model's parameter band is instead the 2.5 and 97.5 percentiles of each quantity
+//! across the calibration's bootstrap draws of its parameters taken together ([`Spread::Percentile95`]):
+//! its parameters are estimated jointly and strongly correlated, so the corners of their separate
+//! intervals lie far outside their joint uncertainty.
+//!
 //! Parameter ranges: the literature ([`ParamRange::literature`]: `Y` sd 0.35 around 0.9 from
 //! Donier & Bonart 2015 \[S\], `delta` in {0.4, 0.6} from the sensitivity grid of SCIENCE.md 1), a
-//! calibration ([`ParamRange::from_calibration`]: the 95 % bootstrap intervals), or a relative
+//! calibration's bootstrap draws (above), or a relative
 //! range of a model's prefactor ([`prefactor_band`], e.g. Kyle's lambda from its Newey-West interval).
 
-use crate::calibration::Calibration;
-use crate::models::{Decay, PowerLaw};
+use crate::models::{Decay, ParamBand, PowerLaw};
 use crate::{ExecutionGrid, ImpactError, ImpactModel, ImpactPath, MarketInputs};
 use serde::Serialize;
 
@@ -61,16 +65,6 @@ impl ParamRange {
             y: (y - h, y + h),
             delta: (0.4, 0.6),
             source: "literature: Y 0.9 sd 0.35 [S], delta 0.4 to 0.6",
-        }
-    }
-
-    /// The 95 % bootstrap intervals of a calibration.
-    pub fn from_calibration(c: &Calibration) -> Self {
-        let (e, y) = (c.curve.exponent, c.curve.prefactor_y);
-        Self {
-            y: (y.ci95_low, y.ci95_high),
-            delta: (e.ci95_low.clamp(1e-6, 1.0), e.ci95_high.clamp(1e-6, 1.0)),
-            source: "calibration: 95 % bootstrap intervals (aggregate flow, not metaorders)",
         }
     }
 
@@ -114,9 +108,49 @@ pub struct ImpactBand {
     pub rule: String,
 }
 
+/// How a set of alternative values becomes the parameter band around a central value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spread {
+    /// Lowest to highest (corners of parameter ranges).
+    Envelope,
+    /// The 2.5 and 97.5 percentiles (bootstrap draws), widened to include the central value.
+    Percentile95,
+}
+
+impl Spread {
+    /// The band of `central` over `values` (which it may reorder).
+    pub fn band(self, central: f64, values: &mut [f64]) -> Band {
+        let (low, high) = match self {
+            Self::Envelope => values
+                .iter()
+                .fold((central, central), |(l, h), &v| (l.min(v), h.max(v))),
+            Self::Percentile95 => {
+                values.sort_by(f64::total_cmp);
+                (
+                    percentile_sorted(values, 0.025).min(central),
+                    percentile_sorted(values, 0.975).max(central),
+                )
+            }
+        };
+        Band { low, central, high }
+    }
+}
+
+/// Percentile of sorted values with linear interpolation between order statistics (`p` in [0, 1];
+/// the central value's when there is none).
+fn percentile_sorted(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = p * (sorted.len() - 1) as f64;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
 fn combine(
     central: &ImpactPath,
     paths: &[ImpactPath],
+    spread: Spread,
     grid: &ExecutionGrid,
     m: &MarketInputs,
     z: f64,
@@ -125,28 +159,26 @@ fn combine(
     let t_days: Vec<f64> = grid.t_days()[1..].to_vec();
     let mut lo = central.impact.clone();
     let mut hi = central.impact.clone();
-    let (mut peak, mut cost) = (
-        Band {
-            low: central.peak,
-            central: central.peak,
-            high: central.peak,
-        },
-        Band {
-            low: central.avg_cost,
-            central: central.avg_cost,
-            high: central.avg_cost,
-        },
-    );
-    for p in paths {
-        for k in 0..n {
-            lo[k] = lo[k].min(p.impact[k]);
-            hi[k] = hi[k].max(p.impact[k]);
+    let mut buf = Vec::with_capacity(paths.len());
+    let mut over = |c: f64, f: &dyn Fn(&ImpactPath) -> f64| {
+        buf.clear();
+        buf.extend(paths.iter().map(f));
+        if buf.is_empty() {
+            Band {
+                low: c,
+                central: c,
+                high: c,
+            }
+        } else {
+            spread.band(c, &mut buf)
         }
-        peak.low = peak.low.min(p.peak);
-        peak.high = peak.high.max(p.peak);
-        cost.low = cost.low.min(p.avg_cost);
-        cost.high = cost.high.max(p.avg_cost);
+    };
+    for k in 0..n {
+        let b = over(central.impact[k], &|p| p.impact[k]);
+        (lo[k], hi[k]) = (b.low, b.high);
     }
+    let peak = over(central.peak, &|p| p.peak);
+    let cost = over(central.avg_cost, &|p| p.avg_cost);
     let timing: Vec<f64> = t_days
         .iter()
         .map(|t| z * m.sigma_daily * t.sqrt())
@@ -186,7 +218,31 @@ pub fn band(
     crate::error::non_negative("z", z)?;
     let c = central.path(grid, m);
     let paths: Vec<ImpactPath> = alternatives.iter().map(|a| a.path(grid, m)).collect();
-    Ok(combine(&c, &paths, grid, m, z))
+    Ok(combine(&c, &paths, Spread::Envelope, grid, m, z))
+}
+
+/// Band of `central` with the parameter band its builder chose ([`ParamBand`]).
+///
+/// # Errors
+/// As [`band`] and [`prefactor_band`].
+pub fn param_band(
+    central: &dyn ImpactModel,
+    b: &ParamBand,
+    grid: &ExecutionGrid,
+    m: &MarketInputs,
+    z: f64,
+) -> Result<ImpactBand, ImpactError> {
+    crate::error::non_negative("z", z)?;
+    let paths = |alts: &[Box<dyn ImpactModel>]| -> Vec<ImpactPath> {
+        alts.iter().map(|a| a.path(grid, m)).collect()
+    };
+    let c = central.path(grid, m);
+    Ok(match b {
+        ParamBand::None => combine(&c, &[], Spread::Envelope, grid, m, z),
+        ParamBand::Corners(a) => combine(&c, &paths(a), Spread::Envelope, grid, m, z),
+        ParamBand::Draws(a) => combine(&c, &paths(a), Spread::Percentile95, grid, m, z),
+        ParamBand::Prefactor(lo, hi) => return prefactor_band(central, *lo, *hi, grid, m, z),
+    })
 }
 
 /// Band of a model whose parameter uncertainty is a relative range of its prefactor: every impact
@@ -226,7 +282,7 @@ pub fn prefactor_band(
         permanent: c.permanent * f,
     };
     let paths = [scale(factor_low), scale(factor_high)];
-    Ok(combine(&c, &paths, grid, m, z))
+    Ok(combine(&c, &paths, Spread::Envelope, grid, m, z))
 }
 
 /// Square-root band from the literature range: the central [`PowerLaw`] and the four corners.

@@ -62,7 +62,7 @@ pub use memo::memo_markdown;
 pub use replay_chart::{replay_chart, replay_table};
 pub use size_curve::size_curve_chart;
 pub use sources::source_line;
-pub use style::{thousands, ChartOptions};
+pub use style::{significant, thousands, ChartOptions};
 pub use summary::summary;
 pub use sweep_chart::{heatmap_model, sweep_chart, sweep_table, CONTOUR_BPS};
 pub use volume::volume_chart;

@@ -142,9 +142,10 @@ pub fn memo_markdown(r: &BacktestResult, charts: &[String], provenance: &[String
             .map_or(String::new(), |f| format!(" ({f})"))
     ));
     w(format!(
-        "| market before the sale | sigma {:.2} %/day ({}), V = {} BTC/day ({} ADV) |",
+        "| market before the sale | sigma {:.2} %/day ({}, {} days), V = {} BTC/day ({} ADV) |",
         m.sigma_daily * 100.0,
         m.sigma_estimator,
+        m.sigma_days,
         thousands(m.model_volume_btc, 0),
         m.volume_basis
     ));

@@ -119,6 +119,26 @@ pub(crate) fn model_dash(k: usize) -> Option<(f64, f64)> {
     MODEL_DASHES[k % MODEL_DASHES.len()]
 }
 
+/// A parameter for reading: four significant figures (trailing zeros dropped), in scientific
+/// notation below 0.001 or from 1e6 on (Kyle's lambda `4.372e-6` per BTC, not `0.000004`; `Y`
+/// `11.09`, `sigma_c` `0.02709`, `V_c` `161441`).
+pub fn significant(x: f64) -> String {
+    let a = x.abs();
+    if !x.is_finite() || a == 0.0 {
+        return format!("{x}");
+    }
+    if !(1e-3..1e6).contains(&a) {
+        return format!("{x:.3e}");
+    }
+    let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// `1234567.8` -> `1,234,568` (thousands separators, rounded to `decimals`).
 pub fn thousands(x: f64, decimals: usize) -> String {
     let s = format!("{:.*}", decimals, x.abs());
@@ -181,6 +201,21 @@ pub(crate) fn short_time(t: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_keep_four_significant_figures() {
+        assert_eq!(significant(4.372e-6), "4.372e-6");
+        assert_eq!(significant(1e-11), "1.000e-11");
+        assert_eq!(significant(19_900_000.0), "1.990e7");
+        assert_eq!(significant(0.9), "0.9");
+        assert_eq!(significant(70_000.0), "70000");
+        assert_eq!(significant(0.0), "0");
+        assert_eq!(significant(11.091_058), "11.09");
+        assert_eq!(significant(0.027_088), "0.02709");
+        assert_eq!(significant(161_441.07), "161441");
+        assert_eq!(significant(-0.5), "-0.5");
+        assert_eq!(significant(900.0), "900");
+    }
 
     #[test]
     fn separators() {

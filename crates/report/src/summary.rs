@@ -51,10 +51,19 @@ pub fn summary(r: &BacktestResult) -> String {
         .filter(|(k, _)| **k != m.sigma_estimator)
         .map(|(k, v)| format!("{k} {:.2}", v * 100.0))
         .collect();
+    let other_days = match m.sigma_days.as_str() {
+        "weekend" => format!("all days {:.2} %", m.sigma_daily_all_days * 100.0),
+        _ => m
+            .sigma_daily_weekend
+            .map_or("weekend days: too few".into(), |w| {
+                format!("weekend days {:.2} %", w * 100.0)
+            }),
+    };
     line(format!(
-        "  sigma_daily              {:>14.2} %   ({}; others: {})",
+        "  sigma_daily              {:>14.2} %   ({} on {} days, the days of V; {other_days}; other estimators, all days: {})",
         m.sigma_daily * 100.0,
         m.sigma_estimator,
+        m.sigma_days,
         others.join(", ")
     ));
     line(format!(
@@ -239,12 +248,28 @@ pub fn summary(r: &BacktestResult) -> String {
         ));
     }
     line("  (z = impact at window end / (sigma * sqrt(T)); share = impact at window end / |observed window move|, n/a when the price moved against the sale)".into());
+    let sens: Vec<String> = r
+        .models
+        .iter()
+        .filter_map(|mr| {
+            mr.other_sigma_days
+                .map(|o| format!("{} {:.0} bp", mr.name, o.peak_impact_bps))
+        })
+        .collect();
+    if let Some(o) = r.models.iter().find_map(|mr| mr.other_sigma_days) {
+        line(format!(
+            "  sigma over {} days instead ({:.2} %), V unchanged: peak {}",
+            o.sigma_days,
+            o.sigma_daily * 100.0,
+            sens.join(", ")
+        ));
+    }
     line(String::new());
     for mr in &r.models {
         let params: Vec<String> = mr
             .params
             .iter()
-            .map(|(k, v)| format!("{k}={v:.6}"))
+            .map(|(k, v)| format!("{k}={}", crate::style::significant(*v)))
             .collect();
         line(format!(
             "  {}: {} ({})",

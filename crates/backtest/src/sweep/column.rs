@@ -6,8 +6,9 @@ use super::grid::Layout;
 use super::inverse;
 use crate::scenario::ScheduleSpec;
 use crate::BacktestError;
-use blocksale_impact::models::BuiltModel;
+use blocksale_impact::models::{BuiltModel, ParamBand};
 use blocksale_impact::schedules::VolumeProfile;
+use blocksale_impact::uncertainty::Spread;
 use blocksale_impact::{ExecutionGrid, ImpactModel, MarketInputs};
 
 /// Relative tolerance of the homogeneity check.
@@ -136,21 +137,35 @@ pub(super) fn column(c: &ColumnInput<'_>) -> Result<Column, BacktestError> {
             peak_high: e.peak,
         })
         .collect();
-    if !b.alternatives.is_empty() {
-        for alt in &b.alternatives {
-            let (v, _) = component(alt.as_ref(), c)?;
-            for (cell, e) in cells.iter_mut().zip(v) {
-                cell.cost_low = cell.cost_low.min(e.cost);
-                cell.cost_high = cell.cost_high.max(e.cost);
-                cell.peak_low = cell.peak_low.min(e.peak);
-                cell.peak_high = cell.peak_high.max(e.peak);
+    match &b.band {
+        ParamBand::None => {}
+        ParamBand::Corners(alts) | ParamBand::Draws(alts) => {
+            let spread = match b.band {
+                ParamBand::Draws(_) => Spread::Percentile95,
+                _ => Spread::Envelope,
+            };
+            let evals = alts
+                .iter()
+                .map(|a| component(a.as_ref(), c).map(|(v, _)| v))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut buf = Vec::with_capacity(evals.len());
+            for (i, cell) in cells.iter_mut().enumerate() {
+                buf.clear();
+                buf.extend(evals.iter().map(|v| v[i].cost));
+                let cost = spread.band(cell.central.cost, &mut buf);
+                buf.clear();
+                buf.extend(evals.iter().map(|v| v[i].peak));
+                let peak = spread.band(cell.central.peak, &mut buf);
+                (cell.cost_low, cell.cost_high) = (cost.low, cost.high);
+                (cell.peak_low, cell.peak_high) = (peak.low, peak.high);
             }
         }
-    } else if let Some((lo, hi)) = b.prefactor_range {
-        for cell in &mut cells {
-            let e = cell.central;
-            (cell.cost_low, cell.cost_high) = (e.cost * lo, e.cost * hi);
-            (cell.peak_low, cell.peak_high) = (e.peak * lo, e.peak * hi);
+        &ParamBand::Prefactor(lo, hi) => {
+            for cell in &mut cells {
+                let e = cell.central;
+                (cell.cost_low, cell.cost_high) = (e.cost * lo, e.cost * hi);
+                (cell.peak_low, cell.peak_high) = (e.peak * lo, e.peak * hi);
+            }
         }
     }
     let inverse = match c.max_cost {

@@ -12,6 +12,7 @@ use blocksale_impact::models::{
 };
 use blocksale_impact::uncertainty::{band, prefactor_band, ImpactBand, BAND_RULE};
 use blocksale_impact::{schedules::twap, ExecutionGrid, ImpactModel, MarketInputs};
+use blocksale_report::significant;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args as ClapArgs, ValueEnum};
 use serde::Serialize;
@@ -190,17 +191,6 @@ fn parse_sigma_daily(v: &str) -> Result<f64, String> {
         });
     }
     Ok(x)
-}
-
-/// A parameter for reading: three significant figures at least, in scientific notation below 0.001
-/// or from 1e6 on (Kyle's lambda 4.37e-6 per BTC, not 0.000004), as written otherwise (0.9, 1.5).
-fn sig3(x: f64) -> String {
-    let a = x.abs();
-    if a != 0.0 && !(1e-3..1e6).contains(&a) {
-        format!("{x:.3e}")
-    } else {
-        format!("{x}")
-    }
 }
 
 fn need(v: Option<f64>, flag: &str, model: &str) -> anyhow::Result<f64> {
@@ -662,7 +652,7 @@ fn path_model(a: &Args, name: &str, spec: &ModelSpec) -> anyhow::Result<String> 
         doc.model,
         doc.params
             .iter()
-            .map(|(k, v)| format!("{k} = {}", sig3(*v)))
+            .map(|(k, v)| format!("{k} = {}", significant(*v)))
             .collect::<Vec<_>>()
             .join(", "),
         a.size,
@@ -687,19 +677,4 @@ fn path_model(a: &Args, name: &str, spec: &ModelSpec) -> anyhow::Result<String> 
         t.push_str(&format!("note: {n}\n"));
     }
     Ok(t)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sig3;
-
-    #[test]
-    fn parameters_keep_three_significant_figures() {
-        assert_eq!(sig3(4.372e-6), "4.372e-6");
-        assert_eq!(sig3(1e-11), "1.000e-11");
-        assert_eq!(sig3(19_900_000.0), "1.990e7");
-        assert_eq!(sig3(0.9), "0.9");
-        assert_eq!(sig3(70_000.0), "70000");
-        assert_eq!(sig3(0.0), "0");
-    }
 }

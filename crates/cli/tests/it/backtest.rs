@@ -116,6 +116,27 @@ fn cango_numbers_match_a_hand_calculation() {
         / n;
     let k = 0.34 / (1.34 + (n + 1.0) / (n - 1.0));
     let sigma_yz = (sample_var(&so) + k * sample_var(&sc) + (1.0 - k) * rs).sqrt();
+    // Yang-Zhang over the 8 weekend days alone, each day's overnight term from the previous
+    // calendar day's close (Friday's for a Saturday): the sigma paired with weekend V.
+    let wk_rows: Vec<(f64, f64, f64)> = days
+        .windows(2)
+        .filter(|w| w[1].wk)
+        .map(|w| {
+            let x = &w[1];
+            (
+                (x.o / w[0].c).ln(),
+                (x.c / x.o).ln(),
+                (x.h / x.c).ln() * (x.h / x.o).ln() + (x.l / x.c).ln() * (x.l / x.o).ln(),
+            )
+        })
+        .collect();
+    assert_eq!(wk_rows.len(), 8);
+    let nw = wk_rows.len() as f64;
+    let kw = 0.34 / (1.34 + (nw + 1.0) / (nw - 1.0));
+    let sigma_yz_wk = (sample_var(&wk_rows.iter().map(|r| r.0).collect::<Vec<_>>())
+        + kw * sample_var(&wk_rows.iter().map(|r| r.1).collect::<Vec<_>>())
+        + (1.0 - kw) * wk_rows.iter().map(|r| r.2).sum::<f64>() / nw)
+        .sqrt();
     let adv = days.iter().map(|d| d.v).sum::<f64>() / 30.0;
     let wk: Vec<f64> = days.iter().filter(|d| d.wk).map(|d| d.v).collect();
     let adv_wk = wk.iter().sum::<f64>() / wk.len() as f64;
@@ -130,10 +151,13 @@ fn cango_numbers_match_a_hand_calculation() {
     );
     assert_eq!(doc["market"]["sigma_estimator"], "yang_zhang");
     let sigma = f(&doc, "market.sigma_daily");
+    assert_eq!(doc["market"]["sigma_days"], "weekend");
     assert!(
-        rel(sigma, sigma_yz) < 1e-9,
-        "sigma {sigma} vs hand Yang-Zhang {sigma_yz}"
+        rel(sigma, sigma_yz_wk) < 1e-9,
+        "sigma {sigma} vs hand weekend Yang-Zhang {sigma_yz_wk}"
     );
+    assert!(rel(f(&doc, "market.sigma_daily_all_days"), sigma_yz) < 1e-9);
+    assert!(rel(f(&doc, "market.sigma_daily_weekend"), sigma_yz_wk) < 1e-9);
     assert!(rel(f(&doc, "market.adv_btc"), adv) < 1e-9);
     assert!(rel(f(&doc, "market.adv_weekend_btc"), adv_wk) < 1e-9);
     assert!(
@@ -149,16 +173,24 @@ fn cango_numbers_match_a_hand_calculation() {
         .unwrap();
     assert_eq!(f(&doc, "market.arrival_price_usd"), arrival);
 
-    // Square root and linear on the weekend ADV with the hand sigma.
+    // Square root and linear on the weekend ADV with the hand weekend sigma, and with the
+    // all-days sigma as the pairing sensitivity.
     let q = 4451.0;
-    let sqrt_peak = 0.9 * sigma_yz * (q / adv_wk).sqrt();
-    let lin_peak = sigma_yz * q / adv_wk;
+    let sqrt_peak = 0.9 * sigma_yz_wk * (q / adv_wk).sqrt();
+    let lin_peak = sigma_yz_wk * q / adv_wk;
     let models = doc["models"].as_array().unwrap();
     assert_eq!(models[0]["name"], "sqrt");
     assert_eq!(models[1]["name"], "linear");
     assert!(rel(f(&models[0], "peak_impact_bps"), sqrt_peak * 1e4) < 1e-9);
     assert!(rel(f(&models[0], "avg_cost_bps"), sqrt_peak * 1e4 * 2.0 / 3.0) < 1e-9);
     assert!(rel(f(&models[1], "peak_impact_bps"), lin_peak * 1e4) < 1e-9);
+    assert_eq!(models[0]["other_sigma_days"]["sigma_days"], "all");
+    assert!(
+        rel(
+            f(&models[0], "other_sigma_days.peak_impact_bps"),
+            0.9 * sigma_yz * (q / adv_wk).sqrt() * 1e4
+        ) < 1e-9
+    );
     assert!(rel(f(&models[1], "avg_cost_bps"), lin_peak * 1e4 / 2.0) < 1e-9);
     assert!(
         rel(
@@ -182,7 +214,7 @@ fn cango_numbers_match_a_hand_calculation() {
     assert!(
         rel(
             f(&models[0], "detectability_z"),
-            sqrt_peak / (sigma_yz * 2f64.sqrt())
+            sqrt_peak / (sigma_yz_wk * 2f64.sqrt())
         ) < 1e-9
     );
 
@@ -812,4 +844,85 @@ model = "linear"
     let open: f64 = row.split(',').nth(1).unwrap().parse().unwrap();
     assert_eq!(f(&doc, "market.arrival_price_usd"), open);
     assert_eq!(doc["models"].as_array().unwrap().len(), 2);
+}
+
+/// A calibrated power law and a calibrated square root added to the built-in scenario: each peak
+/// recomputed by hand from the `result.json` fields of its own fit (`Y sigma_c (Q/V_c)^delta`),
+/// not from the market state's sigma and V; the square root's delta is 1/2; the bands are the
+/// bootstrap percentiles of the prediction, inside the corners of the separate intervals.
+#[test]
+fn calibrated_power_law_applies_its_own_scale() {
+    let scenario = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/scenarios/cango-2026-02.toml"),
+    )
+    .unwrap()
+        + "\n[[models]]\nmodel = \"power\"\nparams = \"calibrated\"\n\n[[models]]\nmodel = \"sqrt\"\nparams = \"calibrated\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cango-power.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let (doc, _out) = run_json(&["--scenario", file.to_str().unwrap()]);
+    let models = doc["models"].as_array().unwrap();
+    let (power, sqrt) = (&models[6], &models[7]);
+    assert_eq!(power["name"], "power");
+    assert_eq!(sqrt["name"], "sqrt");
+    let c = &doc["market"]["calibration"];
+    let (sigma_c, v_c) = (f(c, "sigma_daily"), f(c, "adv_btc"));
+    let q = f(&doc, "scenario.size_btc");
+    let rel = |a: f64, b: f64| ((a - b) / b).abs();
+    // The model reports the scale it was fitted on.
+    assert_eq!(f(power, "params.fit_sigma_daily"), sigma_c);
+    assert_eq!(f(power, "params.fit_adv_btc_per_day"), v_c);
+    assert_eq!(f(power, "params.fit_bar_seconds"), f(c, "bar_seconds"));
+    let (y, d) = (f(power, "params.y"), f(power, "params.delta"));
+    assert_eq!(y, f(c, "curve.prefactor_y.estimate"));
+    assert_eq!(d, f(c, "curve.exponent.estimate"));
+    let by_hand = y * sigma_c * (q / v_c).powf(d) * 1e4;
+    assert!(
+        rel(f(power, "peak_impact_bps"), by_hand) < 1e-12,
+        "{} vs {by_hand}",
+        f(power, "peak_impact_bps")
+    );
+    // On the market state's scale it would be several times larger: the test can tell them apart.
+    let wrong =
+        y * f(&doc, "market.sigma_daily") * (q / f(&doc, "market.model_volume_btc")).powf(d);
+    assert!(wrong * 1e4 > 3.0 * by_hand);
+    // The square root: delta 1/2, Y from the fixed-slope fit.
+    assert_eq!(f(sqrt, "params.delta"), 0.5);
+    let ys = f(c, "curve.prefactor_y_sqrt.estimate");
+    assert_eq!(f(sqrt, "params.y"), ys);
+    assert!(
+        rel(
+            f(sqrt, "peak_impact_bps"),
+            ys * sigma_c * (q / v_c).sqrt() * 1e4
+        ) < 1e-12
+    );
+    // The power law's band: percentiles of the peak over the draws, recomputed from the draws.
+    let mut peaks: Vec<f64> = c["curve"]["draws"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| f(w, "y") * sigma_c * (q / v_c).powf(f(w, "delta")) * 1e4)
+        .collect();
+    assert_eq!(peaks.len(), 200);
+    peaks.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        let h = p * (peaks.len() - 1) as f64;
+        let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+        peaks[lo] + (h - lo as f64) * (peaks[hi] - peaks[lo])
+    };
+    let band = &power["peak_band_bps"];
+    assert!(rel(f(band, "low"), pct(0.025).min(by_hand)) < 1e-12);
+    assert!(
+        rel(f(band, "high"), pct(0.975).max(by_hand)) < 1e-12,
+        "{} vs {} (central {by_hand})",
+        f(band, "high"),
+        pct(0.975)
+    );
+    // The corners of the separate intervals lie outside it.
+    let corner_hi = f(c, "curve.prefactor_y.ci95_high")
+        * sigma_c
+        * (q / v_c).powf(f(c, "curve.exponent.ci95_low"))
+        * 1e4;
+    assert!(corner_hi > f(band, "high"));
+    assert!(f(c, "curve.y_delta_correlation").abs() > 0.9);
 }

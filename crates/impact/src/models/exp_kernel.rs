@@ -1,5 +1,7 @@
 use super::registry::{given_or_calibrated, per_btc_coefficient, positive_key};
-use super::{sale_end, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamSource};
+use super::{
+    sale_end, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamBand, ParamSource,
+};
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
 use serde::{Deserialize, Serialize};
@@ -211,10 +213,16 @@ impl ModelEntry for ExpDecaySpec {
             None => self.kernel(eta)?,
         };
         Ok(BuiltModel {
-            warnings: m.warnings(),
+            warnings: m
+                .warnings()
+                .into_iter()
+                .chain(
+                    (self.params == ParamSource::Calibrated)
+                        .then(|| crate::calibration::KYLE_FLOW_NOTE.to_string()),
+                )
+                .collect(),
             model: Box::new(m),
-            alternatives: Vec::new(),
-            prefactor_range: range,
+            band: range.map_or(ParamBand::None, |(lo, hi)| ParamBand::Prefactor(lo, hi)),
             param_source: src.into(),
         })
     }

@@ -1,6 +1,7 @@
 use super::registry::{given_or_calibrated, per_btc_coefficient};
 use super::{
-    cumulative_path, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamSource,
+    cumulative_path, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamBand,
+    ParamSource,
 };
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
@@ -117,14 +118,20 @@ impl ModelEntry for KyleSpec {
             self.params,
             self.lambda_per_btc,
             ctx.calibration,
-            "calibrated: Newey-West 95 % interval",
+            "calibrated: per BTC of the calibration venue's net taker flow, applied 1:1; band: Newey-West 95 % interval",
         )?;
         let m = Kyle::new_checked(lambda)?.with_decay(ctx.decay.unwrap_or(Decay::Permanent))?;
         Ok(BuiltModel {
-            warnings: m.warnings(),
+            warnings: m
+                .warnings()
+                .into_iter()
+                .chain(
+                    (self.params == ParamSource::Calibrated)
+                        .then(|| crate::calibration::KYLE_FLOW_NOTE.to_string()),
+                )
+                .collect(),
             model: Box::new(m),
-            alternatives: Vec::new(),
-            prefactor_range: range,
+            band: range.map_or(ParamBand::None, |(lo, hi)| ParamBand::Prefactor(lo, hi)),
             param_source: src.into(),
         })
     }

@@ -34,7 +34,7 @@ pub use kyle::{Kyle, KyleSpec};
 pub use linear::{Linear, LinearSpec};
 pub use power_law::{PowerLaw, PowerSpec, SqrtSpec};
 pub use propagator::{Propagator, SqrtPropagatorSpec};
-pub use registry::{BuildContext, BuiltModel, ModelEntry, ParamSource, WhatIfBand};
+pub use registry::{BuildContext, BuiltModel, ModelEntry, ParamBand, ParamSource, WhatIfBand};
 
 registry::register_models! {
     "sqrt" => Sqrt(SqrtSpec): "Square root: Y sigma_daily sqrt(Q/V)",

@@ -1,8 +1,10 @@
 use super::registry::{need_calibration, positive_key};
 use super::WhatIfBand;
 use super::{
-    cumulative_path, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamSource,
+    cumulative_path, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamBand,
+    ParamSource,
 };
+use crate::calibration::FitScale;
 use crate::error::{positive, SpecError};
 use crate::uncertainty::ParamRange;
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
@@ -18,8 +20,11 @@ use std::collections::BTreeMap;
 /// * `q`: cumulative quantity sold so far, BTC; the path follows the schedule.
 /// * `V`: average daily volume, BTC/day ([`MarketInputs::adv_btc`]).
 /// * `sigma_daily`: daily volatility of log returns (fraction).
-/// * `Y`: dimensionless prefactor, default [`PowerLaw::DEFAULT_Y`] = 0.9; `delta`: exponent,
-///   default [`PowerLaw::SQRT_DELTA`] = 0.5.
+/// * `Y`: dimensionless prefactor, default [`PowerLaw::DEFAULT_Y`] = 0.9; `delta`: exponent
+///   (dimensionless), default [`PowerLaw::SQRT_DELTA`] = 0.5.
+///
+/// A calibrated power law carries the scale it was fitted on ([`FitScale`]: `sigma_c`, `V_c`, the
+/// bar size) and uses it in place of the market state's: `I(q) = Y sigma_c (q / V_c)^delta`.
 ///
 /// The average cost of the fills is `I(Q) / (1 + delta)` (2/3 of the peak for the square root),
 /// integrated exactly over the cumulative quantity. After the sale the impact follows the
@@ -36,6 +41,7 @@ pub struct PowerLaw {
     y: f64,
     delta: f64,
     decay: Decay,
+    scale: Option<FitScale>,
 }
 
 impl PowerLaw {
@@ -43,24 +49,28 @@ impl PowerLaw {
     pub const DEFAULT_Y: f64 = 0.9;
     /// The square-root law's exponent.
     pub const SQRT_DELTA: f64 = 0.5;
+    /// The largest exponent a law takes: a scenario's `delta` is at most 1 (concave or linear),
+    /// but a calibration's bootstrap draws may fall a little above 1 and are kept as drawn (2).
+    pub const MAX_DELTA: f64 = 2.0;
 
     /// Checked constructor.
     ///
     /// # Errors
-    /// [`ImpactError::Param`] unless `y > 0` and `0 < delta <= 1`.
+    /// [`ImpactError::Param`] unless `y > 0` and `0 < delta <= MAX_DELTA` (2).
     pub fn new_checked(y: f64, delta: f64) -> Result<Self, ImpactError> {
         positive("y", y)?;
-        if !(delta.is_finite() && delta > 0.0 && delta <= 1.0) {
+        if !(delta.is_finite() && delta > 0.0 && delta <= Self::MAX_DELTA) {
             return Err(ImpactError::Param {
                 name: "delta",
                 value: delta,
-                expected: "a number in (0, 1]",
+                expected: "a number in (0, 2]",
             });
         }
         Ok(Self {
             y,
             delta,
             decay: Decay::Permanent,
+            scale: None,
         })
     }
 
@@ -70,7 +80,24 @@ impl PowerLaw {
             y: Self::DEFAULT_Y,
             delta: Self::SQRT_DELTA,
             decay: Decay::Permanent,
+            scale: None,
         }
+    }
+
+    /// The same law on the scale it was fitted on: `sigma_c` and `V_c` replace the market state's.
+    ///
+    /// # Errors
+    /// [`ImpactError::Param`] unless the scale's sigma and volume are finite and > 0.
+    pub fn on_scale(mut self, scale: FitScale) -> Result<Self, ImpactError> {
+        positive("sigma_c", scale.sigma_daily)?;
+        positive("V_c", scale.adv_btc)?;
+        self.scale = Some(scale);
+        Ok(self)
+    }
+
+    /// The fitted scale, when the law carries one.
+    pub fn scale(&self) -> Option<FitScale> {
+        self.scale
     }
 
     /// The same model with another decay after the sale (default [`Decay::Permanent`]).
@@ -92,15 +119,19 @@ impl PowerLaw {
         self.delta
     }
 
-    /// Impact of having sold `q_btc` in total: `Y sigma (q/V)^delta`.
+    /// Impact of having sold `q_btc` in total: `Y sigma (q/V)^delta`, with the fitted scale's
+    /// sigma and V when the law carries one, else the market's.
     pub fn impact(&self, q_btc: f64, m: &MarketInputs) -> f64 {
-        let x = q_btc / m.adv_btc;
+        let (sigma, v) = self
+            .scale
+            .map_or((m.sigma_daily, m.adv_btc), |s| (s.sigma_daily, s.adv_btc));
+        let x = q_btc / v;
         let p = if self.delta == Self::SQRT_DELTA {
             x.sqrt()
         } else {
             x.powf(self.delta)
         };
-        self.y * m.sigma_daily * p
+        self.y * sigma * p
     }
 }
 
@@ -114,7 +145,17 @@ impl ImpactModel for PowerLaw {
     }
 
     fn params(&self) -> BTreeMap<String, f64> {
-        BTreeMap::from([("y".into(), self.y), ("delta".into(), self.delta)])
+        let mut p = BTreeMap::from([("y".into(), self.y), ("delta".into(), self.delta)]);
+        if let Some(s) = self.scale {
+            p.insert("fit_sigma_daily".into(), s.sigma_daily);
+            p.insert("fit_adv_btc_per_day".into(), s.adv_btc);
+            p.insert("fit_bar_seconds".into(), s.bar_seconds as f64);
+        }
+        p
+    }
+
+    fn uses_market_inputs(&self) -> bool {
+        self.scale.is_none()
     }
 
     fn decay(&self) -> Decay {
@@ -173,11 +214,39 @@ impl Default for PowerSpec {
     }
 }
 
-/// Where `blocksale model` says its default power-law band comes from.
-const WHAT_IF_SOURCE: &str = "literature: Y 0.9 sd 0.35 [secondary], delta 0.4 to 0.6";
+/// Where the literature band of the square root comes from: only `Y` varies.
+const SQRT_LITERATURE_SOURCE: &str =
+    "literature: Y 0.9 sd 0.35 [S], 95 % range 0.214 to 1.586; delta fixed at 1/2";
+/// Where the literature band of the free power law comes from: `Y` and `delta` vary.
+const POWER_LITERATURE_SOURCE: &str =
+    "literature: Y 0.9 sd 0.35 [S], 95 % range 0.214 to 1.586, and delta 0.4 to 0.6 (corners)";
+
+/// The literature corners around a power law of `y` and `delta`: `Y`'s 95 % range scaled to `y`,
+/// times `delta` 0.4 and 0.6 unless `sqrt` fixes it at 1/2.
+fn literature_corners(
+    y: f64,
+    delta: f64,
+    sqrt: bool,
+    decay: Decay,
+) -> Result<Vec<Box<dyn ImpactModel>>, ImpactError> {
+    let mut r = ParamRange::literature();
+    if sqrt {
+        r.delta = (delta, delta);
+    }
+    let (fy0, fy1) = (r.y.0 / PowerLaw::DEFAULT_Y, r.y.1 / PowerLaw::DEFAULT_Y);
+    r.y = (y * fy0, y * fy1);
+    let mut corners = r.power_law_corners(decay)?;
+    corners.dedup();
+    Ok(corners
+        .into_iter()
+        .map(|m| Box::new(m) as Box<dyn ImpactModel>)
+        .collect())
+}
 
 /// The power law of `y` and `delta` with its band: the literature range of `Y` scaled to `y`
-/// (and of `delta`, unless `sqrt` fixes it), or the calibration's bootstrap intervals.
+/// (and of `delta`, unless `sqrt` fixes it), or, calibrated, the fit on its own scale with the
+/// bootstrap draws of its parameters taken together (the square root: `Y` fitted with `delta`
+/// fixed at 1/2).
 fn build_power_law(
     y: f64,
     delta: f64,
@@ -186,57 +255,86 @@ fn build_power_law(
     ctx: &BuildContext<'_>,
 ) -> Result<BuiltModel, ImpactError> {
     let decay = ctx.decay.unwrap_or(Decay::Permanent);
-    let boxed = |alts: Vec<PowerLaw>| -> Vec<Box<dyn ImpactModel>> {
-        alts.into_iter()
-            .map(|m| Box::new(m) as Box<dyn ImpactModel>)
-            .collect()
-    };
     Ok(match params {
         ParamSource::Given => BuiltModel::plain(
             Box::new(PowerLaw::new_checked(y, delta)?.with_decay(decay)?),
             "given",
         ),
-        ParamSource::Literature => {
-            let mut r = ParamRange::literature();
-            if sqrt {
-                r.delta = (PowerLaw::SQRT_DELTA, PowerLaw::SQRT_DELTA);
+        ParamSource::Literature => BuiltModel {
+            model: Box::new(PowerLaw::new_checked(y, delta)?.with_decay(decay)?),
+            band: ParamBand::Corners(literature_corners(y, delta, sqrt, decay)?),
+            param_source: if sqrt {
+                SQRT_LITERATURE_SOURCE
+            } else {
+                POWER_LITERATURE_SOURCE
             }
-            let (fy0, fy1) = (r.y.0 / PowerLaw::DEFAULT_Y, r.y.1 / PowerLaw::DEFAULT_Y);
-            r.y = (y * fy0, y * fy1);
-            BuiltModel {
-                model: Box::new(PowerLaw::new_checked(y, delta)?.with_decay(decay)?),
-                alternatives: boxed(r.power_law_corners(decay)?),
-                prefactor_range: None,
-                param_source: r.source.to_string(),
-                warnings: Vec::new(),
-            }
-        }
+            .to_string(),
+            warnings: Vec::new(),
+        },
         ParamSource::Calibrated => {
             let c = need_calibration(ctx.calibration)?;
-            let (d, yy) = (c.curve.exponent.estimate, c.curve.prefactor_y.estimate);
-            let r = ParamRange::from_calibration(c);
+            let f = &c.curve;
+            let scale = c.scale();
+            let law = |y: f64, d: f64| -> Result<Box<dyn ImpactModel>, ImpactError> {
+                Ok(Box::new(
+                    PowerLaw::new_checked(y, d.clamp(1e-6, PowerLaw::MAX_DELTA))?
+                        .with_decay(decay)?
+                        .on_scale(scale)?,
+                ))
+            };
+            let (central, draws) = if sqrt {
+                (
+                    law(f.prefactor_y_sqrt.estimate, PowerLaw::SQRT_DELTA)?,
+                    f.draws
+                        .iter()
+                        .map(|w| law(w.y_sqrt, PowerLaw::SQRT_DELTA))
+                        .collect::<Result<Vec<_>, _>>()?,
+                )
+            } else {
+                (
+                    law(f.prefactor_y.estimate, f.exponent.estimate)?,
+                    f.draws
+                        .iter()
+                        .map(|w| law(w.y, w.delta))
+                        .collect::<Result<Vec<_>, _>>()?,
+                )
+            };
+            let what = if sqrt {
+                "Y fitted with delta fixed at 1/2"
+            } else {
+                "Y and delta fitted together"
+            };
             let mut warnings = vec![c.note.clone()];
-            warnings.extend(c.warning.clone());
+            if !sqrt {
+                warnings.extend(c.warning.clone());
+            }
             BuiltModel {
-                model: Box::new(PowerLaw::new_checked(yy, d.clamp(1e-6, 1.0))?.with_decay(decay)?),
-                alternatives: boxed(r.power_law_corners(decay)?),
-                prefactor_range: None,
-                param_source: r.source.into(),
+                model: central,
+                param_source: format!(
+                    "calibrated: {what} on {} bars of {} s, applied on the fit's own scale (sigma_c {:.4} a day, V_c {:.0} BTC/day); band: {} bootstrap draws (aggregate flow, not metaorders)",
+                    c.bars_used,
+                    scale.bar_seconds,
+                    scale.sigma_daily,
+                    scale.adv_btc,
+                    draws.len()
+                ),
+                band: ParamBand::Draws(draws),
                 warnings,
             }
         }
     })
 }
 
-/// The literature corners (`Y` 0.9 +/- 1.96 x 0.35, `delta` 0.4 and 0.6) around any power law.
-fn what_if_power_law_band() -> Result<Option<WhatIfBand>, ImpactError> {
-    let corners = ParamRange::literature().power_law_corners(Decay::Permanent)?;
+/// The literature band `blocksale model` draws around a power law: the same corners as a
+/// scenario's `params = "literature"` entry.
+fn what_if_power_law_band(y: f64, sqrt: bool) -> Result<Option<WhatIfBand>, ImpactError> {
     Ok(Some(WhatIfBand {
-        alternatives: corners
-            .into_iter()
-            .map(|m| Box::new(m) as Box<dyn ImpactModel>)
-            .collect(),
-        source: WHAT_IF_SOURCE,
+        alternatives: literature_corners(y, PowerLaw::SQRT_DELTA, sqrt, Decay::Permanent)?,
+        source: if sqrt {
+            SQRT_LITERATURE_SOURCE
+        } else {
+            POWER_LITERATURE_SOURCE
+        },
     }))
 }
 
@@ -254,7 +352,7 @@ impl ModelEntry for SqrtSpec {
     }
 
     fn what_if_band(&self) -> Result<Option<WhatIfBand>, ImpactError> {
-        what_if_power_law_band()
+        what_if_power_law_band(self.y, true)
     }
 
     fn example() -> Self {
@@ -281,7 +379,7 @@ impl ModelEntry for PowerSpec {
     }
 
     fn what_if_band(&self) -> Result<Option<WhatIfBand>, ImpactError> {
-        what_if_power_law_band()
+        what_if_power_law_band(self.y, false)
     }
 
     fn example() -> Self {
@@ -338,7 +436,8 @@ mod tests {
     #[test]
     fn rejects_bad_params() {
         assert!(PowerLaw::new_checked(0.0, 0.5).is_err());
-        assert!(PowerLaw::new_checked(0.9, 1.5).is_err());
+        assert!(PowerLaw::new_checked(0.9, 2.5).is_err());
+        assert!(PowerLaw::new_checked(0.9, 1.5).is_ok());
         assert!(PowerLaw::new_checked(f64::NAN, 0.5).is_err());
     }
 }

@@ -1,5 +1,7 @@
 use super::registry::{literature_y_factors, positive_key};
-use super::{sale_end, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, PowerLaw};
+use super::{
+    sale_end, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamBand, PowerLaw,
+};
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
 use serde::{Deserialize, Serialize};
@@ -278,8 +280,10 @@ impl ModelEntry for SqrtPropagatorSpec {
         Ok(BuiltModel {
             warnings: m.warnings(),
             model: Box::new(m),
-            alternatives: Vec::new(),
-            prefactor_range: Some(literature_y_factors()),
+            band: {
+                let (lo, hi) = literature_y_factors();
+                ParamBand::Prefactor(lo, hi)
+            },
             param_source: "derived (SCIENCE.md 3, c = Y/2); band: the literature range of Y".into(),
         })
     }

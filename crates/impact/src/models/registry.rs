@@ -43,17 +43,45 @@ pub struct BuildContext<'a> {
     pub calibration: Option<&'a Calibration>,
 }
 
+/// What a model's parameter band is made of.
+#[derive(Debug)]
+pub enum ParamBand {
+    /// No published range: the parameter band is the central path.
+    None,
+    /// The envelope (lowest to highest) of alternative parameterisations: the corners of separate
+    /// parameter ranges (every model here is monotone in each parameter, so corners bound it).
+    Corners(Vec<Box<dyn ImpactModel>>),
+    /// The 2.5 and 97.5 percentiles of the prediction across bootstrap draws of the parameters
+    /// taken together (a calibration's replicates), widened to include the central value.
+    Draws(Vec<Box<dyn ImpactModel>>),
+    /// A relative range `(low, high)` of a prefactor the impact is proportional to (Kyle's lambda,
+    /// the propagator's `Y`).
+    Prefactor(f64, f64),
+}
+
+impl ParamBand {
+    /// What the band is made of, in words, for the outputs.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::None => "none (no published range)".into(),
+            Self::Corners(a) => format!("envelope of {} corner parameterisations", a.len()),
+            Self::Draws(a) => format!(
+                "2.5 to 97.5 percentiles across {} bootstrap draws of the parameters together",
+                a.len()
+            ),
+            Self::Prefactor(lo, hi) => format!("prefactor x [{lo:.3}, {hi:.3}]"),
+        }
+    }
+}
+
 /// A model ready to run, with what its band is made of.
 #[derive(Debug)]
 pub struct BuiltModel {
     /// The central model.
     pub model: Box<dyn ImpactModel>,
-    /// Alternative parameterisations whose envelope is the parameter band (empty: none).
-    pub alternatives: Vec<Box<dyn ImpactModel>>,
-    /// Relative prefactor range `(low, high)` as the parameter band, when the model scales linearly
-    /// in one parameter (Kyle's lambda, the propagator's prefactor).
-    pub prefactor_range: Option<(f64, f64)>,
-    /// Where the parameters come from, in words.
+    /// The parameter band.
+    pub band: ParamBand,
+    /// Where the parameters come from and what the band varies, in words.
     pub param_source: String,
     /// Caveats.
     pub warnings: Vec<String>,
@@ -65,8 +93,7 @@ impl BuiltModel {
         Self {
             warnings: model.warnings(),
             model,
-            alternatives: Vec::new(),
-            prefactor_range: None,
+            band: ParamBand::None,
             param_source: param_source.into(),
         }
     }
