@@ -394,7 +394,11 @@ impl ModelEntry for PowerSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calibration::{calibrate, Calibration, CalibrationConfig};
+    use crate::models::ModelSpec;
+    use crate::rng::SplitMix64;
     use crate::schedules::twap;
+    use blocksale_core::{BarColumns, BarSeries};
 
     fn m(sigma: f64, v: f64) -> MarketInputs {
         MarketInputs::new_checked(sigma, v).unwrap()
@@ -431,6 +435,159 @@ mod tests {
             .sum::<f64>()
             / n as f64;
         assert!((brute - p.avg_cost).abs() < 1e-9);
+    }
+
+    /// Hourly bars with taker-buy volume whose return follows the net flow by a planted curve:
+    /// `r = sign(SV) A (|SV| / V)^delta + noise`, with `V` the bars' own average daily volume
+    /// (24 x the mean hourly volume, as the calibration measures it) and `A = Y sigma_c`.
+    fn planted_bars(a: f64, delta: f64, noise_sd: f64, days: i64, seed: u64) -> BarSeries {
+        let mut rng = SplitMix64::new(seed);
+        let n = (days * 24) as usize;
+        let vol: Vec<f64> = (0..n).map(|_| 500.0 + 1000.0 * rng.next_f64()).collect();
+        let buy: Vec<f64> = (0..n).map(|_| rng.next_f64()).collect();
+        let v_day = 24.0 * vol.iter().sum::<f64>() / n as f64;
+        let mut c = BarColumns::default();
+        let mut tb = Vec::with_capacity(n);
+        let mut p = 30_000.0f64;
+        for i in 0..n {
+            let sv = (2.0 * buy[i] - 1.0) * vol[i];
+            let (u1, u2) = (rng.next_f64().max(1e-300), rng.next_f64());
+            let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            let r = sv.signum() * a * (sv.abs() / v_day).powf(delta) + noise_sd * z;
+            let o = p;
+            p *= r.exp();
+            c.push_ohlcv(
+                1_704_067_200_000 + i as i64 * 3_600_000,
+                o,
+                o.max(p),
+                o.min(p),
+                p,
+                vol[i],
+            );
+            tb.push(buy[i] * vol[i]);
+        }
+        c.taker_buy_volume = Some(tb);
+        BarSeries::new_checked(c, 3_600).unwrap()
+    }
+
+    fn built(cal: &Calibration, sqrt: bool) -> BuiltModel {
+        let ctx = BuildContext {
+            decay: None,
+            calibration: Some(cal),
+        };
+        let spec = if sqrt {
+            ModelSpec::Sqrt(SqrtSpec {
+                params: ParamSource::Calibrated,
+                ..SqrtSpec::default()
+            })
+        } else {
+            ModelSpec::Power(PowerSpec {
+                params: ParamSource::Calibrated,
+                ..PowerSpec::default()
+            })
+        };
+        spec.build(&ctx).unwrap()
+    }
+
+    /// A market state on another scale than the calibration's: a calibrated law must ignore it.
+    fn other_market() -> MarketInputs {
+        MarketInputs::new_checked(0.05, 3_000.0).unwrap()
+    }
+
+    /// Planted curve: a sale of `Q` priced by the calibrated power law peaks at
+    /// `A (Q/V_c)^delta = Y sigma_c (Q/V_c)^delta` within the fit's error, whatever the market
+    /// state's sigma and V; the square root with `delta` planted at 1/2 likewise.
+    #[test]
+    fn planted_curve_is_recovered_on_its_own_scale() {
+        for (delta, sqrt) in [(0.7, false), (0.5, true)] {
+            let a = 0.9 * 0.03;
+            let bars = planted_bars(a, delta, 0.0005, 120, 7);
+            let cal = calibrate(&bars, &CalibrationConfig::default()).unwrap();
+            let b = built(&cal, sqrt);
+            let v_c = cal.adv_btc;
+            let q = 0.02 * v_c;
+            let grid = ExecutionGrid::uniform(twap(q, 24), 24, 1.0).unwrap();
+            let band = crate::uncertainty::param_band(
+                b.model.as_ref(),
+                &b.band,
+                &grid,
+                &other_market(),
+                1.96,
+            )
+            .unwrap();
+            let truth = a * (q / v_c).powf(delta);
+            let rel = (band.peak.central - truth).abs() / truth;
+            assert!(
+                rel < 0.05,
+                "delta {delta}: peak {} vs planted {truth}",
+                band.peak.central
+            );
+            assert!(
+                band.peak.low <= truth && truth <= band.peak.high,
+                "delta {delta}: planted {truth} outside [{}, {}]",
+                band.peak.low,
+                band.peak.high
+            );
+            // The law reports its scale and does not use the market's.
+            let p = b.model.params();
+            assert_eq!(p["fit_adv_btc_per_day"], v_c);
+            assert_eq!(p["fit_sigma_daily"], cal.sigma_daily);
+            assert!(!b.model.uses_market_inputs());
+        }
+    }
+
+    /// Band coverage: over 200 simulated calibrations, the 95 % band of the predicted peak (the
+    /// percentiles over each calibration's bootstrap draws of Y and delta together) covers the
+    /// planted value about 95 % of the time. The corners of the separate intervals, the old band,
+    /// cover nearly always: they overstate the uncertainty.
+    #[test]
+    fn calibrated_band_covers_the_planted_value_about_95_percent() {
+        let (a, delta) = (0.9 * 0.03, 0.6);
+        let (mut covered, mut corners_covered, mut width, mut corner_width) = (0, 0, 0.0, 0.0);
+        let sims = 200;
+        for seed in 0..sims {
+            let bars = planted_bars(a, delta, 0.004, 60, 1_000 + seed);
+            let cal = calibrate(
+                &bars,
+                &CalibrationConfig {
+                    seed: seed + 1,
+                    ..CalibrationConfig::default()
+                },
+            )
+            .unwrap();
+            let b = built(&cal, false);
+            let v_c = cal.adv_btc;
+            let q = 0.03 * v_c;
+            let grid = ExecutionGrid::uniform(vec![q], 1, 1.0).unwrap();
+            let band = crate::uncertainty::param_band(
+                b.model.as_ref(),
+                &b.band,
+                &grid,
+                &other_market(),
+                0.0,
+            )
+            .unwrap();
+            let truth = a * (q / v_c).powf(delta);
+            covered += usize::from(band.peak.low <= truth && truth <= band.peak.high);
+            width += (band.peak.high - band.peak.low) / truth;
+            let (e, y) = (cal.curve.exponent, cal.curve.prefactor_y);
+            let x = q / v_c;
+            let hi = y.ci95_high * cal.sigma_daily * x.powf(e.ci95_low);
+            let lo = y.ci95_low * cal.sigma_daily * x.powf(e.ci95_high);
+            corners_covered += usize::from(lo <= truth && truth <= hi);
+            corner_width += (hi - lo) / truth;
+        }
+        let rate = covered as f64 / sims as f64;
+        eprintln!(
+            "coverage {rate:.3} (mean width {:.3} of the truth); corners {:.3} (width {:.3})",
+            width / sims as f64,
+            corners_covered as f64 / sims as f64,
+            corner_width / sims as f64
+        );
+        // Measured: 0.930 (width 0.25 of the truth). The envelope of the same draws covers 0.980
+        // (width 0.47) and the corners 1.000 (width 9.5): both fail here.
+        assert!((0.90..=0.975).contains(&rate), "coverage {rate}");
+        assert!(corner_width > 2.0 * width);
     }
 
     #[test]
