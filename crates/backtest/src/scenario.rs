@@ -41,6 +41,10 @@ pub struct Scenario {
     /// Where the statements about the sale come from.
     #[serde(default)]
     pub sources: Vec<String>,
+    /// How the disclosed facts were established: net or gross amount, how certain the window is,
+    /// currency conversion, dated sources with URLs (optional; the events catalog sets it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<Disclosure>,
     /// Price levels to draw (e.g. 60000 "support").
     #[serde(default)]
     pub reference_levels: Vec<ReferenceLevel>,
@@ -68,6 +72,60 @@ pub struct Scenario {
     #[serde(default)]
     pub replay: ReplaySpec,
 }
+
+/// The provenance of a disclosed sale or purchase: what the amount is, how well the window is known,
+/// and the dated sources it comes from. Informational: the engine's numbers do not depend on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disclosure {
+    /// How well the window `start`..`end` is known: `exact` (the source states the days or the
+    /// period), `month` (a calendar month, e.g. a miner's monthly update), `approximate` (inferred:
+    /// "over the past week", a quarter, on-chain transfers).
+    pub window_certainty: String,
+    /// What `disclosed_proceeds_usd` is: `net` (after fees: a sale's proceeds net of fees and
+    /// expenses, a purchase's cost inclusive of them), `gross` (the trade value before fees) or
+    /// `unstated` (the source does not say). Required when `disclosed_proceeds_usd` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_basis: Option<String>,
+    /// The average price per BTC the source itself states, USD (often more precise than a rounded
+    /// aggregate amount; `implied_avg_price_usd` is always proceeds / size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stated_avg_price_usd: Option<f64>,
+    /// How a non-USD amount was converted (currency, rate, its date and source).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency_conversion: Option<String>,
+    /// Secondary sources, disagreements between sources, what is rounded or not stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_notes: Option<String>,
+    /// The filings, releases and press the facts come from (at least one).
+    #[serde(default)]
+    pub sources: Vec<SourceRef>,
+}
+
+/// One dated source of a disclosure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRef {
+    /// Title of the filing, release or article.
+    pub title: String,
+    /// Publication date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Where it can be read (`http://` or `https://`).
+    pub url: String,
+    /// `primary` (the seller's or buyer's own filing, release or statement, or a court filing) or
+    /// `secondary` (press quoting or summarising it).
+    pub kind: String,
+    /// What this source gives, or its caveats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Allowed `disclosure.window_certainty` values.
+pub const WINDOW_CERTAINTIES: [&str; 3] = ["exact", "month", "approximate"];
+/// Allowed `disclosure.amount_basis` values.
+pub const AMOUNT_BASES: [&str; 3] = ["net", "gross", "unstated"];
+/// Allowed `disclosure.sources[].kind` values.
+pub const SOURCE_KINDS: [&str; 2] = ["primary", "secondary"];
 
 /// A horizontal price level to draw and label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -319,6 +377,20 @@ pub(crate) fn bad(key: &str, value: impl ToString, expected: &str) -> BacktestEr
 fn bad_spec(prefix: &str, e: SpecError) -> BacktestError {
     bad(&format!("{prefix}{}", e.key), e.value, &e.expected)
 }
+/// True for a valid calendar date written `YYYY-MM-DD`.
+fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+        && Timestamp::parse_rfc3339(s).is_ok()
+}
+
 /// Volatility estimators the market state accepts.
 pub const SIGMA_ESTIMATORS: [&str; 5] = [
     "yang_zhang",
@@ -365,6 +437,9 @@ impl Scenario {
                     "a finite amount of USD > 0",
                 ));
             }
+        }
+        if let Some(d) = &self.disclosure {
+            self.validate_disclosure(d)?;
         }
         for (i, r) in self.reference_levels.iter().enumerate() {
             if !(r.price_usd.is_finite() && r.price_usd > 0.0) {
@@ -490,6 +565,109 @@ impl Scenario {
         Ok(())
     }
 
+    fn validate_disclosure(&self, d: &Disclosure) -> Result<(), BacktestError> {
+        if !WINDOW_CERTAINTIES.contains(&d.window_certainty.as_str()) {
+            return Err(bad(
+                "disclosure.window_certainty",
+                format!("{:?}", d.window_certainty),
+                &WINDOW_CERTAINTIES.join(", "),
+            ));
+        }
+        match (&d.amount_basis, self.disclosed_proceeds_usd) {
+            (Some(b), Some(_)) if AMOUNT_BASES.contains(&b.as_str()) => {}
+            (Some(b), Some(_)) => {
+                return Err(bad(
+                    "disclosure.amount_basis",
+                    format!("{b:?}"),
+                    &AMOUNT_BASES.join(", "),
+                ))
+            }
+            (Some(b), None) => {
+                return Err(bad(
+                    "disclosure.amount_basis",
+                    format!("{b:?}"),
+                    "no amount_basis without disclosed_proceeds_usd",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(bad(
+                    "disclosure.amount_basis",
+                    "missing",
+                    &format!(
+                        "one of {} when disclosed_proceeds_usd is set",
+                        AMOUNT_BASES.join(", ")
+                    ),
+                ))
+            }
+            (None, None) => {}
+        }
+        if let Some(p) = d.stated_avg_price_usd {
+            if !(p.is_finite() && p > 0.0) {
+                return Err(bad(
+                    "disclosure.stated_avg_price_usd",
+                    p,
+                    "a finite price in USD > 0",
+                ));
+            }
+        }
+        for (key, text) in [
+            ("currency_conversion", &d.currency_conversion),
+            ("source_notes", &d.source_notes),
+        ] {
+            if text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                return Err(bad(
+                    &format!("disclosure.{key}"),
+                    "\"\"",
+                    "a non-empty text, or no key",
+                ));
+            }
+        }
+        if d.sources.is_empty() {
+            return Err(bad(
+                "disclosure.sources",
+                "[]",
+                "at least one source with title, date, url and kind",
+            ));
+        }
+        for (i, r) in d.sources.iter().enumerate() {
+            let key = |k: &str| format!("disclosure.sources[{i}].{k}");
+            if r.title.trim().is_empty() {
+                return Err(bad(
+                    &key("title"),
+                    "\"\"",
+                    "the title of the filing or article",
+                ));
+            }
+            if !is_iso_date(&r.date) {
+                return Err(bad(
+                    &key("date"),
+                    format!("{:?}", r.date),
+                    "a calendar date YYYY-MM-DD",
+                ));
+            }
+            if !(r.url.starts_with("https://") || r.url.starts_with("http://"))
+                || r.url.contains(char::is_whitespace)
+            {
+                return Err(bad(
+                    &key("url"),
+                    format!("{:?}", r.url),
+                    "an http:// or https:// address without spaces",
+                ));
+            }
+            if !SOURCE_KINDS.contains(&r.kind.as_str()) {
+                return Err(bad(
+                    &key("kind"),
+                    format!("{:?}", r.kind),
+                    &SOURCE_KINDS.join(", "),
+                ));
+            }
+            if r.note.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                return Err(bad(&key("note"), "\"\"", "a non-empty text, or no key"));
+            }
+        }
+        Ok(())
+    }
+
     fn validate_data(&self) -> Result<(), BacktestError> {
         let d = &self.data;
         if d.sources.is_empty() {
@@ -593,6 +771,7 @@ impl Scenario {
             disclosed_proceeds_usd: Some(305e6),
             settlement: Some("USDT".into()),
             sources: vec![],
+            disclosure: None,
             reference_levels: vec![ReferenceLevel {
                 price_usd: 60_000.0,
                 label: "support".into(),

@@ -1,3 +1,4 @@
 //! Integration tests of the backtest engine on synthetic bars.
 
+mod disclosure;
 mod planted;

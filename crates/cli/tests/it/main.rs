@@ -2,6 +2,7 @@
 
 mod backtest;
 mod common;
+mod events;
 mod fetch;
 mod help;
 mod inspect;
