@@ -21,6 +21,8 @@ pub struct BacktestInput<'a> {
     pub sources: &'a BTreeMap<String, BarSeries>,
     /// Names of the data files the bars came from, for provenance.
     pub data_files: Vec<String>,
+    /// What the run overrides of its scenario file, if anything.
+    pub what_if: Option<WhatIf>,
 }
 
 /// Markout horizons after the window end, hours.
@@ -78,6 +80,25 @@ pub(crate) fn model_band(
     Ok(param_band(b.model.as_ref(), &b.band, grid, m, Z95)?)
 }
 
+/// How the window's bars fall short of `[start, end)`, or `None` when every bar slot holds one.
+fn window_gap(t: &[i64], start: i64, end: i64, bar_ms: i64) -> Option<String> {
+    let slots = ((end - start) / bar_ms) as usize;
+    if t.len() == slots && t.first() == Some(&start) && t.last() == Some(&(end - bar_ms)) {
+        return None;
+    }
+    let at = |x: Option<&i64>| {
+        x.map_or("none".to_string(), |&m| {
+            Timestamp::from_millis(m).to_string()
+        })
+    };
+    Some(format!(
+        "{} of its {slots} bars are present, the first at {}, the last at {}",
+        t.len(),
+        at(t.first()),
+        at(t.last())
+    ))
+}
+
 /// Which days sigma is measured over, paired with V or not, and its sampling error.
 fn sigma_days_note(m: &MarketState) -> String {
     let (n, other) = match m.sigma_days.as_str() {
@@ -120,7 +141,17 @@ fn bps(b: Band) -> Band {
 /// # Errors
 /// [`BacktestError`] when the scenario is invalid or the bars do not cover it.
 pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
-    let s = input.scenario;
+    // A what-if that changes the trade keeps nothing derived from the real sale's disclosure.
+    let trade_changed = input.what_if.as_ref().is_some_and(|w| w.trade_changed);
+    let without_disclosure;
+    let s = if trade_changed {
+        let mut c = input.scenario.clone();
+        c.disclosed_proceeds_usd = None;
+        without_disclosure = c;
+        &without_disclosure
+    } else {
+        input.scenario
+    };
     s.validate()?;
     let market = MarketState::measure(s, input.sources)?;
     let calibration = run_calibration(s, input.sources)?;
@@ -131,6 +162,15 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
     let win = path.index_range(start, end);
     let t = path.open_time_ms();
     let bar_ms = path.bar_ms();
+    let coverage_gap = window_gap(&t[win.clone()], start, end, bar_ms);
+    if let Some(gap) = &coverage_gap {
+        if !s.market.allow_partial_window {
+            return Err(BacktestError::Coverage(format!(
+                "the sale window {} .. {} is not fully covered by the bars of {}: {gap}; set market.allow_partial_window = true (--set market.allow_partial_window=true) to run on the bars there are",
+                s.start, s.end, s.data.price
+            )));
+        }
+    }
 
     // Schedule on the window bars; POV may run into the bars after it.
     let window = SaleWindow::new_checked(&t[win.clone()], bar_ms)?.with_bars_after(&t[win.end..]);
@@ -183,7 +223,8 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
             avg_cost_bps: p.avg_cost * 1e4,
             predicted_avg_price_usd: arrival * (1.0 + sign * p.avg_cost),
             drag_usd: s.size_btc * arrival * p.avg_cost,
-            share_of_observed_move: moved_with_sale.then(|| at_end / observed.return_window.abs()),
+            share_of_observed_move: (moved_with_sale && !trade_changed)
+                .then(|| at_end / observed.return_window.abs()),
             impact_at_window_end_bps: at_end * 1e4,
             detectability_z: at_end / (market.sigma_daily * duration_days.sqrt()),
             avg_cost_band_bps: bps(b.avg_cost),
@@ -281,6 +322,26 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
     if let Some(c) = &calibration {
         notes.push(c.note.clone());
     }
+    if let Some(gap) = &coverage_gap {
+        notes.push(format!(
+            "PARTIAL WINDOW: {gap}; every window statistic (return, VWAP, volume, CAR, footprint) covers only the bars present"
+        ));
+    }
+    if let Some(w) = &input.what_if {
+        notes.push(format!(
+            "{}: observed-market numbers (window return, VWAP, CAR, footprint) are for this run's window and size",
+            w.title()
+        ));
+        if trade_changed {
+            let real = input.scenario;
+            notes.push(format!(
+                "the disclosure describes the real sale ({} BTC, {} to {}): the implied price, the shortfalls, the schedule that best explains them and the share of the observed move are left out of this what-if; run the scenario without overrides for them",
+                real.size_btc,
+                real.start.to_short(),
+                real.end.to_short()
+            ));
+        }
+    }
     for m in models.iter().filter(|m| m.detectability_z > 5.0) {
         notes.push(format!(
             "{} predicts a move of {:.0} daily-sigma units over the window ({:.0} bp): far outside what the calibration data show; a linear model fitted on short bars does not extrapolate to a sale of this size relative to volume",
@@ -313,6 +374,7 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
         },
         observed,
         implied,
+        what_if: input.what_if.clone(),
         models,
         attribution: AttributionSection {
             event_study: es,
@@ -372,6 +434,7 @@ mod tests {
             scenario: &s,
             sources: &src,
             data_files: Vec::new(),
+            what_if: None,
         })
         .unwrap()
     }

@@ -24,7 +24,7 @@
 //! }
 //! let bars = BarSeries::new_checked(cols, 3_600).unwrap();
 //! let sources = BTreeMap::from([("synthetic".to_string(), bars)]);
-//! let result = run(&BacktestInput { scenario: &scenario, sources: &sources, data_files: vec![] }).unwrap();
+//! let result = run(&BacktestInput { scenario: &scenario, sources: &sources, data_files: vec![], what_if: None }).unwrap();
 //! assert_eq!(result.models.len(), 2);
 //! assert!(result.models[0].peak_impact_bps > 0.0);
 //! ```

@@ -22,6 +22,8 @@ pub struct BacktestResult {
     pub observed: ObservedSection,
     /// What the disclosure implies, when proceeds were disclosed.
     pub implied: Option<ImpliedSection>,
+    /// Set when the run differs from its scenario file.
+    pub what_if: Option<WhatIf>,
     /// One entry per model, in scenario order.
     pub models: Vec<ModelResult>,
     /// Event study, footprint and schedule fit.
@@ -189,6 +191,60 @@ pub struct ModelResult {
     pub other_sigma_days: Option<SigmaSensitivity>,
     /// Caveats for this model.
     pub warnings: Vec<String>,
+}
+
+/// A run that differs from its scenario file (`--set`, `--size`, `--start`, `--end`): what
+/// changed, so no reader takes it for the real event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WhatIf {
+    /// The scenario the run starts from (the real event): its name.
+    pub base_scenario: String,
+    /// The real event's description.
+    pub base_description: String,
+    /// Each overridden key with the scenario's value and the run's, in the order given.
+    pub overrides: Vec<Override>,
+    /// True when the trade itself changed (`size_btc`, `start`, `end` or `side`): the disclosure
+    /// describes another sale, so the numbers derived from it (implied price, shortfalls, the
+    /// schedule that best explains it, the share of the observed move) are left out.
+    pub trade_changed: bool,
+}
+
+/// One overridden scenario key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Override {
+    /// Dotted scenario key (`size_btc`, `schedule.kind`, `models.sqrt.y`).
+    pub key: String,
+    /// The scenario file's value (`(default)` when the file leaves it out).
+    pub scenario_value: String,
+    /// The run's value.
+    pub run_value: String,
+}
+
+impl WhatIf {
+    /// The keys that change the trade itself.
+    pub const TRADE_KEYS: [&'static str; 4] = ["size_btc", "start", "end", "side"];
+
+    /// "size_btc = 10000, end = 2026-02-08".
+    pub fn changes(&self) -> String {
+        self.overrides
+            .iter()
+            .map(|o| format!("{} = {}", o.key, o.run_value))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// "What if size_btc = 10000, end = 2026-02-08? (from the real event: Cango weekend sale)".
+    pub fn title(&self) -> String {
+        format!(
+            "What if {}? (from the real event: {})",
+            self.changes(),
+            if self.base_description.is_empty() {
+                &self.base_scenario
+            } else {
+                &self.base_description
+            }
+        )
+    }
 }
 
 /// A model's numbers with the other choice of days for sigma.

@@ -256,6 +256,9 @@ pub struct MarketSpec {
     pub sigma_estimator: String,
     /// Which days sigma is measured over (default `paired`: the days V averages over).
     pub sigma_days: SigmaDays,
+    /// Run on a sale window the price bars do not fully cover (default false: an error naming
+    /// the last bar present); every output then carries the gap.
+    pub allow_partial_window: bool,
 }
 
 /// Which days of the calibration window sigma is measured over.
@@ -279,6 +282,7 @@ impl Default for MarketSpec {
             volume_basis: VolumeBasis::All,
             sigma_estimator: "yang_zhang".into(),
             sigma_days: SigmaDays::Paired,
+            allow_partial_window: false,
         }
     }
 }

@@ -155,8 +155,8 @@ impl Chart for CalChart<'_> {
             root,
             o,
             &Page {
-                title,
-                subtitle,
+                title: crate::text::what_if_title(r, title),
+                subtitle: crate::text::what_if_subtitle(r, subtitle),
                 legend,
                 footer: frame::footer(&r.scenario.name, self.source),
             },

@@ -88,8 +88,8 @@ impl Chart for EventChart<'_> {
             "Dashed and dotted lines: the price without the sale per model, close x exp(impact); the bp figure is the predicted impact at the window end.".to_string(),
         );
         let page = Page {
-            title,
-            subtitle,
+            title: crate::text::what_if_title(r, title),
+            subtitle: crate::text::what_if_subtitle(r, subtitle),
             legend,
             footer: frame::footer(&s.name, self.source),
         };

@@ -21,11 +21,30 @@ pub fn memo_markdown(r: &BacktestResult, charts: &[String], provenance: &[String
         o.push_str(&x);
         o.push('\n');
     };
-    let name = if s.description.is_empty() {
-        s.name.clone()
-    } else {
-        s.description.clone()
+    let name = match (&r.what_if, s.description.is_empty()) {
+        (Some(x), _) => format!("What-if on {}", x.base_scenario),
+        (None, true) => s.name.clone(),
+        (None, false) => s.description.clone(),
     };
+    if let Some(x) = &r.what_if {
+        w(format!("# {}", x.title()));
+        w(String::new());
+        w(format!(
+            "**This is a what-if, not the real sale.** It starts from the scenario {} and changes: {}.{}",
+            x.base_scenario,
+            x.overrides
+                .iter()
+                .map(|o| format!("{} from {} to {}", o.key, o.scenario_value, o.run_value))
+                .collect::<Vec<_>>()
+                .join("; "),
+            if x.trade_changed {
+                " The disclosure describes the real sale, so its implied price and shortfalls are left out; the observed-market numbers are for this run's window."
+            } else {
+                ""
+            }
+        ));
+        w(String::new());
+    }
     w(format!(
         "# {name}: what did {} BTC {} do to the price?",
         thousands(s.size_btc, 0),

@@ -259,6 +259,7 @@ pub fn size_curve_table(input: &BacktestInput<'_>, sizes: &[f64]) -> Result<Tabl
             scenario: &s,
             sources: input.sources,
             data_files: input.data_files.clone(),
+            what_if: None,
         })?;
         let names = model_column_names(&res);
         for (k, (m, n)) in res.models.iter().zip(names).enumerate() {

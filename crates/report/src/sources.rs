@@ -112,6 +112,7 @@ mod tests {
             scenario: &s,
             sources: &sources,
             data_files: vec![],
+            what_if: None,
         };
         let line = calibration_line(&input).unwrap();
         assert!(
@@ -127,6 +128,7 @@ mod tests {
             scenario: &s,
             sources: &sources,
             data_files: vec![],
+            what_if: None,
         };
         assert_eq!(calibration_line(&input), None);
     }

@@ -17,6 +17,15 @@ pub fn summary(r: &BacktestResult) -> String {
         t.push_str(&x);
         t.push('\n');
     };
+    if let Some(w) = &r.what_if {
+        line(w.title());
+        for o in &w.overrides {
+            line(format!(
+                "  {}: {} in the scenario, {} in this run",
+                o.key, o.scenario_value, o.run_value
+            ));
+        }
+    }
     line(format!(
         "{} ({}): {} {} BTC, {} -> {} UTC ({:.2} days), schedule {}",
         s.name,

@@ -77,3 +77,32 @@ pub(crate) fn decay_words(label: &str) -> String {
         other => format!("follows the decay rule {other}"),
     }
 }
+
+/// A what-if's chart title: "What if size_btc = 10000? " before the chart's own title.
+pub(crate) fn what_if_title(r: &BacktestResult, title: String) -> String {
+    match &r.what_if {
+        None => title,
+        Some(w) => format!("What if {}? {title}", w.changes()),
+    }
+}
+
+/// A what-if's subtitle: a first line naming the real event it starts from and what is left out.
+pub(crate) fn what_if_subtitle(r: &BacktestResult, mut subtitle: Vec<String>) -> Vec<String> {
+    if let Some(w) = &r.what_if {
+        let left_out = if w.trade_changed {
+            "; the disclosure's numbers (implied price, shortfalls) describe the real sale and are left out"
+        } else {
+            ""
+        };
+        subtitle.insert(
+            0,
+            format!(
+                "A what-if, not the real sale: {} from the real event {} ({}){left_out}.",
+                w.changes(),
+                w.base_scenario,
+                w.base_description
+            ),
+        );
+    }
+    subtitle
+}

@@ -142,8 +142,8 @@ impl Chart for VolumeChart<'_> {
             root,
             o,
             &Page {
-                title,
-                subtitle,
+                title: crate::text::what_if_title(r, title),
+                subtitle: crate::text::what_if_subtitle(r, subtitle),
                 legend,
                 footer: frame::footer(&s.name, self.source),
             },

@@ -68,6 +68,7 @@ fn run_on(s: &Scenario, bars: &BarSeries) -> BacktestResult {
         scenario: s,
         sources: &sources,
         data_files: vec![],
+        what_if: None,
     })
     .unwrap()
 }

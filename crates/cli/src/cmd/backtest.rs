@@ -11,14 +11,14 @@ use std::path::PathBuf;
 /// Flags of `blocksale backtest`.
 #[derive(Debug, ClapArgs)]
 #[command(
-    after_help = "Example:\n  BLOCKSALE_DATA=../shared/data blocksale backtest\n  blocksale backtest --data ../shared/data --size 10000 --json"
+    after_help = "Examples:\n  BLOCKSALE_DATA=../shared/data blocksale backtest\n  blocksale backtest --size 10000 --end 2026-02-08        what if 10,000 BTC in one day?\n  blocksale backtest --set schedule.kind=block --set market.volume_basis=all\n  blocksale backtest --set models.sqrt.y=0.6 --set side=buy --json\n\nA run with any override is a what-if: result.json has a what_if section, titles say \"What if ...\", numbers derived from the disclosure are left out when the trade changes, and the default output folder is notebooks-exports/<scenario>/what-if-<overrides>/."
 )]
 pub struct Args {
     /// The scenario and its overrides.
     #[command(flatten)]
     pub scenario: crate::scenario::ScenarioArgs,
-    /// Days of market history before the sale day for sigma, ADV and the volume profile
-    /// [default: the scenario's market.calibration_days, 30 for Cango]
+    /// Shorthand for --set market.calibration_days=DAYS: days of market history before the sale
+    /// day for sigma, ADV and the volume profile [default: the scenario's, 30 for Cango]
     #[arg(long, value_name = "DAYS")]
     pub calibration_days: Option<u32>,
     /// Print the result document as JSON on stdout instead of the summary table
@@ -35,13 +35,12 @@ pub struct Args {
 
 /// Run the subcommand.
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
-    let mut scenario = a.scenario.load()?;
+    let mut args = a.scenario.clone();
     if let Some(d) = a.calibration_days {
-        scenario.market.calibration_days = d;
-        scenario
-            .validate()
-            .user_err(|| format!("--calibration-days {d}"))?;
+        args.set.insert(0, format!("market.calibration_days={d}"));
     }
+    let loaded_scenario = args.load()?;
+    let scenario = loaded_scenario.scenario.clone();
     if a.fetch && g.data.is_none() {
         return Err(user(
             "--fetch needs --data DIR (or BLOCKSALE_DATA): the folder to download the archive files into",
@@ -60,11 +59,12 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         scenario: &scenario,
         sources: &loaded.series,
         data_files: loaded.files_rel.clone(),
+        what_if: loaded_scenario.what_if.clone(),
     };
     let result = run_backtest(&input)
         .user_err(|| format!("scenario {} on data in {}", scenario.name, dir.display()))?;
 
-    let out = crate::output::out_dir(a.out, &scenario.name);
+    let out = loaded_scenario.out_dir(a.out);
     let inputs: Vec<PathBuf> = loaded.files_abs.clone();
     let mut stage = Staging::new(&out, &inputs, g.force)?;
     let json = result_json(&result)?;

@@ -59,7 +59,8 @@ fn date(flag: &str, v: &str) -> anyhow::Result<Timestamp> {
 
 /// Run the subcommand.
 pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
-    let scenario = a.scenario.load()?;
+    let loaded_scenario = a.scenario.load()?;
+    let scenario = loaded_scenario.scenario.clone();
     let pick = |flag: &str, given: Option<&str>, key: &str, default: Option<Timestamp>| match (
         given, default,
     ) {

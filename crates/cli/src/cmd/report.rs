@@ -21,9 +21,9 @@ Example:
   blocksale report --data ../shared/data --out memo/ --image-size 800x450 --candles"
 )]
 pub struct Args {
-    /// Scenario TOML file [default: the Cango 2026-02 scenario]
-    #[arg(long, value_name = "FILE")]
-    pub scenario: Option<PathBuf>,
+    /// The scenario and its overrides.
+    #[command(flatten)]
+    pub scenario: crate::scenario::SetArgs,
     /// Output folder [default: notebooks-exports/<scenario>/]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -86,7 +86,8 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         }
         None => a.image_size,
     };
-    let scenario = crate::scenario::load(a.scenario.as_deref(), None, None, None)?;
+    let loaded_scenario = a.scenario.load()?;
+    let scenario = loaded_scenario.scenario.clone();
     let opts = ChartOptions {
         width: image_size.0,
         height: image_size.1,
@@ -114,6 +115,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         scenario: &scenario,
         sources: &loaded.series,
         data_files: loaded.files_rel.clone(),
+        what_if: loaded_scenario.what_if.clone(),
     };
     let ctx = || format!("scenario {} on data in {}", scenario.name, dir.display());
     let result = run_backtest(&input).user_err(ctx)?;
@@ -166,6 +168,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             "scenario {} ({})",
             scenario.name,
             a.scenario
+                .scenario
                 .as_ref()
                 .map_or(crate::scenario::DEFAULT_SCENARIO_PATH.to_string(), |p| p
                     .display()
@@ -197,7 +200,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     })
     .user_err(ctx)?;
 
-    let out = crate::output::out_dir(a.out, &scenario.name);
+    let out = loaded_scenario.out_dir(a.out);
     let mut stage = Staging::new(&out, &loaded.files_abs, g.force)?;
     let mut names = Vec::new();
     for c in report.chart_names() {

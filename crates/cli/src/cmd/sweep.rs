@@ -19,9 +19,9 @@ Example:
   blocksale sweep --sizes 1000,4451,10000 --durations 6h,2d --models sqrt,kyle --json"
 )]
 pub struct Args {
-    /// Scenario TOML file [default: the Cango 2026-02 scenario]
-    #[arg(long, value_name = "FILE")]
-    pub scenario: Option<PathBuf>,
+    /// The scenario and its overrides.
+    #[command(flatten)]
+    pub scenario: crate::scenario::SetArgs,
     /// Block sizes, BTC: lo:hi:n (log-spaced) or a comma list
     #[arg(long, value_name = "GRID", default_value = "250:20000:40")]
     pub sizes: String,
@@ -132,7 +132,8 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             )));
         }
     }
-    let scenario = crate::scenario::load(a.scenario.as_deref(), None, None, None)?;
+    let loaded_scenario = a.scenario.load()?;
+    let scenario = loaded_scenario.scenario.clone();
     if let Some(m) = &a.models {
         check_models(&scenario, m)?;
     }

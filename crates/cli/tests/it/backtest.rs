@@ -667,14 +667,14 @@ fn unrecognised_format_names_the_file_and_header() {
 fn bad_flag_and_scenario_values() {
     let data = cango_data();
     let d = data.to_str().unwrap();
-    fails_with(&["backtest", "--data", d, "--size", "-5"], "--size -5");
+    fails_with(&["backtest", "--data", d, "--size", "-5"], "--set size_btc=-5: scenario key `size_btc` = -5");
     fails_with(
         &["backtest", "--data", d, "--start", "yesterday"],
         "cannot parse \"yesterday\"",
     );
     fails_with(
         &["backtest", "--data", d, "--calibration-days", "1"],
-        "--calibration-days 1: scenario key `market.calibration_days` = 1",
+        "--set market.calibration_days=1: scenario key `market.calibration_days` = 1",
     );
     let dir = tempfile::tempdir().unwrap();
     let sc = dir.path().join("s.toml");
@@ -925,4 +925,145 @@ fn calibrated_power_law_applies_its_own_scale() {
         * 1e4;
     assert!(corner_hi > f(band, "high"));
     assert!(f(c, "curve.y_delta_correlation").abs() > 0.9);
+}
+
+/// `--set` goes through the scenario's validation: an unknown key, a bad value, a model the
+/// scenario lacks and a list key each exit 2 naming the dotted key, with no output.
+#[test]
+fn bad_set_keys_and_values_name_the_dotted_key() {
+    let d = cango_data();
+    let d = d.to_str().unwrap();
+    for (set, needle) in [
+        ("market.foo=1", "--set market.foo=1"),
+        ("market.volume_basis=sometimes", "--set market.volume_basis=sometimes"),
+        ("schedule.kind=blok", "--set schedule.kind=blok"),
+        ("models.sqrt.y=-1", "--set models.sqrt.y=-1"),
+        ("models.garch.y=1", "--set models.garch.y: the scenario has no model \"garch\""),
+        ("side=hold", "--set side=hold"),
+        ("data.sources.files=x", "data.sources is a list"),
+        ("size_btc", "expected KEY=VALUE"),
+    ] {
+        fails_with(&["backtest", "--data", d, "--set", set], needle);
+    }
+}
+
+/// The what-if: 10,000 BTC in one day. No implied price for it anywhere, what-if labels in
+/// the summary, JSON and memo, its own folder, and the real event's folder byte-identical before
+/// and after.
+#[test]
+fn a_what_if_says_so_and_leaves_the_real_event_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = cango_data();
+    let run = |extra: &[&str]| {
+        let o = blocksale()
+            .current_dir(dir.path())
+            .args(["backtest", "-q", "--data"])
+            .arg(&d)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    run(&[]);
+    let real = dir.path().join("notebooks-exports/cango-2026-02");
+    let snapshot = |p: &Path| -> BTreeMap<String, Vec<u8>> {
+        ["result.json", "paths.csv", "event.png", "manifest.json"]
+            .iter()
+            .map(|f| (f.to_string(), std::fs::read(p.join(f)).unwrap()))
+            .collect()
+    };
+    let before = snapshot(&real);
+    let summary = run(&["--size", "10000", "--end", "2026-02-08"]);
+    assert_eq!(snapshot(&real), before, "the real event's files changed");
+    let wi = real.join("what-if-size-10000-end-2026-02-08");
+    let doc: Value = serde_json::from_slice(&std::fs::read(wi.join("result.json")).unwrap()).unwrap();
+    assert_eq!(doc["what_if"]["base_scenario"], "cango-2026-02");
+    assert_eq!(doc["what_if"]["trade_changed"], true);
+    let o = &doc["what_if"]["overrides"];
+    assert_eq!(o[0]["key"], "size_btc");
+    assert_eq!(o[0]["scenario_value"], "4451.0");
+    assert_eq!(o[0]["run_value"], "10000");
+    assert_eq!(o[1]["key"], "end");
+    assert!(doc["implied"].is_null());
+    assert!(doc["scenario"]["disclosed_proceeds_usd"].is_null());
+    assert!(doc["attribution"]["footprint"]["best_schedule"].is_null());
+    for m in doc["models"].as_array().unwrap() {
+        assert!(m["share_of_observed_move"].is_null());
+    }
+    // 305M / 10,000 = 30,500: nowhere in the summary or the JSON.
+    let json = std::fs::read_to_string(wi.join("result.json")).unwrap();
+    for text in [&summary, &json] {
+        assert!(!text.contains("30,500") && !text.contains("30500.0"));
+        assert!(!text.contains("implied by the disclosure"));
+    }
+    assert!(summary.starts_with("What if size_btc = 10000, end = 2026-02-08?"), "{summary}");
+    assert!(summary.contains("size_btc: 4451.0 in the scenario, 10000 in this run"));
+    // The same what-if again writes the same bytes.
+    let first = snapshot(&wi);
+    run(&["--size", "10000", "--end", "2026-02-08"]);
+    assert_eq!(snapshot(&wi), first);
+}
+
+/// `--set schedule.kind=block --set market.volume_basis=all` moves the numbers the way the models
+/// say: a block fills at once (the square root's average cost is 2/3 of its peak whatever the
+/// schedule, ATHL's temporary cost grows as the duration shrinks), and V becomes the all-days ADV,
+/// with sigma paired over all days: the square root's peak is 0.9 sigma_all sqrt(Q / ADV_all).
+#[test]
+fn set_schedule_and_volume_basis_by_hand() {
+    let (base, _a) = run_json(&[]);
+    let (doc, _b) = run_json(&[
+        "--set",
+        "schedule.kind=block",
+        "--set",
+        "market.volume_basis=all",
+    ]);
+    assert_eq!(doc["market"]["volume_basis"], "all");
+    assert_eq!(doc["market"]["sigma_days"], "all");
+    assert_eq!(doc["scenario"]["schedule"], "block");
+    let adv_all = f(&base, "market.adv_btc");
+    assert_eq!(f(&doc, "market.model_volume_btc"), adv_all);
+    let sigma_all = f(&base, "market.sigma_daily_all_days");
+    assert_eq!(f(&doc, "market.sigma_daily"), sigma_all);
+    let q = 4451.0;
+    let sqrt = &doc["models"][0];
+    let peak = 0.9 * sigma_all * (q / adv_all).sqrt() * 1e4;
+    assert!((f(sqrt, "peak_impact_bps") - peak).abs() < 1e-9 * peak);
+    assert!((f(sqrt, "avg_cost_bps") - peak * 2.0 / 3.0).abs() < 1e-9 * peak);
+    // The linear model: k sigma Q / V, on the new V and sigma.
+    let lin = &doc["models"][1];
+    let lp = sigma_all * q / adv_all * 1e4;
+    assert!((f(lin, "peak_impact_bps") - lp).abs() < 1e-9 * lp);
+    // ATHL's cost rises when the same size is sold at once: a shorter sale has more temporary impact.
+    let athl = |d: &Value| f(&d["models"][3], "avg_cost_bps") / f(d, "market.sigma_daily");
+    assert!(athl(&doc) > athl(&base));
+    assert_eq!(doc["what_if"]["trade_changed"], false);
+    assert!(!doc["implied"].is_null(), "the trade is the real one: the disclosure still applies");
+}
+
+/// A window past the data's end is an error naming the last bar present (exit 2, no output);
+/// with market.allow_partial_window the run goes ahead and every output carries the gap.
+#[test]
+fn a_window_past_the_data_names_the_last_bar() {
+    let d = cango_data();
+    let d = d.to_str().unwrap();
+    let last = if is_real(Path::new(d)) {
+        "the last at 2026-02-12T23:45:00Z"
+    } else {
+        "the last at"
+    };
+    fails_with(
+        &["backtest", "--data", d, "--start", "2026-02-12", "--end", "2026-02-20"],
+        last,
+    );
+    let (doc, _o) = run_json(&[
+        "--start",
+        "2026-02-12",
+        "--end",
+        "2026-02-20",
+        "--set",
+        "market.allow_partial_window=true",
+    ]);
+    let notes = doc["notes"].to_string();
+    assert!(notes.contains("PARTIAL WINDOW: 96 of its 768 bars"), "{notes}");
 }

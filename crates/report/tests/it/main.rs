@@ -96,6 +96,7 @@ fn fixture() -> Fixture {
         scenario: &s,
         sources: &sources,
         data_files: vec!["bars.csv".into()],
+        what_if: None,
     };
     let result = run(&input).unwrap();
     let cal = run_calibration(&s, &sources).unwrap();
@@ -140,6 +141,7 @@ fn report(f: &Fixture) -> Report<'_> {
             scenario: &f.s,
             sources: &f.sources,
             data_files: vec!["bars.csv".into()],
+            what_if: None,
         },
         sweep: Some(&f.sweep),
         replay: Some(&f.replay),
