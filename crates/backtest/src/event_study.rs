@@ -380,8 +380,15 @@ mod tests {
         close_to(o.car, -0.06633333333333334);
         close_to(o.j_stat, -2.6404558398605196);
         close_to(o.p_value_event_variance, 0.07540846987662038);
-        // J differs by 0.49 and both CARs are negative: not a material disagreement.
+        // J differs by 0.49: not a material disagreement; by more than 1 it is.
         assert!(!e.models_disagree());
+        let mut far = e.clone();
+        far.other_model.j_stat = e.j_stat + 1.01;
+        assert!(far.models_disagree());
+        // Opposite signs near 0 are noise, not a disagreement.
+        far.j_stat = -0.11;
+        far.other_model.j_stat = 0.26;
+        assert!(!far.models_disagree());
     }
 
     /// Relative agreement to 1e-9.

@@ -339,11 +339,11 @@ impl EventStudy {
     }
 
     /// Whether the two expected-return models tell materially different stories: their J
-    /// statistics differ by more than 1, or their CARs have opposite signs. Reports then print the
-    /// other model's figures beside the chosen one's.
+    /// statistics differ by more than 1. This covers every case of opposite signs where one J is
+    /// significant at 5 % (|J| > 1.96); opposite signs of two J near 0, both noise, do not count.
+    /// Reports then print the other model's figures beside the chosen one's.
     pub fn models_disagree(&self) -> bool {
-        let o = &self.other_model;
-        (self.j_stat - o.j_stat).abs() > 1.0 || self.car * o.car < 0.0
+        (self.j_stat - self.other_model.j_stat).abs() > 1.0
     }
 }
 

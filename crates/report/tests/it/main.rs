@@ -539,8 +539,7 @@ fn every_registered_chart_renders_and_exports_its_tables() {
     }
 }
 
-/// When the two expected-return models disagree (J apart by more than 1 or CARs of opposite
-/// signs), the summary and the memo print the other model's CAR, J and p beside the chosen one's;
+/// When the two expected-return models disagree (J apart by more than 1), the summary and the memo print the other model's CAR, J and p beside the chosen one's;
 /// when they agree, neither does.
 #[test]
 fn summary_and_memo_name_the_other_model_when_the_models_disagree() {
