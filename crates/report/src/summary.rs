@@ -1,7 +1,7 @@
 //! The summary `blocksale backtest` prints: the sale, the market before it, what was observed,
 //! what the disclosure implies, the footprint and every model's prediction, as fixed-width text.
 
-use blocksale_backtest::BacktestResult;
+use blocksale_backtest::{BacktestResult, ExpectedReturnModel};
 
 fn th(x: f64, d: usize) -> String {
     crate::style::thousands(x, d)
@@ -155,10 +155,14 @@ pub fn summary(r: &BacktestResult) -> String {
         ));
     }
     line(format!(
-        "  event-window sd          {:.2} x the estimation sd; J with the window's own variance = {:.2} (p = {:.2}, Welch t, {:.0} df)",
+        "  event-window sd          {:.2} x the estimation sd; J with the window's own variance = {:.2} (p = {:.2}, {}, {:.0} df)",
         es.sd_ratio_event_to_estimation,
         es.j_stat_event_variance,
         es.p_value_event_variance,
+        match es.expected_return_model {
+            ExpectedReturnModel::MarketAdjusted => "one-sample t",
+            ExpectedReturnModel::ConstantMean => "Welch t",
+        },
         es.df_event_variance
     ));
     if let Some(i) = &r.implied {
