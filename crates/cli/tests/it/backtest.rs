@@ -265,14 +265,26 @@ fn cango_numbers_match_a_hand_calculation() {
     let j_cm = car_cm / (l2 * s1 * (1.0 + l2 / l1)).sqrt();
     let j_e_cm = car_cm / (l2 * s2 + l2 * l2 * s1 / l1).sqrt();
     assert!(rel(o_f("expected_return_per_bar"), mu) < 1e-9);
-    assert!(rel(o_f("car"), car_cm) < 1e-9, "CAR {} vs {car_cm}", o_f("car"));
-    assert!(rel(o_f("j_stat"), j_cm) < 1e-9, "J {} vs {j_cm}", o_f("j_stat"));
+    assert!(
+        rel(o_f("car"), car_cm) < 1e-9,
+        "CAR {} vs {car_cm}",
+        o_f("car")
+    );
+    assert!(
+        rel(o_f("j_stat"), j_cm) < 1e-9,
+        "J {} vs {j_cm}",
+        o_f("j_stat")
+    );
     assert!(rel(o_f("j_stat_event_variance"), j_e_cm) < 1e-9);
     if is_real(&data) {
         // The window was 1.39 times as volatile as the estimation month. Market-adjusted
         // CAR -0.35 % (the window's own log return), J = -0.11; constant mean +0.91 %, J = 0.26.
         assert!((es_f("sd_ratio_event_to_estimation") - 1.39).abs() < 0.005);
-        assert!((es_f("j_stat") + 0.106).abs() < 0.001, "J {}", es_f("j_stat"));
+        assert!(
+            (es_f("j_stat") + 0.106).abs() < 0.001,
+            "J {}",
+            es_f("j_stat")
+        );
         assert!((o_f("j_stat") - 0.263).abs() < 0.001, "J {}", o_f("j_stat"));
     }
     if is_real(&data) {
