@@ -25,9 +25,11 @@
 //! noise, or a trend of the past weeks that need not continue. The constant mean extrapolates it
 //! over the event window, adding `L2 mu` to the CAR, and that term grows with `L2` while the
 //! CAR's noise grows with `sqrt(L2)`: over a long event window a trending estimation window's
-//! mean dominates CAR. A sale spread over Dec 2017 - Feb 2018 (a 90-day window of hourly returns)
-//! had a constant-mean CAR of -153.9 % (J = -3.01, p = 0.003) from an estimation mean of
-//! +0.073 % an hour over 2,124 hours, a bull run, while the price rose 4.9 % over the window. The
+//! mean dominates CAR. A sale spread over Dec 2017 - Feb 2018 (a 90-day window, 2,124 hourly
+//! returns, Binance history bars) has a constant-mean CAR of -153.9 % (J = -1.51 with the
+//! `L2/L1` term, -3.01 without it) because the 30 estimation days, the Nov 2017 bull run, had a
+//! mean of +0.073 % an hour; the price rose 4.9 % over the window, and the market-adjusted CAR is
+//! +0.4 % (J = 0.01). The
 //! market-adjusted model (MacKinlay 1997, section 4.3: the market model restricted to alpha = 0
 //! and beta = 1; BTC is its own market, with an expected return of 0 per bar) estimates nothing
 //! but sigma, and Brown & Warner (1980, 1985) found such simple models perform as well as the
