@@ -10,6 +10,10 @@ Computed with numpy and scipy, not with the formulas of the Rust code:
 - the event-variance statistic as scipy's Welch t-test of the event returns against the
   estimation returns (scipy.stats.ttest_ind, equal_var=False), with its Welch-Satterthwaite df and p.
 
+Then the market-adjusted (zero expected return) model on the same returns: AR = R,
+Var(CAR) = 1' (sigma^2 I) 1 = L2 sigma^2, and the event-variance statistic as scipy's one-sample
+t-test of the event returns against 0 (scipy.stats.ttest_1samp, L2 - 1 df).
+
     pip install numpy scipy
     python3 scripts/event_study_reference.py
 
@@ -53,8 +57,26 @@ def main():
         "df_event_variance": w.df,
         "p_value_event_variance": w.pvalue,
     }
+    print("constant mean")
     for k, v in out.items():
         print(f"{k} = {float(v)!r}" if not isinstance(v, int) else f"{k} = {v}")
+
+    car0 = ev.sum()
+    var0 = np.ones(l2) @ (sd**2 * np.eye(l2)) @ np.ones(l2)
+    j0 = car0 / np.sqrt(var0)
+    t0 = stats.ttest_1samp(ev, 0.0)
+    market_adjusted = {
+        "car": car0,
+        "car_sd": np.sqrt(var0),
+        "j_stat": j0,
+        "p_value": 2 * stats.norm.sf(abs(j0)),
+        "j_stat_event_variance": t0.statistic,
+        "df_event_variance": t0.df,
+        "p_value_event_variance": t0.pvalue,
+    }
+    print("market-adjusted (zero expected return)")
+    for k, v in market_adjusted.items():
+        print(f"{k} = {float(v)!r}")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 //! Pure: no I/O, no printing, no clock. The CLI loads the bars of every source and hands them in;
 //! this crate measures the market state before the sale ([`MarketState`]), places the schedule on
 //! the bar grid, runs every configured impact model with its uncertainty band, compares the
-//! predictions with the observed path (markouts, constant-mean event study with MacKinlay's
-//! variance and an event-variance check, volume and signed-flow footprint) and with the price
+//! predictions with the observed path (markouts, an event study with zero expected return by
+//! default or a constant mean, MacKinlay's variance and an event-variance check, volume and
+//! signed-flow footprint) and with the price
 //! implied by the disclosure, and returns a versioned, serialisable [`BacktestResult`]. [`sweep`]
 //! and [`replay`] rerun the models over grids of sizes and durations and over historical start
 //! dates.

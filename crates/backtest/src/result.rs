@@ -270,20 +270,82 @@ pub struct AttributionSection {
     pub footprint: Footprint,
 }
 
-/// How the event study forms the expected (normal) return of each bar.
+/// How the event study forms the expected (normal) return of each bar; the scenario key
+/// `event_study.expected_return` (see the `event_study` module for why the default is
+/// [`MarketAdjusted`](Self::MarketAdjusted)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExpectedReturnModel {
+    /// Zero expected return, the market-adjusted model with BTC as its own market whose expected
+    /// return per bar is 0: `AR_t = R_t`, `Var(CAR) = L2 sigma^2` (MacKinlay 1997, section 4.3;
+    /// Brown & Warner 1985). The default.
+    MarketAdjusted,
     /// The mean of the estimation returns: `AR_t = R_t - mu`, `Var(CAR) = L2 sigma^2 (1 + L2/L1)`
     /// (MacKinlay 1997, eq. 7-14).
     ConstantMean,
+}
+
+impl ExpectedReturnModel {
+    /// Every model, the default first.
+    pub const ALL: [Self; 2] = [Self::MarketAdjusted, Self::ConstantMean];
+
+    /// The scenario and JSON key (`market_adjusted`, `constant_mean`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::MarketAdjusted => "market_adjusted",
+            Self::ConstantMean => "constant_mean",
+        }
+    }
+
+    /// The model of a scenario key, `None` for an unknown one.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// Words for reports: `market-adjusted (zero expected return)`, `constant mean`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::MarketAdjusted => "market-adjusted (zero expected return)",
+            Self::ConstantMean => "constant mean",
+        }
+    }
+
+    /// The other model, the one reported beside the chosen one.
+    pub fn other(self) -> Self {
+        match self {
+            Self::MarketAdjusted => Self::ConstantMean,
+            Self::ConstantMean => Self::MarketAdjusted,
+        }
+    }
+}
+
+/// The event study's headline statistics under the model not chosen
+/// ([`ExpectedReturnModel::other`]), same windows and returns, so a reader sees both.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OtherModelTest {
+    /// The model these statistics use.
+    pub expected_return_model: ExpectedReturnModel,
+    /// Its expected log return per bar (0 for the market-adjusted model, `mu` for the constant mean).
+    pub expected_return_per_bar: f64,
+    /// Cumulative abnormal log return over the sale window under this model.
+    pub car: f64,
+    /// `sqrt(Var(CAR))` under this model, log return.
+    pub car_sd: f64,
+    /// `J = CAR / car_sd`.
+    pub j_stat: f64,
+    /// Two-sided p-value of J under the normal.
+    pub p_value: f64,
+    /// `J_e`, J with the event window's own variance under this model.
+    pub j_stat_event_variance: f64,
+    /// Two-sided Student-t p-value of `J_e`.
+    pub p_value_event_variance: f64,
 }
 
 /// MacKinlay (1997) event study of the sale window (see the `event_study` module for the
 /// formulas). Returns are log returns per event-study bar.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventStudy {
-    /// The expected-return model.
+    /// The expected-return model of `car`, `j_stat` and the other headline statistics.
     pub expected_return_model: ExpectedReturnModel,
     /// Bar size of the returns, seconds.
     pub bar_seconds: i64,
@@ -301,10 +363,11 @@ pub struct EventStudy {
     pub event_n: usize,
     /// Cumulative abnormal log return over the sale window.
     pub car: f64,
-    /// `Var(CAR) / (L2 sigma^2)`: `1 + L2/L1` for the constant mean, whose estimated mean adds
-    /// `L2^2 sigma^2 / L1`.
+    /// `Var(CAR) / (L2 sigma^2)`: 1 for the market-adjusted model; `1 + L2/L1` for the constant
+    /// mean, whose estimated mean adds `L2^2 sigma^2 / L1`.
     pub car_variance_factor: f64,
-    /// Standard deviation of the CAR without an event, `sigma sqrt(L2 (1 + L2/L1))`, log return.
+    /// Standard deviation of the CAR without an event, `sigma sqrt(L2 car_variance_factor)`, log
+    /// return.
     pub car_sd: f64,
     /// `J = CAR / car_sd`.
     pub j_stat: f64,
@@ -315,15 +378,20 @@ pub struct EventStudy {
     /// `s_e / sigma`: above 1 when the window was more volatile than the estimation window, which
     /// inflates |J|.
     pub sd_ratio_event_to_estimation: f64,
-    /// `J_e = CAR / sqrt(L2 s_e^2 + L2^2 sigma^2 / L1)`: J with the event window's own variance
-    /// (Welch's unequal-variance t of the window's mean return against `mu`).
+    /// J with the event window's own variance: `J_e = CAR / sqrt(L2 s_e^2)` for the
+    /// market-adjusted model (the one-sample t of the window's mean return against 0),
+    /// `CAR / sqrt(L2 s_e^2 + L2^2 sigma^2 / L1)` for the constant mean (Welch's unequal-variance
+    /// t against `mu`).
     pub j_stat_event_variance: f64,
-    /// Welch-Satterthwaite degrees of freedom of `J_e`.
+    /// Degrees of freedom of `J_e`: `L2 - 1` for the market-adjusted model, Welch-Satterthwaite
+    /// for the constant mean.
     pub df_event_variance: f64,
     /// Two-sided p-value of `J_e` under Student's t with `df_event_variance` degrees of freedom.
     pub p_value_event_variance: f64,
     /// CAR from the window start to each markout (+1h .. +72h after the end).
     pub car_markouts: Vec<(i64, Option<f64>)>,
+    /// CAR, J and p under the other expected-return model, for comparison.
+    pub other_model: OtherModelTest,
 }
 
 impl EventStudy {
@@ -334,13 +402,22 @@ impl EventStudy {
     }
 
     /// Standard deviation of the CAR over the first `bars` event-study bars after the window start
-    /// when nothing happens, `sigma sqrt(bars (1 + bars/L1))` for the constant mean, log return.
+    /// when nothing happens, log return: `sigma sqrt(bars)` for the market-adjusted model,
+    /// `sigma sqrt(bars (1 + bars/L1))` for the constant mean.
     pub fn car_sd_after_bars(&self, bars: f64) -> f64 {
         let k = bars.max(0.0);
         let factor = self
             .expected_return_model
             .car_variance_factor(k, self.estimation_n as f64);
         self.sd_return_per_bar * (k * factor).sqrt()
+    }
+
+    /// Whether the two expected-return models tell materially different stories: their J
+    /// statistics differ by more than 1. This covers every case of opposite signs where one J is
+    /// significant at 5 % (|J| > 1.96); opposite signs of two J near 0, both noise, do not count.
+    /// Reports then print the other model's figures beside the chosen one's.
+    pub fn models_disagree(&self) -> bool {
+        (self.j_stat - self.other_model.j_stat).abs() > 1.0
     }
 }
 

@@ -1,7 +1,7 @@
 //! The scenario: what was sold, when, on which data, and how to model it. A TOML file and CLI flags
 //! build the same struct; [`Scenario::validate`] checks every range and names the key.
 
-use crate::BacktestError;
+use crate::{BacktestError, ExpectedReturnModel};
 use blocksale_core::{Side, Timestamp};
 pub use blocksale_impact::models::{
     AthlSpec, ExpDecaySpec, KyleSpec, LinearSpec, ModelSpec, ParamSource, PowerSpec,
@@ -341,6 +341,10 @@ pub struct EventStudySpec {
     pub bar_seconds: i64,
     /// Weeks of history for the hour-of-week volume baseline (default 4).
     pub baseline_weeks: u32,
+    /// Expected-return model of the event study: `market_adjusted` (default: zero expected
+    /// return) or `constant_mean` (the estimation window's mean). The result reports the other
+    /// model's CAR, J and p beside it.
+    pub expected_return: String,
 }
 
 impl Default for EventStudySpec {
@@ -349,7 +353,27 @@ impl Default for EventStudySpec {
             estimation_days: 30,
             bar_seconds: 3600,
             baseline_weeks: 4,
+            expected_return: ExpectedReturnModel::MarketAdjusted.key().into(),
         }
+    }
+}
+
+impl EventStudySpec {
+    /// The expected-return model named by `expected_return`.
+    ///
+    /// # Errors
+    /// [`BacktestError::Scenario`] naming `event_study.expected_return` for an unknown model.
+    pub fn model(&self) -> Result<ExpectedReturnModel, BacktestError> {
+        ExpectedReturnModel::from_key(&self.expected_return).ok_or_else(|| {
+            bad(
+                "event_study.expected_return",
+                format!("{:?}", self.expected_return),
+                &format!(
+                    "one of {}",
+                    ExpectedReturnModel::ALL.map(|m| m.key()).join(", ")
+                ),
+            )
+        })
     }
 }
 
@@ -536,6 +560,7 @@ impl Scenario {
                 "1 to 52 weeks",
             ));
         }
+        es.model()?;
         if let Some(v) = &self.replay.venue {
             if !self.data.sources.iter().any(|s| &s.venue == v) {
                 return Err(bad(
@@ -869,6 +894,21 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("market.sigma_estimator"));
+        let mut s = Scenario::example();
+        s.event_study.expected_return = "market_model".into();
+        assert_eq!(
+            s.validate().unwrap_err().to_string(),
+            "scenario key `event_study.expected_return` = \"market_model\": expected one of market_adjusted, constant_mean"
+        );
+        s.event_study.expected_return = "constant_mean".into();
+        assert_eq!(
+            s.event_study.model().unwrap(),
+            ExpectedReturnModel::ConstantMean
+        );
+        assert_eq!(
+            Scenario::example().event_study.model().unwrap(),
+            ExpectedReturnModel::MarketAdjusted
+        );
         assert!(Scenario::example().validate().is_ok());
     }
 

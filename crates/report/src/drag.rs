@@ -94,11 +94,12 @@ impl Chart for DragChart<'_> {
         );
         let subtitle = vec![
             format!(
-                "Impact builds while the {} sale runs ({}) and then {}. Observed drag = {}CAR of the constant-mean event study (estimation {} to {}), positive when the price fell against its pre-event trend.",
+                "Impact builds while the {} sale runs ({}) and then {}. Observed drag = {}CAR of the {} event study (estimation {} to {}), positive when the price fell against its expected return.",
                 s.schedule,
                 window_words(r),
                 decay_words(&s.decay),
                 if sign < 0.0 { "-" } else { "+" },
+                es.expected_return_model.label(),
                 es.estimation_start.to_datetime().format("%d %b"),
                 es.estimation_end.to_datetime().format("%d %b %Y"),
             ),

@@ -417,6 +417,16 @@ impl EventChart<'_> {
             thousands(r.observed.min_price_usd, 0),
             style::short_time(r.observed.min_price_time)
         )];
+        let es = &r.attribution.event_study;
+        if es.models_disagree() {
+            subtitle.push(format!(
+                "With the {} instead: CAR {:+.2} %, J = {:.2}, p = {:.2}; the expected-return models disagree.",
+                es.other_model.expected_return_model.label(),
+                es.other_model.car * 100.0,
+                es.other_model.j_stat,
+                es.other_model.p_value
+            ));
+        }
         if let Some(i) = &r.implied {
             subtitle.push(format!(
                 "Disclosed proceeds imply an average price of {} USD: {:.0} bp below the arrival price {}, {:.0} bp below the window VWAP {}.",

@@ -90,9 +90,9 @@ pub fn memo_markdown(r: &BacktestResult, charts: &[String], provenance: &[String
     let seen = if drag.abs() <= noise95 {
         "the data neither show nor rule out a drag of the predicted size"
     } else if drag > 0.0 {
-        "the price fell significantly against its trend, consistent with a drag"
+        "the price fell significantly against its expected return, consistent with a drag"
     } else {
-        "the price rose significantly against its trend: no visible drag"
+        "the price rose significantly against its expected return: no visible drag"
     };
     w(format!(
         "**Answer.** {n_models} impact model{} put the average execution cost at {c_lo:.0} to {c_hi:.0} bp, {noise_words} (detectability z = {z_lo:.2} to {z_hi:.2}; 1 sd of the window return is {noise:.0} bp).{implied} The observed abnormal drag over the window is {drag:+.0} bp (J = {:.2}, p = {:.2}): {seen}.",
@@ -144,13 +144,25 @@ pub fn memo_markdown(r: &BacktestResult, charts: &[String], provenance: &[String
         thousands(r.observed.price_end_usd, 0)
     ));
     w(format!(
-        "| CAR over the window | {:+.2} % (J = {:.2}, p = {:.2}; constant mean, {} to {}) |",
+        "| CAR over the window | {:+.2} % (J = {:.2}, p = {:.2}; {}, {} to {}) |",
         es.car * 100.0,
         es.j_stat,
         es.p_value,
+        es.expected_return_model.label(),
         es.estimation_start.to_short(),
         es.estimation_end.to_short()
     ));
+    if es.models_disagree() {
+        let o = &es.other_model;
+        w(format!(
+            "| CAR with the {} | {:+.2} % (J = {:.2}, p = {:.2}): the two expected-return models disagree; the constant mean extrapolates the estimation window's trend ({:+.4} % per bar) over the window |",
+            o.expected_return_model.label(),
+            o.car * 100.0,
+            o.j_stat,
+            o.p_value,
+            es.mean_return_per_bar * 100.0
+        ));
+    }
     w(format!(
         "| participation | {:.1} % of the window's {} BTC on the price venue{} |",
         r.observed.participation * 100.0,
@@ -187,8 +199,8 @@ pub fn memo_markdown(r: &BacktestResult, charts: &[String], provenance: &[String
     w("## Method and caveats".into());
     w(String::new());
     w(format!(
-        "- Method: market state measured on the {} days before the sale; each model's impact path on the bar grid with the {} schedule and decay `{}`; bands are 95 % (parameter range from the literature or the calibration intervals; the window-end band adds timing risk). Observed: constant-mean event study on {}-second returns.",
-        m.calibration_days_used, s.schedule, s.decay, es.bar_seconds
+        "- Method: market state measured on the {} days before the sale; each model's impact path on the bar grid with the {} schedule and decay `{}`; bands are 95 % (parameter range from the literature or the calibration intervals; the window-end band adds timing risk). Observed: {} event study on {}-second returns.",
+        m.calibration_days_used, s.schedule, s.decay, es.expected_return_model.label(), es.bar_seconds
     ));
     w("- Aggregate vs metaorder calibration: the calibrated curve and Kyle lambda come from every trader's net taker flow per bar, not from one metaorder; they check the scale, they are not the impact law of one block sale.".into());
     w(format!(

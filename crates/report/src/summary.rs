@@ -1,7 +1,7 @@
 //! The summary `blocksale backtest` prints: the sale, the market before it, what was observed,
 //! what the disclosure implies, the footprint and every model's prediction, as fixed-width text.
 
-use blocksale_backtest::BacktestResult;
+use blocksale_backtest::{BacktestResult, ExpectedReturnModel};
 
 fn th(x: f64, d: usize) -> String {
     crate::style::thousands(x, d)
@@ -154,18 +154,33 @@ pub fn summary(r: &BacktestResult) -> String {
     ));
     let es = &r.attribution.event_study;
     line(format!(
-        "  event study              CAR {:+.2} %, J = {:.2} (p = {:.2}), {} estimation returns of {} s",
+        "  event study              CAR {:+.2} %, J = {:.2} (p = {:.2}), {}, {} estimation returns of {} s",
         es.car * 100.0,
         es.j_stat,
         es.p_value,
+        es.expected_return_model.label(),
         es.estimation_n,
         es.bar_seconds
     ));
+    if es.models_disagree() {
+        let o = &es.other_model;
+        line(format!(
+            "  other model              CAR {:+.2} %, J = {:.2} (p = {:.2}) with the {}: the models disagree",
+            o.car * 100.0,
+            o.j_stat,
+            o.p_value,
+            o.expected_return_model.label(),
+        ));
+    }
     line(format!(
-        "  event-window sd          {:.2} x the estimation sd; J with the window's own variance = {:.2} (p = {:.2}, Welch t, {:.0} df)",
+        "  event-window sd          {:.2} x the estimation sd; J with the window's own variance = {:.2} (p = {:.2}, {}, {:.0} df)",
         es.sd_ratio_event_to_estimation,
         es.j_stat_event_variance,
         es.p_value_event_variance,
+        match es.expected_return_model {
+            ExpectedReturnModel::MarketAdjusted => "one-sample t",
+            ExpectedReturnModel::ConstantMean => "Welch t",
+        },
         es.df_event_variance
     ));
     if let Some(i) = &r.implied {

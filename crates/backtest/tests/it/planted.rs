@@ -9,7 +9,8 @@
 //! from the event study within its sampling error.
 
 use blocksale_backtest::{
-    run, BacktestInput, BacktestResult, LinearSpec, ModelSpec, ParamSource, Scenario, SqrtSpec,
+    run, BacktestInput, BacktestResult, ExpectedReturnModel, LinearSpec, ModelSpec, ParamSource,
+    Scenario, SqrtSpec,
 };
 use blocksale_core::{BarColumns, BarSeries};
 use blocksale_impact::Decay;
@@ -225,7 +226,15 @@ fn noisy_walks_event_study_recovers_the_drag_size_without_the_clean_path() {
         let shift = base.attribution.event_study.j_stat - es.j_stat;
         let want = planted.last().unwrap() / es.car_sd;
         let l2 = es.event_n as f64;
-        let sd_by_hand = es.sd_return_per_bar * (l2 * (1.0 + l2 / es.estimation_n as f64)).sqrt();
+        // The default market-adjusted model: Var(CAR) = L2 sigma^2, no mean-estimation term.
+        assert_eq!(
+            es.expected_return_model,
+            ExpectedReturnModel::MarketAdjusted
+        );
+        let sd_by_hand = es.sd_return_per_bar * l2.sqrt();
+        let o = &es.other_model;
+        let cm_sd = es.sd_return_per_bar * (l2 * (1.0 + l2 / es.estimation_n as f64)).sqrt();
+        assert!((o.car_sd - cm_sd).abs() < 1e-15 * cm_sd);
         assert!((es.car_sd - sd_by_hand).abs() < 1e-15 * sd_by_hand);
         assert!(
             (shift - want).abs() < 1e-9,

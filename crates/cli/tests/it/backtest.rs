@@ -250,7 +250,7 @@ fn cango_numbers_match_a_hand_calculation() {
     // Event study by hand on hourly closes (the last 15-minute close of each hour): returns
     // between consecutive hours, estimation window as reported, event window = the sale window.
     let es = &doc["attribution"]["event_study"];
-    assert_eq!(es["expected_return_model"], "constant_mean");
+    assert_eq!(es["expected_return_model"], "market_adjusted");
     let key = |k: &str| es[k].as_str().unwrap().replace('T', " ").replace('Z', "");
     let (est_from, est_to) = (key("estimation_start"), key("estimation_end"));
     let hourly: BTreeMap<String, f64> = csv
@@ -279,20 +279,45 @@ fn cango_numbers_match_a_hand_calculation() {
     let mu = est.iter().sum::<f64>() / l1;
     let s1 = sample_var(&est);
     let s2 = sample_var(&ev);
-    let car: f64 = ev.iter().map(|r| r - mu).sum();
-    let j = car / (l2 * s1 * (1.0 + l2 / l1)).sqrt();
-    let j_e = car / (l2 * s2 + l2 * l2 * s1 / l1).sqrt();
-    let df = (s2 / l2 + s1 / l1).powi(2)
-        / ((s2 / l2).powi(2) / (l2 - 1.0) + (s1 / l1).powi(2) / (l1 - 1.0));
+    // The default model: zero expected return, Var(CAR) = L2 s1, J_e the one-sample t (L2 - 1 df).
+    let car: f64 = ev.iter().sum();
+    let j = car / (l2 * s1).sqrt();
+    let j_e = car / (l2 * s2).sqrt();
     let es_f = |k: &str| es[k].as_f64().unwrap();
     assert!(rel(es_f("car"), car) < 1e-9, "CAR {} vs {car}", es_f("car"));
     assert!(rel(es_f("j_stat"), j) < 1e-9, "J {} vs {j}", es_f("j_stat"));
     assert!(rel(es_f("j_stat_event_variance"), j_e) < 1e-9);
-    assert!(rel(es_f("df_event_variance"), df) < 1e-9);
+    assert_eq!(es_f("df_event_variance"), l2 - 1.0);
     assert!(rel(es_f("sd_ratio_event_to_estimation"), (s2 / s1).sqrt()) < 1e-9);
+    // The constant mean beside it: AR = R - mu, Var(CAR) = L2 s1 (1 + L2/L1), Welch's J_e.
+    let other = &es["other_model"];
+    let o_f = |k: &str| other[k].as_f64().unwrap();
+    assert_eq!(other["expected_return_model"], "constant_mean");
+    let car_cm: f64 = ev.iter().map(|r| r - mu).sum();
+    let j_cm = car_cm / (l2 * s1 * (1.0 + l2 / l1)).sqrt();
+    let j_e_cm = car_cm / (l2 * s2 + l2 * l2 * s1 / l1).sqrt();
+    assert!(rel(o_f("expected_return_per_bar"), mu) < 1e-9);
+    assert!(
+        rel(o_f("car"), car_cm) < 1e-9,
+        "CAR {} vs {car_cm}",
+        o_f("car")
+    );
+    assert!(
+        rel(o_f("j_stat"), j_cm) < 1e-9,
+        "J {} vs {j_cm}",
+        o_f("j_stat")
+    );
+    assert!(rel(o_f("j_stat_event_variance"), j_e_cm) < 1e-9);
     if is_real(&data) {
-        // The window was 1.39 times as volatile as the estimation month.
+        // The window was 1.39 times as volatile as the estimation month. Market-adjusted
+        // CAR -0.35 % (the window's own log return), J = -0.11; constant mean +0.91 %, J = 0.26.
         assert!((es_f("sd_ratio_event_to_estimation") - 1.39).abs() < 0.005);
+        assert!(
+            (es_f("j_stat") + 0.106).abs() < 0.001,
+            "J {}",
+            es_f("j_stat")
+        );
+        assert!((o_f("j_stat") - 0.263).abs() < 0.001, "J {}", o_f("j_stat"));
     }
     if is_real(&data) {
         // Facts of the event, from the Binance spot 15-minute file.

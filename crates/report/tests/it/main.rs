@@ -540,3 +540,38 @@ fn every_registered_chart_renders_and_exports_its_tables() {
         }
     }
 }
+
+/// When the two expected-return models disagree (J apart by more than 1), the summary and the memo print the other model's CAR, J and p beside the chosen one's;
+/// when they agree, neither does.
+#[test]
+fn summary_and_memo_name_the_other_model_when_the_models_disagree() {
+    let f = fixture();
+    let mut r = f.result.clone();
+    let es = &mut r.attribution.event_study;
+    es.other_model.j_stat = es.j_stat;
+    es.other_model.car = es.car;
+    assert!(!es.models_disagree());
+    let (summary, memo) = (
+        blocksale_report::summary(&r),
+        blocksale_report::memo_markdown(&r, &[], &[]),
+    );
+    assert!(!summary.contains("the models disagree"), "{summary}");
+    assert!(!memo.contains("models disagree"), "{memo}");
+    let es = &mut r.attribution.event_study;
+    es.other_model.j_stat = es.j_stat - 1.5;
+    es.other_model.car = -es.car;
+    assert!(es.models_disagree());
+    let (summary, memo) = (
+        blocksale_report::summary(&r),
+        blocksale_report::memo_markdown(&r, &[], &[]),
+    );
+    assert!(
+        summary.contains("with the constant mean: the models disagree"),
+        "{summary}"
+    );
+    assert!(memo.contains("| CAR with the constant mean |"), "{memo}");
+    assert!(
+        memo.contains("market-adjusted (zero expected return)"),
+        "{memo}"
+    );
+}
