@@ -17,7 +17,7 @@
 //! average cost carry the parameter band only.
 //!
 //! Parameter ranges: the literature ([`ParamRange::literature`]: `Y` sd 0.35 around 0.9 from
-//! Donier & Bonart 2015 \[S\], `delta` in {0.4, 0.6} from the sensitivity grid of SCIENCE.md 1), a
+//! Donier & Bonart 2015 \[S\], `delta` in {0.4, 0.6} around 1/2; docs/methods.md §20), a
 //! calibration ([`ParamRange::from_calibration`]: the 95 % bootstrap intervals), or a relative
 //! range of a model's prefactor ([`prefactor_band`], e.g. Kyle's lambda from its Newey-West interval).
 

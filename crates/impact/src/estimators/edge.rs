@@ -74,7 +74,7 @@ fn num(b: B3) -> f64 {
 /// # References
 /// Ardia, Guidotti & Kroencke 2024, "Efficient estimation of bid-ask spreads from open, high, low,
 /// and close prices", J. Financial Economics 161, 103916; bidask package (R/edge.R,
-/// python/bidask/edge.py, pseudocode/README.md); SCIENCE.md 4; test vector T3.
+/// python/bidask/edge.py, pseudocode/README.md); docs/methods.md §6; test vector T3 (§27).
 pub fn edge_detail(b: &Ohlc<'_>) -> Result<EdgeDetail, ImpactError> {
     let n_all = b.len();
     if n_all < 3 {

@@ -1,4 +1,4 @@
-//! SCIENCE.md T3: EDGE on `reference/bidask/ohlc.csv` with its intermediates.
+//! Test vector T3 (docs/methods.md §27): EDGE on `reference/bidask/ohlc.csv` with its intermediates.
 //!
 //! The file is found through `BLOCKSALE_DATA` or `CARGO_MANIFEST_DIR/../../../shared/data`. When it
 //! is missing the test fails if `CI` is set; otherwise it checks EDGE on a generated table with a
