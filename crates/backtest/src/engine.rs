@@ -227,7 +227,7 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
         ),
         format!("after the sale: {}", decay_words(s.decay)),
         format!("schedule: {} over the bars of the window", placed.name),
-        "bands: 95 %; parameter band from the literature range or the calibration intervals, total band adds timing risk sigma*sqrt(t) in quadrature".into(),
+        "bands: 95 %; parameter band from the literature range or the calibration intervals, total band adds timing risk sigma*sqrt(t) in quadrature (docs/methods.md §20)".into(),
     ];
     notes.extend(placed.note.clone());
     notes.extend(observed.participation_flag.clone());

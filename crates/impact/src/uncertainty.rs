@@ -29,7 +29,7 @@ use serde::Serialize;
 /// The combination rule, for output documents.
 pub const BAND_RULE: &str = "parameter band = envelope of the model under the corners of its parameter \
 ranges; timing risk = z * sigma_daily * sqrt(t); total band = central -/+ sqrt(parameter half-width^2 + \
-timing^2), each side separately (independent errors in quadrature)";
+timing^2), each side separately (independent errors in quadrature); docs/methods.md §20";
 
 /// A value with lower and upper bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
