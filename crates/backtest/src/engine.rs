@@ -311,7 +311,7 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
         ),
         format!("after the sale: {}", decay_words(s.decay)),
         format!("schedule: {} over the bars of the window", placed.name),
-        "bands: 95 %; parameter band from the literature range (corners) or the calibration (bootstrap draws of the parameters together, or the Newey-West interval of lambda), total band adds timing risk sigma*sqrt(t) in quadrature".into(),
+        "bands: 95 %; parameter band from the literature range (corners) or the calibration (bootstrap draws of the parameters together, or the Newey-West interval of lambda), total band adds timing risk sigma*sqrt(t) in quadrature (docs/methods.md §20)".into(),
         sigma_days_note(&market),
     ];
     notes.extend(placed.note.clone());

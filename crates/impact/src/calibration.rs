@@ -8,7 +8,7 @@
 //! ```
 //!
 //! `delta` is the fitted exponent and `Y = exp(intercept) / sigma_D` the prefactor of the power law
-//! `I = Y sigma_D (Q/V)^delta` (SCIENCE.md 1) with `sigma_D` the close-to-close daily volatility of
+//! `I = Y sigma_D (Q/V)^delta` (docs/methods.md §9) with `sigma_D` the close-to-close daily volatility of
 //! the same bars. The square root's prefactor is fitted with the slope fixed at 1/2:
 //! `ln(Y_sqrt sigma_D) = mean over the bins of (ln y_b - ln x_b / 2)`. 95 % intervals come from a
 //! seeded moving-block bootstrap of the bars (bin edges, `V` and `sigma_D` held fixed); each
@@ -26,7 +26,7 @@
 //!   financial markets", Phys. Rev. E 97, 012304: aggregate impact of imbalance is linear for small
 //!   imbalance and concave for large, unlike the square root of metaorders.
 //! * Kunsch 1989, Annals of Statistics 17(3): the moving-block bootstrap.
-//! * blocksale SCIENCE.md 1 (fitted power law), 2 (Kyle lambda).
+//! * blocksale docs/methods.md §19 (this calibration), §9 (power law), §7 (Kyle lambda).
 
 use crate::estimators::{adv, kyle_lambda, sample_var, sigma_daily, KyleEstimate};
 use crate::rng::SplitMix64;
@@ -412,7 +412,7 @@ pub fn exponent_warning(exponent: &Interval) -> Option<String> {
     Some(format!(
         "fitted exponent {d:.3} (95 % CI {:.3} to {:.3}) is far from 1/2: the bar-level curve is {shape}. Bars \
          measure aggregate flow, not a metaorder, so this does not overturn the square-root law for a sale \
-         (delta = 1/2 in the metaorder literature, SCIENCE.md 1); use the square root for the shape and this fit \
+         (delta = 1/2 in the metaorder literature, docs/methods.md §9); use the square root for the shape and this fit \
          only as a check of scale, and show the linear lambda beside it",
         exponent.ci95_low, exponent.ci95_high
     ))

@@ -12,7 +12,7 @@
 //! * [`calibration`]: the aggregate-impact curve from bars with bootstrap intervals.
 //! * [`uncertainty`]: parameter bands combined with timing risk.
 //!
-//! Conventions (SCIENCE.md section 0): impact `I` is the adverse fractional price move (a sale of `Q`
+//! Conventions (docs/methods.md §1): impact `I` is the adverse fractional price move (a sale of `Q`
 //! BTC moves the price by `dP/P = -I`); `sigma_daily` is the daily volatility of log returns;
 //! `adv_btc` is the average daily volume in BTC on the venues the sale is assumed to hit.
 //!

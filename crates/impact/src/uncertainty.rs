@@ -22,7 +22,7 @@
 //! intervals lie far outside their joint uncertainty.
 //!
 //! Parameter ranges: the literature ([`ParamRange::literature`]: `Y` sd 0.35 around 0.9 from
-//! Donier & Bonart 2015 \[S\], `delta` in {0.4, 0.6} from the sensitivity grid of SCIENCE.md 1), a
+//! Donier & Bonart 2015 \[S\], `delta` in {0.4, 0.6} around 1/2; docs/methods.md §20), a
 //! calibration's bootstrap draws (above), or a relative
 //! range of a model's prefactor ([`prefactor_band`], e.g. Kyle's lambda from its Newey-West interval).
 
@@ -33,7 +33,7 @@ use serde::Serialize;
 /// The combination rule, for output documents.
 pub const BAND_RULE: &str = "parameter band = envelope of the model under the corners of its parameter \
 ranges; timing risk = z * sigma_daily * sqrt(t); total band = central -/+ sqrt(parameter half-width^2 + \
-timing^2), each side separately (independent errors in quadrature)";
+timing^2), each side separately (independent errors in quadrature); docs/methods.md §20";
 
 /// A value with lower and upper bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -199,7 +199,7 @@ pub fn memo_markdown(r: &BacktestResult, charts: &[String], provenance: &[String
     w("## Method and caveats".into());
     w(String::new());
     w(format!(
-        "- Method: market state measured on the {} days before the sale; each model's impact path on the bar grid with the {} schedule and decay `{}`; bands are 95 % (parameter range from the literature or the calibration intervals; the window-end band adds timing risk). Observed: {} event study on {}-second returns.",
+        "- Method: market state measured on the {} days before the sale; each model's impact path on the bar grid with the {} schedule and decay `{}`; bands are 95 % (parameter range from the literature or the calibration intervals; the window-end band adds timing risk). Observed: {} event study on {}-second returns. Formulas, defaults and sources: docs/methods.md (market state §5, schedules §18, decay §17, bands §20, attribution §21, event study §24).",
         m.calibration_days_used, s.schedule, s.decay, es.expected_return_model.label(), es.bar_seconds
     ));
     w("- Aggregate vs metaorder calibration: the calibrated curve and Kyle lambda come from every trader's net taker flow per bar, not from one metaorder; they check the scale, they are not the impact law of one block sale.".into());

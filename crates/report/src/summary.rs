@@ -271,7 +271,7 @@ pub fn summary(r: &BacktestResult) -> String {
                 .map_or("n/a".into(), |x| format!("{:.0} %", x * 100.0))
         ));
     }
-    line("  (z = impact at window end / (sigma * sqrt(T)); share = impact at window end / |observed window move|, n/a when the price moved against the sale)".into());
+    line("  (z = impact at window end / (sigma * sqrt(T)); share = impact at window end / |observed window move|, n/a when the price moved against the sale; docs/methods.md §21)".into());
     let sens: Vec<String> = r
         .models
         .iter()

@@ -104,7 +104,7 @@ fn cango_numbers_match_a_hand_calculation() {
     // Close-to-close.
     let rets: Vec<f64> = days.windows(2).map(|w| (w[1].c / w[0].c).ln()).collect();
     let sigma_cc = sample_var(&rets).sqrt();
-    // Yang-Zhang over the 29 days that have a previous close (SCIENCE.md section 4).
+    // Yang-Zhang over the 29 days that have a previous close (docs/methods.md §3).
     let d = &days[1..];
     let n = d.len() as f64;
     let so: Vec<f64> = days.windows(2).map(|w| (w[1].o / w[0].c).ln()).collect();

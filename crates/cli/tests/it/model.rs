@@ -1,5 +1,5 @@
 //! `blocksale model`, `estimate` and `calibrate`: the example commands, checked against the
-//! SCIENCE.md vectors (T1, T2, T3, T4) with explicit tolerances.
+//! test vectors of docs/methods.md §27 (T1, T2, T3, T4) with explicit tolerances.
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -102,7 +102,7 @@ struct Period {
 /// # References
 /// Ardia, Guidotti & Kroencke 2024, "Efficient estimation of bid-ask spreads from open, high, low,
 /// and close prices", J. Financial Economics 161, 103916; bidask package 2.1.0
-/// (`python/bidask/edge.py`, `R/edge.R`, `pseudocode/`); SCIENCE.md 4; test vector T3; the
+/// (`python/bidask/edge.py`, `R/edge.R`, `pseudocode/`); docs/methods.md §6; test vector T3 (§27); the
 /// missing-value vectors of `scripts/edge_reference.py`.
 pub fn edge_detail(b: &Ohlc<'_>) -> Result<EdgeDetail, ImpactError> {
     let n_all = b.len();

@@ -42,7 +42,7 @@ pub fn newey_west_default_lags(n: usize) -> usize {
 /// [`ImpactError::Input`] for unequal lengths, fewer than 3 pairs, or no variation in `sv`.
 ///
 /// # References
-/// Kyle 1985; Newey & West 1987, Econometrica 55(3); SCIENCE.md 2.
+/// Kyle 1985; Newey & West 1987, Econometrica 55(3); docs/methods.md §7.
 pub fn kyle_lambda_ols(
     r: &[f64],
     sv: &[f64],

@@ -12,8 +12,8 @@ use serde::Serialize;
 /// [`ImpactError::Input`] for unequal lengths or no usable day.
 ///
 /// # References
-/// Amihud 2002, "Illiquidity and stock returns", J. Financial Markets 5(1), 31-56; SCIENCE.md 2;
-/// test vector T7.
+/// Amihud 2002, "Illiquidity and stock returns", J. Financial Markets 5(1), 31-56; docs/methods.md §8;
+/// test vector T7 (§27).
 pub fn amihud(abs_returns: &[f64], dollar_volumes: &[f64]) -> Result<f64, ImpactError> {
     if abs_returns.len() != dollar_volumes.len() {
         return Err(ImpactError::Input(format!(
@@ -151,7 +151,7 @@ mod tests {
     use super::*;
     use blocksale_core::BarColumns;
 
-    /// SCIENCE.md T7: |r| = 2 %, dollar volume 2e9 -> 1e-11 per $.
+    /// Test vector T7 (docs/methods.md §27): |r| = 2 %, dollar volume 2e9 -> 1e-11 per $.
     #[test]
     fn t7_amihud() {
         let a = amihud(&[0.02], &[2e9]).unwrap();

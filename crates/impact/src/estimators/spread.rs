@@ -6,7 +6,7 @@ use serde::Serialize;
 ///
 /// Moment estimators can produce a negative squared spread `s2`; as in the bidask package
 /// (`sign = FALSE`) `spread` is then `sqrt(|s2|)` and the sign of `s2` says the estimate is not
-/// meaningful. For BTC majors these are noise-level numbers (SCIENCE.md 4).
+/// meaningful. For BTC majors these are noise-level numbers (docs/methods.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SpreadEstimate {
     /// Spread, fraction of the price.

@@ -69,7 +69,7 @@ fn with_prev<'a>(b: &'a Ohlc<'a>) -> impl Iterator<Item = (usize, f64)> + Clone 
 /// Close-to-close: sample variance of `r_i = ln(C_i / C_{i-1})`.
 ///
 /// # References
-/// TTR `volatility(calc = "close")` (R/volatility.R); SCIENCE.md 4; test vector T6.
+/// TTR `volatility(calc = "close")` (R/volatility.R); docs/methods.md §3; test vector T6 (§27).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CloseToClose;
 
@@ -90,7 +90,7 @@ impl VolEstimator for CloseToClose {
 /// Parkinson: `1/(4 n ln 2) * sum (ln H/L)^2`.
 ///
 /// # References
-/// Parkinson 1980, J. Business 53(1); TTR R/volatility.R; SCIENCE.md 4; test vector T6.
+/// Parkinson 1980, J. Business 53(1); TTR R/volatility.R; docs/methods.md §3; test vector T6 (§27).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Parkinson;
 
@@ -117,7 +117,7 @@ impl VolEstimator for Parkinson {
 /// Garman-Klass: `1/n * sum [0.5 (ln H/L)^2 - (2 ln 2 - 1)(ln C/O)^2]`.
 ///
 /// # References
-/// Garman & Klass 1980, J. Business 53(1); TTR R/volatility.R; SCIENCE.md 4; test vector T6.
+/// Garman & Klass 1980, J. Business 53(1); TTR R/volatility.R; docs/methods.md §3; test vector T6 (§27).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GarmanKlass;
 
@@ -174,7 +174,7 @@ impl VolEstimator for RogersSatchell {
 /// the Rogers-Satchell mean, over the `n` bars that have a previous close.
 ///
 /// # References
-/// Yang & Zhang 2000, J. Business 73(3); TTR R/volatility.R; SCIENCE.md 4; test vector T6.
+/// Yang & Zhang 2000, J. Business 73(3); TTR R/volatility.R; docs/methods.md §3; test vector T6 (§27).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct YangZhang;
 
@@ -217,7 +217,7 @@ impl VolEstimator for YangZhang {
 mod tests {
     use super::*;
 
-    /// SCIENCE.md T6: four bars, prior close 100.
+    /// Test vector T6 (docs/methods.md §27): four bars, prior close 100.
     #[test]
     fn t6_four_bars() {
         let o = [100.0, 105.0, 102.0, 97.0];

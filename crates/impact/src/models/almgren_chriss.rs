@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 /// V = sigma^2 * tau * sum_{k=1..N} x_k^2
 /// ```
 ///
-/// Units are those of the price the parameters are quoted in. In the paper's example (SCIENCE.md T1)
+/// Units are those of the price the parameters are quoted in. In the paper's example (test vector T1, docs/methods.md §27)
 /// prices are in $ per share: `sigma` in $/(share sqrt(day)), `epsilon` in $/share, `eta` in
 /// $/share per (share/day), `gamma` in $/share per share; `E` is then in $ and `V` in $^2.
 /// Used as an [`ImpactModel`] the parameters are fractions of the arrival price: `gamma` per BTC,
@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 /// # References
 /// * Almgren & Chriss 2000, "Optimal execution of portfolio transactions", J. Risk 3(2), 5-39:
 ///   section 3 (discrete trajectories, equations for E, V, kappa, x_j), the example of section 3.
-/// * blocksale SCIENCE.md 2.4; test vector T1.
+/// * blocksale docs/methods.md §14; test vector T1 (§27).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AlmgrenChriss {
     /// Volatility of the price, price units per sqrt(day).
@@ -380,7 +380,7 @@ mod tests {
         (x - expected).abs() <= 0.5 * 10f64.powi(-decimals) + 1e-9 * expected.abs()
     }
 
-    /// SCIENCE.md T1. The published figures are those of sigma = sqrt(0.9) = 0.9486833; the stated
+    /// Test vector T1 (docs/methods.md §27). The published figures are those of sigma = sqrt(0.9) = 0.9486833; the stated
     /// 0.948683 is that value rounded to six digits and moves the seventh significant digit.
     #[test]
     fn t1_almgren_chriss_example() {

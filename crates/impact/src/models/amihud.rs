@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 /// # References
 /// * Amihud 2002, "Illiquidity and stock returns: cross-section and time-series effects",
 ///   Journal of Financial Markets 5(1), eq. (1).
-/// * blocksale SCIENCE.md section 2 ("A naive linear benchmark: dP/P = ILLIQ * Q * P") and test
-///   vector T7 (|r| = 2 %, dollar volume 2e9 USD: ILLIQ = 1e-11 per USD).
+/// * blocksale docs/methods.md §12 (the naive linear benchmark `dP/P = ILLIQ * Q * P`), §8 (ILLIQ)
+///   and test vector T7 (§27; |r| = 2 %, dollar volume 2e9 USD: ILLIQ = 1e-11 per USD).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Amihud {
     illiq_per_usd: f64,
@@ -113,7 +113,7 @@ impl ModelEntry for AmihudSpec {
     }
 
     fn example() -> Self {
-        // SCIENCE.md T7's ILLIQ, valued at 70,000 USD per BTC.
+        // Test vector T7's ILLIQ (docs/methods.md §27), valued at 70,000 USD per BTC.
         Self {
             illiq_per_usd: 1e-11,
             price_usd: 70_000.0,

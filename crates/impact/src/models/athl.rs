@@ -35,7 +35,7 @@ extrapolation, not a calibration";
 /// # References
 /// * Almgren, Thum, Hauptmann & Li 2005, "Direct estimation of equity market impact", Risk 18(7),
 ///   57-62: equations for `I`, `K`, `J`; `gamma = 0.314`, `eta = 0.142`, `beta = 3/5`.
-/// * blocksale SCIENCE.md 1.2; test vector T2 (IBM example).
+/// * blocksale docs/methods.md §13; test vector T2 (§27, the IBM example).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Athl {
     gamma: f64,
@@ -244,7 +244,7 @@ mod tests {
     use super::*;
     use crate::schedules::twap;
 
-    /// SCIENCE.md T2: the IBM example of ATHL 2005.
+    /// Test vector T2 (docs/methods.md §27): the IBM example of ATHL 2005.
     #[test]
     fn t2_ibm_example() {
         let m = MarketInputs::new_checked(0.0157, 6_561_000.0).unwrap();

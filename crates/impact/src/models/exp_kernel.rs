@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 /// * Obizhaeva & Wang 2013, "Optimal trading strategy and supply/demand dynamics", J. Financial
 ///   Markets 16(1), 1-32.
 /// * Gatheral 2010, "No-dynamic-arbitrage and market impact", Quantitative Finance 10(7), 749-759.
-/// * blocksale SCIENCE.md 3; test vector T5.
+/// * blocksale docs/methods.md §15; test vector T5 (§27).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExpKernel {
     eta_per_btc: f64,
@@ -244,7 +244,7 @@ impl ModelEntry for ExpDecaySpec {
 mod tests {
     use super::*;
 
-    /// SCIENCE.md T5: eta = 1, rho = 2, X = T = 1.
+    /// Test vector T5 (docs/methods.md §27): eta = 1, rho = 2, X = T = 1.
     #[test]
     fn t5_constant_rate() {
         let k = ExpKernel::new_checked(1.0, 2.0).unwrap();

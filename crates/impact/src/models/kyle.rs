@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 /// # References
 /// * Kyle 1985, "Continuous auctions and insider trading", Econometrica 53(6), 1315-1335:
 ///   `p = p0 + lambda (x + u)`.
-/// * blocksale SCIENCE.md section 2 (estimation from bars with taker-buy volume).
+/// * blocksale docs/methods.md §11 (the model), §7 (estimation from bars with taker-buy volume).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Kyle {
     lambda_per_btc: f64,
@@ -164,7 +164,7 @@ mod tests {
         assert!((p.avg_cost - 0.004451).abs() < 1e-15);
         assert!((p.impact[0] - 2e-6 * 4451.0 / 4.0).abs() < 1e-15);
         let full = k.with_decay(Decay::Full).unwrap().path(&grid, &m);
-        // Sale ends at t = 0.5 d; bar 7 ends at 1.0 d = 2 T: 0.4142 of the peak (SCIENCE T4 shape).
+        // Sale ends at t = 0.5 d; bar 7 ends at 1.0 d = 2 T: 0.4142 of the peak (the shape of test vector T4, docs/methods.md §27).
         assert!((full.impact[7] / full.peak - (2f64.sqrt() - 1.0)).abs() < 1e-12);
         assert_eq!(full.permanent, 0.0);
         assert!(Kyle::new_checked(0.0).is_err());

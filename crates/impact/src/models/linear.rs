@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 ///
 /// # References
 /// * Kyle 1985, "Continuous auctions and insider trading", Econometrica 53(6): linear price impact.
-/// * blocksale SCIENCE.md section 2 ("Linear in participation").
+/// * blocksale docs/methods.md §10 (linear in participation).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Linear {
     k: f64,

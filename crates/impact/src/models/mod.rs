@@ -80,11 +80,11 @@ pub trait ImpactModel: Send + Sync + std::fmt::Debug {
 ///   [`AlmgrenChriss`] models: the permanent part stays, the temporary part vanishes).
 /// * `Full`: the model's own relaxation to zero. For the transient models ([`ExpKernel`],
 ///   [`Propagator`]) this is the kernel's own decay. For the instantaneous models it is the
-///   relaxation of the square-root propagator (SCIENCE.md 3.3, \[C\]):
+///   relaxation of the square-root propagator (docs/methods.md §16, §17; derived there):
 ///   `I(t) = I(T) (sqrt(t/T) - sqrt(t/T - 1))`, which is 0.5176 of `I(T)` at `1.5 T` and 0.4142 at `2 T`.
 /// * `Plateau { fraction }`: `I(t) = fraction * I(T) + (1 - fraction) * I_full(t)`: decays like
 ///   `Full` but levels off at `fraction` of the end-of-sale impact. Literature default 2/3
-///   (Farmer, Gerig, Lillo & Waelbroeck 2013; Bershova & Rakhlin 2013; SCIENCE.md 3).
+///   (Farmer, Gerig, Lillo & Waelbroeck 2013; Bershova & Rakhlin 2013; docs/methods.md §17).
 ///
 /// Every variant leaves the impact non-increasing after the sale.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -191,7 +191,7 @@ impl Decay {
 }
 
 /// Relaxation of the square-root propagator after a constant-rate sale of duration `T`:
-/// `sqrt(x) - sqrt(x - 1)` at `x = t/T > 1`, 1 before. SCIENCE.md 3.3 \[C\].
+/// `sqrt(x) - sqrt(x - 1)` at `x = t/T > 1`, 1 before. docs/methods.md §16, §17 (derived there).
 pub fn sqrt_relaxation(t_over_t_end: f64) -> f64 {
     if t_over_t_end <= 1.0 {
         1.0
@@ -247,7 +247,7 @@ mod tests {
 
     #[test]
     fn relaxation_vectors_t4() {
-        // SCIENCE.md T4: post-trade fraction of peak at 1.5 T: 0.5176, at 2 T: 0.4142.
+        // Test vector T4 (docs/methods.md §27): post-trade fraction of peak at 1.5 T: 0.5176, at 2 T: 0.4142.
         assert!((sqrt_relaxation(1.5) - 0.5176).abs() < 5e-5);
         assert!((sqrt_relaxation(2.0) - 0.4142).abs() < 5e-5);
         assert_eq!(sqrt_relaxation(0.5), 1.0);

@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 ///   arXiv:1412.4503: square-root law on BTC/USD; `Y` about 0.9 (sd 0.35) [secondary source].
 /// * Toth et al. 2011, Phys. Rev. X 1, 021006 (arXiv:1105.1694): `delta = 1/2` within errors.
 /// * Sato & Kanazawa 2025, arXiv:2411.13965.
-/// * blocksale SCIENCE.md section 1; test vector T4.
+/// * blocksale docs/methods.md §9; test vector T4 (§27).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PowerLaw {
     y: f64,
@@ -45,7 +45,7 @@ pub struct PowerLaw {
 }
 
 impl PowerLaw {
-    /// Default prefactor `Y` for BTC (Donier & Bonart 2015, sd 0.35 \[S\]; SCIENCE.md 1).
+    /// Default prefactor `Y` for BTC (Donier & Bonart 2015, sd 0.35 \[S\]; docs/methods.md §9).
     pub const DEFAULT_Y: f64 = 0.9;
     /// The square-root law's exponent.
     pub const SQRT_DELTA: f64 = 0.5;
@@ -404,7 +404,7 @@ mod tests {
         MarketInputs::new_checked(sigma, v).unwrap()
     }
 
-    /// SCIENCE.md T4.
+    /// Test vector T4 (docs/methods.md §27).
     #[test]
     fn t4_vectors() {
         let one = PowerLaw::new_checked(1.0, 0.5).unwrap();

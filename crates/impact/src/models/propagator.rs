@@ -38,8 +38,8 @@ use std::collections::BTreeMap;
 ///   Quantitative Finance 4(2): the propagator model.
 /// * Gatheral 2010, Quantitative Finance 10(7): power-law kernels are the consistent partner of
 ///   power-law impact.
-/// * blocksale SCIENCE.md 3 (square-root propagator, derived \[C\]; normalisation c = Y/2 and the
-///   time scale tau0 as corrected); test vector T4.
+/// * blocksale docs/methods.md §16 (square-root propagator, derived here; normalisation c = Y/2 and
+///   the time scale tau0); test vector T4 (§27).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Propagator {
     y: f64,
@@ -284,7 +284,7 @@ impl ModelEntry for SqrtPropagatorSpec {
                 let (lo, hi) = literature_y_factors();
                 ParamBand::Prefactor(lo, hi)
             },
-            param_source: "derived (SCIENCE.md 3, c = Y/2); band: the literature range of Y".into(),
+            param_source: "derived (docs/methods.md §16, c = Y/2); band: the literature range of Y".into(),
         })
     }
 
@@ -298,7 +298,7 @@ mod tests {
     use super::*;
     use crate::schedules::twap;
 
-    /// SCIENCE.md T4, square-root propagator: sigma = 2 %, X/V = 0.1.
+    /// Test vector T4 (docs/methods.md §27), square-root propagator: sigma = 2 %, X/V = 0.1.
     #[test]
     fn t4_square_root_propagator() {
         let m = MarketInputs::new_checked(0.02, 1000.0).unwrap();
@@ -344,7 +344,7 @@ mod tests {
         assert!(Propagator::new_checked(0.9, 0.5, 1.0).is_err());
     }
 
-    /// The TWAP peak equals the square-root law's peak for the same Y (SCIENCE.md 3).
+    /// The TWAP peak equals the square-root law's peak for the same Y (docs/methods.md §16).
     #[test]
     fn twap_peak_equals_the_square_root_peak() {
         let m = MarketInputs::new_checked(0.0346, 12_912.0).unwrap();

@@ -16,7 +16,7 @@ use crate::ImpactError;
 /// `a = kappa T (1 - j/n)`. The last bar absorbs the rounding.
 ///
 /// # References
-/// Almgren & Chriss 2000, J. Risk 3(2), section 3; SCIENCE.md 2.4.
+/// Almgren & Chriss 2000, J. Risk 3(2), section 3; docs/methods.md §18, §14.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AcOptimal {
     urgency: f64,

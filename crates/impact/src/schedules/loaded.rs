@@ -9,7 +9,7 @@ use crate::ImpactError;
 /// # References
 /// No published source: a benchmark shape between the block ([`super::BlockAtStart`]) and TWAP,
 /// one of the candidate schedules the backtest's footprint sets against a disclosed price
-/// (blocksale SCIENCE.md 5).
+/// (blocksale docs/methods.md §18, §25).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FrontLoaded;
 

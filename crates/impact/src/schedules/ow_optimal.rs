@@ -37,7 +37,7 @@ pub fn ow_optimal_blocks(x: f64, rho_per_day: f64, horizon_days: f64) -> OwBlock
 /// rounding.
 ///
 /// # References
-/// Obizhaeva & Wang 2013, J. Financial Markets 16(1), Proposition 1; SCIENCE.md 3; test vector T5.
+/// Obizhaeva & Wang 2013, J. Financial Markets 16(1), Proposition 1; docs/methods.md §18, §15; test vector T5 (§27).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OwOptimal {
     rho_t: f64,
@@ -75,7 +75,7 @@ impl Schedule for OwOptimal {
 mod tests {
     use super::*;
 
-    /// SCIENCE.md T5: X = 1, rho T = 8 -> blocks 0.1 at 0 and T, 0.8 spread evenly in between.
+    /// Test vector T5 (docs/methods.md §27): X = 1, rho T = 8 -> blocks 0.1 at 0 and T, 0.8 spread evenly in between.
     #[test]
     fn t5_ow_optimum() {
         let b = ow_optimal_blocks(1.0, 8.0, 1.0);

@@ -139,7 +139,7 @@ impl VolumeProfile {
 ///
 /// # References
 /// Berkowitz, Logue & Noser 1988, "The total cost of transactions on the NYSE", J. Finance 43(1)
-/// (VWAP as a benchmark); Kaiko on weekend BTC volume share (SCIENCE.md 4: measure, never assume).
+/// (VWAP as a benchmark); Kaiko on weekend BTC volume share (docs/methods.md §4: measure, never assume).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Vwap<'a> {
     profile: &'a VolumeProfile,

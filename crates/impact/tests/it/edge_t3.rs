@@ -1,4 +1,4 @@
-//! SCIENCE.md T3: EDGE on `reference/bidask/ohlc.csv` with its intermediates, and EDGE with
+//! Test vector T3 (docs/methods.md §27): EDGE on `reference/bidask/ohlc.csv` with its intermediates, and EDGE with
 //! missing values against the reference implementation (bidask 2.1.0), ported in
 //! `scripts/edge_reference.py`, on that file and on real Binance hours with blanked cells.
 //!
