@@ -288,9 +288,11 @@ fn model_entry<'a>(
             )))
         }
         (1, None) => idx[0],
-        (n, None) => return Err(user(format!(
+        (n, None) => {
+            return Err(user(format!(
             "--set {key}: the scenario has {n} {name} models; name one as {name}#1 .. {name}#{n}"
-        ))),
+        )))
+        }
         (n, Some(k)) => *idx.get(k - 1).ok_or_else(|| {
             user(format!(
                 "--set {key}: the scenario has {n} {name} model(s), not #{k}"

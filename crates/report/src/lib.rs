@@ -37,6 +37,7 @@
 
 mod calibration;
 mod charts;
+mod compare;
 mod drag;
 mod event;
 mod export;
@@ -55,6 +56,7 @@ mod volume;
 
 pub use calibration::calibration_chart;
 pub use charts::names as chart_names_all;
+pub use compare::{compare_chart, compare_table, compare_text, CompareRun};
 pub use drag::drag_chart;
 pub use event::event_chart;
 pub use export::{result_json, write_paths_csv, NOTEBOOK_README};

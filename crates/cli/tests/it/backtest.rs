@@ -692,7 +692,10 @@ fn unrecognised_format_names_the_file_and_header() {
 fn bad_flag_and_scenario_values() {
     let data = cango_data();
     let d = data.to_str().unwrap();
-    fails_with(&["backtest", "--data", d, "--size", "-5"], "--set size_btc=-5: scenario key `size_btc` = -5");
+    fails_with(
+        &["backtest", "--data", d, "--size", "-5"],
+        "--set size_btc=-5: scenario key `size_btc` = -5",
+    );
     fails_with(
         &["backtest", "--data", d, "--start", "yesterday"],
         "cannot parse \"yesterday\"",
@@ -960,10 +963,16 @@ fn bad_set_keys_and_values_name_the_dotted_key() {
     let d = d.to_str().unwrap();
     for (set, needle) in [
         ("market.foo=1", "--set market.foo=1"),
-        ("market.volume_basis=sometimes", "--set market.volume_basis=sometimes"),
+        (
+            "market.volume_basis=sometimes",
+            "--set market.volume_basis=sometimes",
+        ),
         ("schedule.kind=blok", "--set schedule.kind=blok"),
         ("models.sqrt.y=-1", "--set models.sqrt.y=-1"),
-        ("models.garch.y=1", "--set models.garch.y: the scenario has no model \"garch\""),
+        (
+            "models.garch.y=1",
+            "--set models.garch.y: the scenario has no model \"garch\"",
+        ),
         ("side=hold", "--set side=hold"),
         ("data.sources.files=x", "data.sources is a list"),
         ("size_btc", "expected KEY=VALUE"),
@@ -1002,7 +1011,8 @@ fn a_what_if_says_so_and_leaves_the_real_event_alone() {
     let summary = run(&["--size", "10000", "--end", "2026-02-08"]);
     assert_eq!(snapshot(&real), before, "the real event's files changed");
     let wi = real.join("what-if-size-10000-end-2026-02-08");
-    let doc: Value = serde_json::from_slice(&std::fs::read(wi.join("result.json")).unwrap()).unwrap();
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(wi.join("result.json")).unwrap()).unwrap();
     assert_eq!(doc["what_if"]["base_scenario"], "cango-2026-02");
     assert_eq!(doc["what_if"]["trade_changed"], true);
     let o = &doc["what_if"]["overrides"];
@@ -1022,7 +1032,10 @@ fn a_what_if_says_so_and_leaves_the_real_event_alone() {
         assert!(!text.contains("30,500") && !text.contains("30500.0"));
         assert!(!text.contains("implied by the disclosure"));
     }
-    assert!(summary.starts_with("What if size_btc = 10000, end = 2026-02-08?"), "{summary}");
+    assert!(
+        summary.starts_with("What if size_btc = 10000, end = 2026-02-08?"),
+        "{summary}"
+    );
     assert!(summary.contains("size_btc: 4451.0 in the scenario, 10000 in this run"));
     // The same what-if again writes the same bytes.
     let first = snapshot(&wi);
@@ -1063,7 +1076,10 @@ fn set_schedule_and_volume_basis_by_hand() {
     let athl = |d: &Value| f(&d["models"][3], "avg_cost_bps") / f(d, "market.sigma_daily");
     assert!(athl(&doc) > athl(&base));
     assert_eq!(doc["what_if"]["trade_changed"], false);
-    assert!(!doc["implied"].is_null(), "the trade is the real one: the disclosure still applies");
+    assert!(
+        !doc["implied"].is_null(),
+        "the trade is the real one: the disclosure still applies"
+    );
 }
 
 /// A window past the data's end is an error naming the last bar present (exit 2, no output);
@@ -1078,7 +1094,15 @@ fn a_window_past_the_data_names_the_last_bar() {
         "the last at"
     };
     fails_with(
-        &["backtest", "--data", d, "--start", "2026-02-12", "--end", "2026-02-20"],
+        &[
+            "backtest",
+            "--data",
+            d,
+            "--start",
+            "2026-02-12",
+            "--end",
+            "2026-02-20",
+        ],
         last,
     );
     let (doc, _o) = run_json(&[
@@ -1090,5 +1114,66 @@ fn a_window_past_the_data_names_the_last_bar() {
         "market.allow_partial_window=true",
     ]);
     let notes = doc["notes"].to_string();
-    assert!(notes.contains("PARTIAL WINDOW: 96 of its 768 bars"), "{notes}");
+    assert!(
+        notes.contains("PARTIAL WINDOW: 96 of its 768 bars"),
+        "{notes}"
+    );
+}
+
+/// `--vary size_btc=2000,4451,10000`: one folder per value and a comparison whose every number
+/// equals the separate run at that size (`--size`), the real size's run equal to the scenario as
+/// written; compare.csv and compare.png written beside them.
+#[test]
+fn vary_equals_separate_runs() {
+    let out = tempfile::tempdir().unwrap();
+    let d = cango_data();
+    let o = blocksale()
+        .args(["backtest", "-q", "--data"])
+        .arg(&d)
+        .args(["--vary", "size_btc=2000,4451,10000", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.starts_with("size_btc"), "{text}");
+    let csv = std::fs::read_to_string(out.path().join("compare.csv")).unwrap();
+    assert!(out.path().join("compare.png").exists());
+    let rows: Vec<Vec<String>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    assert_eq!(rows.len(), 3 * 6);
+    for size in ["2000", "4451", "10000"] {
+        let extra: Vec<&str> = if size == "4451" {
+            vec![]
+        } else {
+            vec!["--size", size]
+        };
+        let (doc, _o) = run_json(&extra);
+        let folder: Value = serde_json::from_slice(
+            &std::fs::read(out.path().join(format!("size-{size}/result.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            folder, doc,
+            "size {size}: the folder's result differs from the separate run"
+        );
+        for (k, m) in doc["models"].as_array().unwrap().iter().enumerate() {
+            let row = rows.iter().filter(|r| r[1] == size).nth(k).unwrap();
+            assert_eq!(row[2], m["name"].as_str().unwrap());
+            // Both files hold the same f64; serde_json reads floats to within an ulp.
+            let same = |i: usize, key: &str| {
+                let (a, b) = (row[i].parse::<f64>().unwrap(), f(m, key));
+                assert!((a - b).abs() <= 1e-13 * b.abs(), "{key}: {a} vs {b}");
+            };
+            same(3, "peak_impact_bps");
+            same(6, "avg_cost_bps");
+            same(7, "avg_cost_band_bps.low");
+            same(8, "avg_cost_band_bps.high");
+            same(9, "drag_usd");
+            same(10, "detectability_z");
+        }
+    }
 }

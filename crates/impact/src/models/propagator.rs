@@ -284,7 +284,8 @@ impl ModelEntry for SqrtPropagatorSpec {
                 let (lo, hi) = literature_y_factors();
                 ParamBand::Prefactor(lo, hi)
             },
-            param_source: "derived (docs/methods.md §16, c = Y/2); band: the literature range of Y".into(),
+            param_source: "derived (docs/methods.md §16, c = Y/2); band: the literature range of Y"
+                .into(),
         })
     }
 
