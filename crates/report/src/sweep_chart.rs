@@ -16,10 +16,10 @@ use std::path::Path;
 /// Contour levels, bps.
 pub const CONTOUR_BPS: [f64; 4] = [25.0, 50.0, 100.0, 200.0];
 
-/// The model the heatmap shows: the first model (sweep order) whose average cost at the size
-/// nearest `size_btc` changes by more than 5 % across the durations; the first model when none
-/// does. Returns its index and the models before it whose cost does not depend on the duration.
-pub fn heatmap_model(sw: &SweepResult, size_btc: f64) -> (usize, Vec<String>) {
+/// The model the heatmap shows: the scenario's first model (the sweep's headline), and whether its
+/// average cost at the size nearest `size_btc` is independent of the duration (changes by 5 % or
+/// less across the durations: its map is vertical bands).
+pub fn heatmap_model(sw: &SweepResult, size_btc: f64) -> (usize, bool) {
     let si = (0..sw.sizes_btc.len())
         .min_by(|&a, &b| {
             (sw.sizes_btc[a].ln() - size_btc.ln())
@@ -27,19 +27,12 @@ pub fn heatmap_model(sw: &SweepResult, size_btc: f64) -> (usize, Vec<String>) {
                 .total_cmp(&(sw.sizes_btc[b].ln() - size_btc.ln()).abs())
         })
         .unwrap_or(0);
-    let mut flat = Vec::new();
-    for (k, m) in sw.models.iter().enumerate() {
-        let c: Vec<f64> = (0..sw.durations.len())
-            .map(|d| sw.cell(si, d, k).avg_cost_bps)
-            .collect();
-        let lo = c.iter().copied().fold(f64::MAX, f64::min);
-        let hi = c.iter().copied().fold(f64::MIN, f64::max);
-        if lo > 0.0 && hi / lo > 1.05 {
-            return (k, flat);
-        }
-        flat.push(m.name.clone());
-    }
-    (0, Vec::new())
+    let c: Vec<f64> = (0..sw.durations.len())
+        .map(|d| sw.cell(si, d, 0).avg_cost_bps)
+        .collect();
+    let lo = c.iter().copied().fold(f64::MAX, f64::min);
+    let hi = c.iter().copied().fold(f64::MIN, f64::max);
+    (0, !(lo > 0.0 && hi / lo > 1.05))
 }
 
 /// `sweep.csv` of the report: the heatmap's model only ([`heatmap_model`]), one row per
@@ -261,10 +254,9 @@ impl Chart for SweepChart<'_> {
             thousands(s.size_btc, 0),
             blocksale_core::duration_label((real_h * 3600.0).round() as i64),
         )];
-        if !flat.is_empty() {
+        if flat {
             subtitle.push(format!(
-                "Not shown: {} (average cost independent of the duration under its law, so its map would be vertical bands).",
-                flat.join(", ")
+                "The {model} model's average cost does not depend on the duration (it depends on the cumulative quantity only), so its map is vertical bands; `blocksale sweep --models` draws another model."
             ));
         }
         let legend = vec![
