@@ -8,9 +8,9 @@
 
 use crate::error::{user, UserContext};
 use blocksale_impact::models::{
-    AcProblem, AlmgrenChriss, AthlSpec, BuildContext, Decay, ModelSpec,
+    AcProblem, AlmgrenChriss, AthlSpec, BuildContext, Decay, ModelSpec, ParamBand,
 };
-use blocksale_impact::uncertainty::{band, prefactor_band, ImpactBand, BAND_RULE};
+use blocksale_impact::uncertainty::{band, param_band, prefactor_band, ImpactBand, BAND_RULE};
 use blocksale_impact::{schedules::twap, ExecutionGrid, ImpactModel, MarketInputs};
 use blocksale_report::significant;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
@@ -541,7 +541,8 @@ fn path_model(a: &Args, name: &str, spec: &ModelSpec) -> anyhow::Result<String> 
         decay: decay_of(a)?,
         calibration: None,
     };
-    let model = spec.build(&ctx).user_err(String::new)?.model;
+    let built = spec.build(&ctx).user_err(String::new)?;
+    let model = built.model;
     let needs_market = model.uses_market_inputs();
     let (adv, sigma) = if needs_market {
         (
@@ -598,6 +599,12 @@ fn path_model(a: &Args, name: &str, spec: &ModelSpec) -> anyhow::Result<String> 
                     r[0], r[1]
                 ),
             ))
+        }
+        // The band a scenario's entry gets (the same computation as `backtest`).
+        (None, _) if sigma.is_some() && !matches!(built.band, ParamBand::None) => {
+            let b = param_band(model.as_ref(), &built.band, &grid, &market, 1.96)
+                .user_err(String::new)?;
+            Some(band_doc(b, format!("{}; 95 %", built.param_source)))
         }
         (None, Some(w)) => {
             let alts: Vec<&dyn ImpactModel> = w.alternatives.iter().map(|m| m.as_ref()).collect();

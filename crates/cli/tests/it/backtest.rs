@@ -1177,3 +1177,84 @@ fn vary_equals_separate_runs() {
         }
     }
 }
+
+/// `blocksale model` and `blocksale backtest` share one computation: fed the backtest's sigma and
+/// V for the Cango sale, the calculator gives the same peak, average cost and parameter band for
+/// every model whose numbers depend only on those inputs and the TWAP (the propagator's bar grid
+/// differs, 24 uniform bars against 192 of 15 minutes: its TWAP peak does not depend on it).
+#[test]
+fn model_and_backtest_agree_on_the_cango_inputs() {
+    let (doc, _o) = run_json(&[]);
+    let sigma = f(&doc, "market.sigma_daily");
+    let v = f(&doc, "market.model_volume_btc");
+    let by_name = |n: &str| {
+        doc["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    for (cli, name, tol) in [
+        ("sqrt", "sqrt", 1e-12),
+        ("linear", "linear", 1e-12),
+        ("sqrt-propagator", "sqrt_propagator", 1e-9),
+    ] {
+        let o = blocksale()
+            .args([
+                "model",
+                cli,
+                "--size",
+                "4451",
+                "--horizon-days",
+                "2",
+                "--json",
+            ])
+            .args([
+                "--adv",
+                &format!("{v:?}"),
+                "--sigma-daily",
+                &format!("{sigma:?}"),
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let m: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let b = by_name(name);
+        let same = |a: f64, c: f64, what: &str| {
+            assert!(
+                (a - c).abs() <= tol * c.abs().max(1e-9),
+                "{name} {what}: model {a} vs backtest {c}"
+            );
+        };
+        same(f(&m, "impact_bps"), f(&b, "peak_impact_bps"), "peak");
+        same(f(&m, "avg_cost_bps"), f(&b, "avg_cost_bps"), "average cost");
+        same(
+            f(&m["band"], "impact_low_bps"),
+            f(&b, "peak_band_bps.low"),
+            "band low",
+        );
+        same(
+            f(&m["band"], "impact_high_bps"),
+            f(&b, "peak_band_bps.high"),
+            "band high",
+        );
+        same(
+            f(&m["band"], "avg_cost_low_bps"),
+            f(&b, "avg_cost_band_bps.low"),
+            "cost band low",
+        );
+        same(
+            f(&m["band"], "avg_cost_high_bps"),
+            f(&b, "avg_cost_band_bps.high"),
+            "cost band high",
+        );
+        // Both name what the band varies, in the same words.
+        let src = m["band"]["source"].as_str().unwrap();
+        assert!(
+            src.starts_with(b["param_source"].as_str().unwrap()),
+            "{src}"
+        );
+    }
+}
