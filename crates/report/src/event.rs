@@ -105,7 +105,10 @@ impl Chart for EventChart<'_> {
                 if j > 0 && !band {
                     continue;
                 }
-                if let Some(v) = self.t.get_num(&format!("cf_{n}{suffix}_usd")) {
+                if let Some(v) = self
+                    .t
+                    .get_num(&format!("counterfactual_close_{n}{suffix}_usd"))
+                {
                     for (row, &x) in p.iter().zip(v) {
                         if row.open_time >= s.start {
                             lo = lo.min(x.max(cap_lo));
@@ -190,8 +193,9 @@ impl Chart for EventChart<'_> {
         for &k in heads.iter().filter(|&&k| !off_scale[k]) {
             let n = &names[k];
             let (Some(l), Some(h)) = (
-                self.t.get_num(&format!("cf_{n}_low_usd")),
-                self.t.get_num(&format!("cf_{n}_high_usd")),
+                self.t.get_num(&format!("counterfactual_close_{n}_low_usd")),
+                self.t
+                    .get_num(&format!("counterfactual_close_{n}_high_usd")),
             ) else {
                 continue;
             };
@@ -270,7 +274,7 @@ impl Chart for EventChart<'_> {
 
         // Counterfactual closes per model, from the window start on.
         for (k, n) in names.iter().enumerate() {
-            let Some(v) = self.t.get_num(&format!("cf_{n}_usd")) else {
+            let Some(v) = self.t.get_num(&format!("counterfactual_close_{n}_usd")) else {
                 continue;
             };
             let pts: Vec<(f64, f64)> = (0..p.len())
@@ -462,11 +466,13 @@ impl EventChart<'_> {
         names
             .iter()
             .map(|n| {
-                self.t.get_num(&format!("cf_{n}_usd")).is_some_and(|v| {
-                    p.iter().zip(v).any(|(row, &x)| {
-                        row.open_time >= s.start && !(cap_lo..=cap_hi).contains(&x)
+                self.t
+                    .get_num(&format!("counterfactual_close_{n}_usd"))
+                    .is_some_and(|v| {
+                        p.iter().zip(v).any(|(row, &x)| {
+                            row.open_time >= s.start && !(cap_lo..=cap_hi).contains(&x)
+                        })
                     })
-                })
             })
             .collect()
     }

@@ -16,8 +16,9 @@ pub fn result_json(result: &BacktestResult) -> Result<String, ReportError> {
     Ok(s)
 }
 
-/// Write the per-bar paths: `open_time,open,high,low,close,volume_btc,in_window,sold_btc`, then per
-/// model `impact_<name>_bps` and `counterfactual_<name>_usd`.
+/// Write `paths.csv`: the table of [`crate::series::event_table`] (the same columns as
+/// `event.csv`: OHLC in USD, volume, window flag, BTC sold, CAR since the start, and per model the
+/// impact with its band and the counterfactual close with its band).
 ///
 /// # Errors
 /// [`ReportError::Io`] when writing fails.
@@ -30,28 +31,8 @@ pub fn write_paths_csv(
         path: path_label.to_string(),
         source,
     };
-    let names = model_column_names(result);
-    let mut header = String::from("open_time,open,high,low,close,volume_btc,in_window,sold_btc");
-    for n in &names {
-        header.push_str(&format!(",impact_{n}_bps"));
-    }
-    for n in &names {
-        header.push_str(&format!(",counterfactual_{n}_usd"));
-    }
-    writeln!(w, "{header}").map_err(io)?;
-    for r in &result.paths {
-        let mut line = format!(
-            "{},{},{},{},{},{},{},{}",
-            r.open_time, r.open, r.high, r.low, r.close, r.volume, r.in_window, r.sold_btc
-        );
-        for x in &r.impact_bps {
-            line.push_str(&format!(",{x:.6}"));
-        }
-        for x in &r.counterfactual_close_usd {
-            line.push_str(&format!(",{x:.4}"));
-        }
-        writeln!(w, "{line}").map_err(io)?;
-    }
+    let csv = crate::series::event_table(result).to_csv()?;
+    w.write_all(csv.as_bytes()).map_err(io)?;
     w.flush().map_err(io)
 }
 

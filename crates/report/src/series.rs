@@ -18,12 +18,18 @@ fn iso(ms: i64) -> String {
     Timestamp::from_millis(ms).to_rfc3339()
 }
 
-/// `event.csv`: per bar of the observed path, the OHLC, whether the bar is in the sale window, and
-/// per model the counterfactual close without the sale with its 95 % parameter band.
+/// `paths.csv` and `event.csv` (one table, one name per quantity): per bar of the observed path
+/// its OHLC and volume, whether it is in the sale window, the BTC sold by its end, the CAR since
+/// the window start, and per model the impact with its 95 % parameter band and the counterfactual
+/// close without the trade with the band's edges as prices.
 ///
-/// Columns: `open_time, close_time, open_usd, high_usd, low_usd, close_usd, in_window`, then per
-/// model `cf_<m>_usd, cf_<m>_low_usd, cf_<m>_high_usd` (the band's edges as prices: `close *
-/// exp(-side * impact)` at the impact band's two edges, low <= high).
+/// Columns (units in the names; signs: impact > 0 moves the price the way the trade pushes it,
+/// down for a sale and up for a purchase; the CAR is the abnormal log return of the price itself,
+/// > 0 when it rose): `open_time, close_time, open_usd, high_usd, low_usd, close_usd, volume_btc,
+/// in_window, sold_btc, car_since_start_bps`, then per model `impact_<m>_bps, impact_<m>_low_bps,
+/// impact_<m>_high_bps, counterfactual_close_<m>_usd, counterfactual_close_<m>_low_usd,
+/// counterfactual_close_<m>_high_usd` (`close * exp(-side * impact)`, the band's two edges as
+/// prices, low <= high).
 pub fn event_table(r: &BacktestResult) -> Table {
     let p = &r.paths;
     let bar_ms = r.market.bar_seconds * 1000;
@@ -43,21 +49,39 @@ pub fn event_table(r: &BacktestResult) -> Table {
     .num("high_usd", p.iter().map(|x| x.high).collect())
     .num("low_usd", p.iter().map(|x| x.low).collect())
     .num("close_usd", p.iter().map(|x| x.close).collect())
-    .bool("in_window", p.iter().map(|x| x.in_window).collect());
+    .num("volume_btc", p.iter().map(|x| x.volume).collect())
+    .bool("in_window", p.iter().map(|x| x.in_window).collect())
+    .num("sold_btc", p.iter().map(|x| x.sold_btc).collect())
+    .num(
+        "car_since_start_bps",
+        p.iter().map(|x| x.car_from_start * 1e4).collect(),
+    );
     for (k, n) in model_column_names(r).iter().enumerate() {
         let edge = |x: &blocksale_backtest::PathRow, i: f64| x.close * (-sign * i / 1e4).exp();
         t.num(
-            format!("cf_{n}_usd"),
+            format!("impact_{n}_bps"),
+            p.iter().map(|x| x.impact_bps[k]).collect(),
+        );
+        t.num(
+            format!("impact_{n}_low_bps"),
+            p.iter().map(|x| x.impact_low_bps[k]).collect(),
+        );
+        t.num(
+            format!("impact_{n}_high_bps"),
+            p.iter().map(|x| x.impact_high_bps[k]).collect(),
+        );
+        t.num(
+            format!("counterfactual_close_{n}_usd"),
             p.iter().map(|x| x.counterfactual_close_usd[k]).collect(),
         );
         t.num(
-            format!("cf_{n}_low_usd"),
+            format!("counterfactual_close_{n}_low_usd"),
             p.iter()
                 .map(|x| edge(x, x.impact_low_bps[k]).min(edge(x, x.impact_high_bps[k])))
                 .collect(),
         );
         t.num(
-            format!("cf_{n}_high_usd"),
+            format!("counterfactual_close_{n}_high_usd"),
             p.iter()
                 .map(|x| edge(x, x.impact_low_bps[k]).max(edge(x, x.impact_high_bps[k])))
                 .collect(),

@@ -4,7 +4,7 @@
 //! scenario's `[[models]]` entry is: the parameter flags (and `--param KEY=VALUE` for any spec key)
 //! fill the spec, so keys, defaults and checks are the scenario's, and a newly registered model
 //! needs no change here. This module parses the flags and prints; ATHL prints its cost table and
-//! `almgren-chriss` (the optimal-execution problem, not a scenario model) its own document.
+//! `almgren_chriss` (the optimal-execution problem, not a scenario model) its own document.
 
 use crate::error::{user, UserContext};
 use blocksale_impact::models::{
@@ -31,10 +31,10 @@ pub enum ModelArg {
     AlmgrenChriss,
 }
 
-const ALMGREN_CHRISS: &str = "almgren-chriss";
+const ALMGREN_CHRISS: &str = "almgren_chriss";
 
-/// Every registered key, spelled with dashes (`exp-decay`; the scenario spelling is an alias),
-/// then `almgren-chriss`.
+/// Every registered key, spelled as in scenarios and outputs (`exp_decay`; the dashed spelling
+/// (`exp-decay`) is accepted as an alias), then `almgren_chriss`: one spelling per model name.
 fn model_arg() -> impl TypedValueParser<Value = ModelArg> {
     let registered = ModelSpec::KEYS
         .iter()
@@ -42,10 +42,11 @@ fn model_arg() -> impl TypedValueParser<Value = ModelArg> {
         .map(|(key, summary)| {
             // clap keeps the names for the life of the process; a handful of short strings.
             let dashed: &'static str = Box::leak(key.replace('_', "-").into_boxed_str());
-            PossibleValue::new(dashed).alias(*key).help(*summary)
+            PossibleValue::new(*key).alias(dashed).help(*summary)
         });
-    let ac =
-        PossibleValue::new(ALMGREN_CHRISS).help("Almgren-Chriss 2000 discrete optimal execution");
+    let ac = PossibleValue::new(ALMGREN_CHRISS)
+        .alias("almgren-chriss")
+        .help("Almgren-Chriss 2000 discrete optimal execution");
     PossibleValuesParser::new(registered.chain([ac])).map(|name: String| {
         let key = name.replace('-', "_");
         match ModelSpec::KEYS.iter().find(|k| **k == key) {
@@ -70,10 +71,10 @@ pub enum DecayArg {
 #[derive(Debug, ClapArgs)]
 #[command(after_help = "Examples:
   blocksale model sqrt --size 4451 --adv 30000 --sigma-daily 0.03 --y 0.9 --json
-  blocksale model almgren-chriss --size 1e6 --sigma 0.948683 --epsilon 0.0625 --eta 2.5e-6 --gamma 2.5e-7 --horizon 5 --steps 5 --risk-aversion 1e-6 --json
+  blocksale model almgren_chriss --size 1e6 --sigma 0.948683 --epsilon 0.0625 --eta 2.5e-6 --gamma 2.5e-7 --horizon 5 --steps 5 --risk-aversion 1e-6 --json
   blocksale model athl --size 656100 --adv 6561000 --sigma-daily 0.0157 --outstanding 1.728e9 --horizon-days 0.1 --json
-  blocksale model exp-decay --size 4451 --eta 2e-6 --half-life-days 0.5 --horizon-days 2 --json
-  blocksale model sqrt-propagator --size 4451 --adv 30000 --sigma-daily 0.03 --horizon-days 2 --json
+  blocksale model exp_decay --size 4451 --eta 2e-6 --half-life-days 0.5 --horizon-days 2 --json
+  blocksale model sqrt_propagator --size 4451 --adv 30000 --sigma-daily 0.03 --horizon-days 2 --json
 Model parameters are the keys of a scenario's [[models]] entry (data/scenarios/README.md): the flags
 below set them, --param KEY=VALUE sets any of them.")]
 pub struct Args {
@@ -104,7 +105,7 @@ pub struct Args {
     /// ATHL: number outstanding (BTC supply for BTC) [default: 19.9M]
     #[arg(long, value_name = "UNITS")]
     pub outstanding: Option<f64>,
-    /// Duration of the sale, days (ATHL, exp-decay, sqrt-propagator, and the path of the others) [default: 1]
+    /// Duration of the sale, days (ATHL, exp_decay, sqrt_propagator, and the path of the others) [default: 1]
     #[arg(long, value_name = "DAYS")]
     pub horizon_days: Option<f64>,
     /// Almgren-Chriss: price volatility, price units per sqrt(day)
@@ -113,7 +114,7 @@ pub struct Args {
     /// Almgren-Chriss: fixed cost per unit (half spread + fees), price units [default: 0]
     #[arg(long)]
     pub epsilon: Option<f64>,
-    /// Almgren-Chriss: temporary impact, price units per (unit/day); exp-decay: impact per BTC
+    /// Almgren-Chriss: temporary impact, price units per (unit/day); exp_decay: impact per BTC
     #[arg(long)]
     pub eta: Option<f64>,
     /// Almgren-Chriss: permanent impact, price units per unit [default: 0]
@@ -128,16 +129,16 @@ pub struct Args {
     /// Almgren-Chriss: risk aversion lambda, 1/price units [default: 0 = TWAP]
     #[arg(long)]
     pub risk_aversion: Option<f64>,
-    /// exp-decay: resilience rho, 1/day
+    /// exp_decay: resilience rho, 1/day
     #[arg(long, value_name = "PER_DAY")]
     pub rho: Option<f64>,
-    /// exp-decay: half-life ln2/rho, days (instead of --rho) [default: 1]
+    /// exp_decay: half-life ln2/rho, days (instead of --rho) [default: 1]
     #[arg(long, value_name = "DAYS")]
     pub half_life_days: Option<f64>,
-    /// sqrt-propagator: kernel exponent a in G(t) = t^-a [default: 0.5]
+    /// sqrt_propagator: kernel exponent a in G(t) = t^-a [default: 0.5]
     #[arg(long)]
     pub kernel_exponent: Option<f64>,
-    /// sqrt-propagator: the kernel's time scale tau0, days [default: 1; no effect at exponent 0.5]
+    /// sqrt_propagator: the kernel's time scale tau0, days [default: 1; no effect at exponent 0.5]
     #[arg(long, value_name = "DAYS")]
     pub time_scale_days: Option<f64>,
     /// Decay after the sale [default: permanent for instantaneous models, full for kernels]
@@ -452,13 +453,13 @@ fn athl(a: &Args, spec: &AthlSpec) -> anyhow::Result<String> {
 }
 
 fn almgren_chriss(a: &Args) -> anyhow::Result<String> {
-    let m = "almgren-chriss";
+    let m = "almgren_chriss";
     let sigma = need(a.sigma, "--sigma", m)?;
     let eta = need(a.eta, "--eta", m)?;
     let horizon = need(a.horizon, "--horizon", m)?;
     let steps = a
         .steps
-        .ok_or_else(|| user("almgren-chriss needs --steps"))?;
+        .ok_or_else(|| user("almgren_chriss needs --steps"))?;
     let lambda = a.risk_aversion.unwrap_or(0.0);
     let model =
         AlmgrenChriss::new_checked(sigma, a.epsilon.unwrap_or(0.0), eta, a.gamma.unwrap_or(0.0))

@@ -348,7 +348,7 @@ fn writes_three_files_byte_identically() {
     );
     assert_eq!((w, h), (1600, 900));
     let csv = std::fs::read_to_string(a.path().join("paths.csv")).unwrap();
-    assert!(csv.starts_with("open_time,open,high,low,close,volume_btc,in_window,sold_btc,impact_sqrt_bps,impact_linear_bps,"));
+    assert!(csv.starts_with("open_time,close_time,open_usd,high_usd,low_usd,close_usd,volume_btc,in_window,sold_btc,car_since_start_bps,impact_sqrt_bps,impact_sqrt_low_bps,impact_sqrt_high_bps,counterfactual_close_sqrt_usd,counterfactual_close_sqrt_low_usd,counterfactual_close_sqrt_high_usd,impact_linear_bps,"));
     // 3 days before + 2-day window + 3 days after, 15-minute bars.
     assert_eq!(csv.lines().count(), 1 + 8 * 96);
     // No staging folder is left behind; the record lists what blocksale wrote.
@@ -1199,7 +1199,7 @@ fn model_and_backtest_agree_on_the_cango_inputs() {
     for (cli, name, tol) in [
         ("sqrt", "sqrt", 1e-12),
         ("linear", "linear", 1e-12),
-        ("sqrt-propagator", "sqrt_propagator", 1e-9),
+        ("sqrt_propagator", "sqrt_propagator", 1e-9),
     ] {
         let o = blocksale()
             .args([

@@ -49,7 +49,7 @@ fn sqrt_example_t4() {
 fn almgren_chriss_example_t1() {
     let v = run_json(&[
         "model",
-        "almgren-chriss",
+        "almgren_chriss",
         "--size",
         "1e6",
         "--sigma",

@@ -207,24 +207,28 @@ fn exported_series_are_the_backtests_and_redraw_the_charts() {
     ok(&report(out.path(), &[]));
     let read = |f: &str| std::fs::read_to_string(out.path().join(f)).unwrap();
     let (ev, paths) = (read("event.csv"), read("paths.csv"));
-    // The observed path of event.png is paths.csv's, value for value.
-    assert_eq!(column(&ev, "open_time"), column(&paths, "open_time"));
-    assert_eq!(column(&ev, "close_usd"), column(&paths, "close"));
+    // event.csv and paths.csv are one table: the same columns, byte for byte.
+    assert_eq!(ev, paths, "event.csv and paths.csv differ");
     let result: serde_json::Value = serde_json::from_str(&read("result.json")).unwrap();
     for m in result["models"].as_array().unwrap() {
         let name = m["name"].as_str().unwrap();
-        let cf: Vec<f64> = column(&ev, &format!("cf_{name}_usd"))
+        let cf: Vec<f64> = column(&ev, &format!("counterfactual_close_{name}_usd"))
             .iter()
             .map(|v| v.parse().unwrap())
             .collect();
-        let cf4: Vec<f64> = column(&paths, &format!("counterfactual_{name}_usd"))
+        let close: Vec<f64> = column(&ev, "close_usd")
             .iter()
             .map(|v| v.parse().unwrap())
             .collect();
-        for (a, b) in cf.iter().zip(&cf4) {
+        let imp: Vec<f64> = column(&ev, &format!("impact_{name}_bps"))
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        // A sale: the close without it is close * exp(+impact).
+        for ((c, x), i) in cf.iter().zip(&close).zip(&imp) {
             assert!(
-                (a - b).abs() <= 5e-5,
-                "{name}: {a} vs {b} (paths.csv has 4 decimals)"
+                (c - x * (i / 1e4).exp()).abs() <= 1e-9 * x,
+                "{name}: {c} vs {x} exp({i} bp)"
             );
         }
         // The size curve passes through the backtest's numbers at the real size.

@@ -358,10 +358,14 @@ fn exports_hold_every_plotted_series() {
     assert_eq!(ev.rows(), r.paths.len());
     let close = ev.get_num("close_usd").unwrap();
     for (k, m) in r.models.iter().enumerate() {
-        let cf = ev.get_num(&format!("cf_{}_usd", m.name)).unwrap();
+        let cf = ev
+            .get_num(&format!("counterfactual_close_{}_usd", m.name))
+            .unwrap();
         let (lo, hi) = (
-            ev.get_num(&format!("cf_{}_low_usd", m.name)).unwrap(),
-            ev.get_num(&format!("cf_{}_high_usd", m.name)).unwrap(),
+            ev.get_num(&format!("counterfactual_close_{}_low_usd", m.name))
+                .unwrap(),
+            ev.get_num(&format!("counterfactual_close_{}_high_usd", m.name))
+                .unwrap(),
         );
         for (i, p) in r.paths.iter().enumerate() {
             assert_eq!(close[i].to_bits(), p.close.to_bits());
