@@ -1,7 +1,8 @@
 use super::registry::{need_calibration, positive_key};
 use super::WhatIfBand;
 use super::{
-    cumulative_path, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamSource,
+    cumulative_constant_rate, cumulative_path, BuildContext, BuiltModel, ConstantRate, Decay,
+    ImpactModel, ModelEntry, ParamSource,
 };
 use crate::error::{positive, SpecError};
 use crate::uncertainty::ParamRange;
@@ -129,6 +130,16 @@ impl ImpactModel for PowerLaw {
             |q| self.impact(q, m),
             |q| self.impact(q, m) * q / (1.0 + d),
         )
+    }
+
+    fn constant_rate(&self, size_btc: f64, _days: f64, m: &MarketInputs) -> Option<ConstantRate> {
+        let d = self.delta;
+        Some(cumulative_constant_rate(
+            size_btc,
+            self.decay,
+            |q| self.impact(q, m),
+            |q| self.impact(q, m) * q / (1.0 + d),
+        ))
     }
 }
 

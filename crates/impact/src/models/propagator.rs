@@ -1,5 +1,7 @@
 use super::registry::{literature_y_factors, positive_key};
-use super::{sale_end, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, PowerLaw};
+use super::{
+    sale_end, BuildContext, BuiltModel, ConstantRate, Decay, ImpactModel, ModelEntry, PowerLaw,
+};
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
 use serde::{Deserialize, Serialize};
@@ -210,6 +212,24 @@ impl ImpactModel for Propagator {
             })
             .collect();
         ImpactPath::new(impact, cost / grid.total_btc(), self.decay.long_run(level))
+    }
+
+    /// At the rate `v = Q/T` the sum over bars telescopes to `I(t) = A t^(1-a)` during the sale
+    /// (`A = h(v) / (1 - a)`): peak `A T^(1-a)`, average cost `A T^(1-a) / (2 - a)`, both `O(1)`
+    /// where the grid path is `O(N^2)`.
+    fn constant_rate(&self, size_btc: f64, days: f64, m: &MarketInputs) -> Option<ConstantRate> {
+        if !(size_btc > 0.0 && days > 0.0) {
+            return Some(ConstantRate::ZERO);
+        }
+        let a = self.kernel_exponent;
+        let (p1, p2) = (1.0 - a, 2.0 - a);
+        let amp = self.amplitude(size_btc / days, m) / p1;
+        let level = amp * if a == 0.5 { days.sqrt() } else { days.powf(p1) };
+        Some(ConstantRate {
+            avg_cost: level / p2,
+            peak: level,
+            permanent: self.decay.long_run(level),
+        })
     }
 }
 
