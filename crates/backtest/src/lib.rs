@@ -30,6 +30,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod csvfmt;
 mod engine;
 mod error;
 mod event_study;

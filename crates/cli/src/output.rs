@@ -192,6 +192,75 @@ impl RunTail<'_> {
     }
 }
 
+/// What stops a streamed computation: its own error (the user's, given context) or a failed write.
+#[derive(Debug)]
+pub enum StreamError<E> {
+    /// The computation's error.
+    Compute(E),
+    /// Writing the stream failed.
+    Write(anyhow::Error),
+}
+
+impl<E> From<E> for StreamError<E> {
+    fn from(e: E) -> Self {
+        StreamError::Compute(e)
+    }
+}
+
+impl RunTail<'_> {
+    /// Compute while streaming `<stem>.csv` into the staging folder (through a buffered writer:
+    /// memory stays flat however many rows), then write `<stem>.json` from the document `compute`
+    /// returns, move both into place together and print the summary (or the JSON with `--json`).
+    /// A failed run leaves no partial file behind.
+    ///
+    /// # Errors
+    /// The computation's error as a user error with context; an output error.
+    pub fn run_streamed<R: serde::Serialize, E: std::fmt::Display>(
+        self,
+        compute: impl FnOnce(
+            &(dyn Fn(usize, usize) + Sync),
+            &mut dyn FnMut(&[u8]) -> Result<(), StreamError<E>>,
+        ) -> Result<R, StreamError<E>>,
+        summary: impl FnOnce(&R) -> String,
+    ) -> anyhow::Result<()> {
+        use std::io::Write;
+        let out = out_dir(self.out, self.scenario);
+        let mut stage = Staging::new(&out, self.inputs, self.force)?;
+        let csv_path = stage.path(&format!("{}.csv", self.stem))?;
+        let file = std::fs::File::create(&csv_path)
+            .with_context(|| format!("cannot write {}", csv_path.display()))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let pb = crate::progress::bar(0, self.stem, self.quiet);
+        let tick = crate::progress::ticker(&pb);
+        let mut sink = |bytes: &[u8]| -> Result<(), StreamError<E>> {
+            w.write_all(bytes).map_err(|e| {
+                StreamError::Write(anyhow::anyhow!("cannot write {}: {e}", csv_path.display()))
+            })
+        };
+        let result = match compute(&tick, &mut sink) {
+            Ok(r) => r,
+            Err(StreamError::Write(e)) => return Err(e),
+            Err(StreamError::Compute(e)) => {
+                return Err(crate::error::user(format!(
+                    "{} of scenario {} on data in {}: {e}",
+                    self.stem,
+                    self.scenario,
+                    self.data_dir.display()
+                )))
+            }
+        };
+        pb.finish_and_clear();
+        w.flush()
+            .with_context(|| format!("cannot write {}", csv_path.display()))?;
+        drop(w);
+        let mut json = serde_json::to_string_pretty(&result)?;
+        json.push('\n');
+        stage.write(&format!("{}.json", self.stem), json.as_bytes())?;
+        let written = stage.commit()?;
+        print_result(self.json, &json, || summary(&result), &written)
+    }
+}
+
 /// Write the document `doc` as `<stem>.json` (pretty, newline-terminated) and `csv` as `<stem>.csv`
 /// together into `out`. Returns the JSON text and the paths written.
 ///
