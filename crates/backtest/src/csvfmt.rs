@@ -24,6 +24,14 @@ pub fn push_f64(out: &mut Vec<u8>, x: f64) {
     }
     let mut buf = ryu::Buffer::new();
     let text = buf.format_finite(x).as_bytes();
+    let (m, e) = odd_mantissa(x);
+    // Fast path, the common case: Ryu prints plain decimals for 1e-5 <= |x| < 1e16 (the digits
+    // `{}` prints, and no exponent), and no tie is possible (see below) when e < -22 there: the
+    // exact value has at least 23 - 4 = 19 significant digits, shortest ones at most 17.
+    if e < -22 && !text.contains(&b'e') {
+        out.extend_from_slice(text);
+        return;
+    }
     // Ryu prints `-?D+(.D+)?(e-?D+)?`: collect the digits, where the point falls, the exponent.
     let mut digits = [0u8; 32];
     let (mut n, mut int_len, mut exp, mut exp_neg) = (0usize, None, 0i32, false);
@@ -60,7 +68,6 @@ pub fn push_f64(out: &mut Vec<u8>, x: f64) {
     // shortest digits: x = m 2^e (m odd) has exactly -e decimals, so `point - e` significant
     // digits when e < 0; an integer (e >= 0) printed with fewer digits than it has was rounded.
     // Those (rare) values take the standard formatter.
-    let (m, e) = odd_mantissa(x);
     let len = d.len() as i32;
     if m != 0 && ((e < 0 && point - e == len + 1) || (e >= 0 && point > len)) {
         let _ = write!(out, "{x}");

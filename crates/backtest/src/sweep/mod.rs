@@ -348,6 +348,9 @@ fn csv_values(s: &mut Vec<u8>, v: [f64; 9]) {
     s.push(b'\n');
 }
 
+/// What [`Prepared::drive`] hands each duration to: its index, its columns, its CSV lines.
+type Emit<'e, E> = dyn FnMut(usize, &[Column], &[u8]) -> Result<(), E> + 'e;
+
 /// Everything a sweep computes before its cells.
 struct Prepared<'a> {
     s: &'a Scenario,
@@ -533,7 +536,7 @@ impl<'a> Prepared<'a> {
         progress: Progress<'_>,
         allow_scaling: bool,
         csv: bool,
-        emit: &mut dyn FnMut(usize, &[Column], &[u8]) -> Result<(), E>,
+        emit: &mut Emit<'_, E>,
     ) -> Result<SweepResult, E> {
         let (nd, ns, nm) = (self.durations.len(), self.sizes.len(), self.models.len());
         let per_duration = (ns * nm).max(1);
@@ -543,45 +546,75 @@ impl<'a> Prepared<'a> {
         let mut max_size = Vec::new();
         let limit_bps = self.input.max_cost_bps;
         let arrival = self.market.arrival_price_usd;
-        let mut d0 = 0;
-        while d0 < nd {
-            let ds = d0..(d0 + chunk).min(nd);
-            let cols = self.columns(ds.clone(), allow_scaling, progress, &done)?;
-            let texts: Vec<Vec<u8>> = if csv {
-                ds.clone()
-                    .into_par_iter()
-                    .map(|di| self.csv_of(di, &cols[(di - d0) * nm..(di - d0 + 1) * nm]))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            for di in ds.clone() {
-                let c = &cols[(di - d0) * nm..(di - d0 + 1) * nm];
-                emit(di, c, texts.get(di - d0).map_or(&[][..], Vec::as_slice))?;
-                let d = &self.durations[di];
-                for (mi, (m, _)) in self.models.iter().enumerate() {
-                    scaling.push(ScalingRow {
-                        duration_seconds: d.duration_seconds,
-                        model: m.name.clone(),
-                        size_exponent: c[mi].exponent,
-                    });
-                    if let Some(limit_bps) = limit_bps {
-                        let (found, evals) = c[mi].inverse.expect("asked");
-                        max_size.push(MaxSizeRow {
+        // A producer thread computes and formats chunk k + 1 (on the rayon pool) while this thread
+        // hands chunk k to `emit`: writing overlaps computing, and at most three chunks are in
+        // memory (one being computed, one queued, one being written).
+        type Chunk = (usize, Vec<Column>, Vec<Vec<u8>>);
+        let chunks: Vec<std::ops::Range<usize>> = (0..nd)
+            .step_by(chunk)
+            .map(|d0| d0..(d0 + chunk).min(nd))
+            .collect();
+        std::thread::scope(|sc| -> Result<(), E> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk, BacktestError>>(1);
+            let done = &done;
+            sc.spawn(move || {
+                for ds in chunks {
+                    let d0 = ds.start;
+                    let made =
+                        self.columns(ds.clone(), allow_scaling, progress, done)
+                            .map(|cols| {
+                                let texts: Vec<Vec<u8>> = if csv {
+                                    ds.into_par_iter()
+                                        .map(|di| {
+                                            self.csv_of(
+                                                di,
+                                                &cols[(di - d0) * nm..(di - d0 + 1) * nm],
+                                            )
+                                        })
+                                        .collect()
+                                } else {
+                                    Vec::new()
+                                };
+                                (d0, cols, texts)
+                            });
+                    let failed = made.is_err();
+                    // The receiver gone (an error while writing) ends the producer too.
+                    if tx.send(made).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            for made in rx {
+                let (d0, cols, texts) = made?;
+                for k in 0..cols.len() / nm.max(1) {
+                    let di = d0 + k;
+                    let c = &cols[k * nm..(k + 1) * nm];
+                    emit(di, c, texts.get(k).map_or(&[][..], Vec::as_slice))?;
+                    let d = &self.durations[di];
+                    for (mi, (m, _)) in self.models.iter().enumerate() {
+                        scaling.push(ScalingRow {
                             duration_seconds: d.duration_seconds,
-                            duration: d.label.clone(),
                             model: m.name.clone(),
-                            max_cost_bps: limit_bps,
-                            max_size_btc: found.map(|x| x.0),
-                            max_size_usd: found.map(|x| x.0 * arrival),
-                            avg_cost_at_max_bps: found.map(|x| x.1 * 1e4),
-                            evaluations: evals,
+                            size_exponent: c[mi].exponent,
                         });
+                        if let Some(limit_bps) = limit_bps {
+                            let (found, evals) = c[mi].inverse.expect("asked");
+                            max_size.push(MaxSizeRow {
+                                duration_seconds: d.duration_seconds,
+                                duration: d.label.clone(),
+                                model: m.name.clone(),
+                                max_cost_bps: limit_bps,
+                                max_size_btc: found.map(|x| x.0),
+                                max_size_usd: found.map(|x| x.0 * arrival),
+                                avg_cost_at_max_bps: found.map(|x| x.1 * 1e4),
+                                evaluations: evals,
+                            });
+                        }
                     }
                 }
             }
-            d0 = ds.end;
-        }
+            Ok(())
+        })?;
         let mut r = self.document();
         r.row_count = nd * ns * nm;
         r.scaling = scaling;

@@ -286,7 +286,7 @@ pub(crate) fn cumulative_constant_rate(
     impact_of: impl Fn(f64) -> f64,
     antiderivative: impl Fn(f64) -> f64,
 ) -> ConstantRate {
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return ConstantRate::ZERO;
     }
     let level = impact_of(total);
