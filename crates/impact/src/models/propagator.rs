@@ -180,26 +180,39 @@ impl ImpactModel for Propagator {
                 x.powf(p)
             }
         };
-        let at = |time: f64| -> f64 {
+        // sum_k w_k (x(time - t_k) - x(time - t_{k+1})) over the trading bars, with each power
+        // taken once: bar k's second term is bar k+1's first (the same argument, so the same
+        // bits as evaluating both), which halves the O(N^2) powers.
+        let sweep_sum = |time: f64, p: f64, weight: &dyn Fn(f64) -> f64| -> f64 {
+            let mut next: Option<(usize, f64)> = None;
             trading
                 .iter()
-                .map(|&(k, amp)| amp * (pos(time - t[k], p1) - pos(time - t[k + 1], p1)))
+                .map(|&(k, amp)| {
+                    let a = match next {
+                        Some((j, v)) if j == k => v,
+                        _ => pos(time - t[k], p),
+                    };
+                    let b = pos(time - t[k + 1], p);
+                    next = Some((k + 1, b));
+                    weight(amp) * (a - b)
+                })
                 .sum()
         };
-        // integral over [lo, hi] of I(s) ds.
-        let integral = |lo: f64, hi: f64| -> f64 {
-            let prim = |s: f64| -> f64 {
-                trading
-                    .iter()
-                    .map(|&(k, amp)| amp / p2 * (pos(s - t[k], p2) - pos(s - t[k + 1], p2)))
-                    .sum()
-            };
-            prim(hi) - prim(lo)
-        };
+        let at = |time: f64| -> f64 { sweep_sum(time, p1, &|amp| amp) };
+        // The primitive of I at each grid time, each taken once: bar k's upper end is bar k+1's
+        // lower end.
+        let prim = |s: f64| -> f64 { sweep_sum(s, p2, &|amp| amp / p2) };
         let level = at(t[last + 1]);
         let mut cost = 0.0;
+        let mut prim_at: Option<(usize, f64)> = None;
         for &(k, _) in &trading {
-            cost += q[k] / dt[k] * integral(t[k], t[k + 1]);
+            let lo = match prim_at {
+                Some((j, v)) if j == k => v,
+                _ => prim(t[k]),
+            };
+            let hi = prim(t[k + 1]);
+            prim_at = Some((k + 1, hi));
+            cost += q[k] / dt[k] * (hi - lo);
         }
         let impact = (0..grid.len())
             .map(|k| {
