@@ -232,10 +232,21 @@ impl RunTail<'_> {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
         let pb = crate::progress::bar(0, self.stem, self.quiet);
         let tick = crate::progress::ticker(&pb);
+        // BLOCKSALE_TIMING=1: how long this thread spent writing the CSV (the computation runs
+        // on other threads meanwhile), on stderr; for scripts/bench-scale.sh.
+        let timing = std::env::var_os("BLOCKSALE_TIMING").is_some_and(|v| v == "1");
+        let started = std::time::Instant::now();
+        let (mut writing, mut bytes_out) = (std::time::Duration::ZERO, 0u64);
         let mut sink = |bytes: &[u8]| -> Result<(), StreamError<E>> {
-            w.write_all(bytes).map_err(|e| {
+            let t = timing.then(std::time::Instant::now);
+            let r = w.write_all(bytes).map_err(|e| {
                 StreamError::Write(anyhow::anyhow!("cannot write {}: {e}", csv_path.display()))
-            })
+            });
+            if let Some(t) = t {
+                writing += t.elapsed();
+                bytes_out += bytes.len() as u64;
+            }
+            r
         };
         let result = match compute(&tick, &mut sink) {
             Ok(r) => r,
@@ -250,9 +261,20 @@ impl RunTail<'_> {
             }
         };
         pb.finish_and_clear();
+        let t = std::time::Instant::now();
         w.flush()
             .with_context(|| format!("cannot write {}", csv_path.display()))?;
         drop(w);
+        if timing {
+            writing += t.elapsed();
+            let total = started.elapsed().as_secs_f64();
+            eprintln!(
+                "timing: {}.csv {bytes_out} bytes in {total:.3} s; this thread writing {:.3} s, waiting for the computation {:.3} s",
+                self.stem,
+                writing.as_secs_f64(),
+                total - writing.as_secs_f64()
+            );
+        }
         let mut json = serde_json::to_string_pretty(&result)?;
         json.push('\n');
         stage.write(&format!("{}.json", self.stem), json.as_bytes())?;
