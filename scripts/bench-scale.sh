@@ -127,8 +127,8 @@ EOF
 
 echo
 echo "time split of the new sweeps (BLOCKSALE_TIMING=1; the computation runs on other threads while this one writes):"
-for w in "sweep-100k:$sweep100k" "sweep-1m:$sweep1m"; do
-  name=${w%%:*} args=${w#*:}
+for w in "sweep-100k|$sweep100k" "sweep-1m|$sweep1m"; do
+  name=${w%%|*} args=${w#*|}
   rm -rf "$scratch/timing"
   echo "  $name: $(env -u BLOCKSALE_DATA BLOCKSALE_TIMING=1 "$new" -q $args --out "$scratch/timing" 2>&1 >/dev/null | grep '^timing:')"
 done
@@ -162,8 +162,8 @@ EOF
   fi
 done
 echo "  replay-day replay.csv base vs new: $(same "$scratch/out-replay-day-old/replay.csv" "$scratch/out-replay-day-new/replay.csv")"
-for w in "sweep-100k:$sweep100k:sweep.csv" "replay-hour:$rhour:replay.csv"; do
-  IFS=: read -r name args file <<<"$w"
+for w in "sweep-100k|$sweep100k|sweep.csv" "replay-hour|$rhour|replay.csv"; do
+  IFS='|' read -r name args file <<<"$w"
   for t in 1 2; do
     rm -rf "$scratch/threads-$t"
     env -u BLOCKSALE_DATA RAYON_NUM_THREADS=$t "$new" -q $args --out "$scratch/threads-$t" >/dev/null

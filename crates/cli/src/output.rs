@@ -180,15 +180,32 @@ impl RunTail<'_> {
         })?;
         pb.finish_and_clear();
         let out = out_dir(self.out, self.scenario);
-        let (json, written) = write_json_and_csv(
-            &out,
-            self.inputs,
-            self.force,
-            self.stem,
-            &result,
-            &csv(&result),
-        )?;
-        print_result(self.json, &json, || summary(&result), &written)
+        if self.json {
+            let (json, written) = write_json_and_csv(
+                &out,
+                self.inputs,
+                self.force,
+                self.stem,
+                &result,
+                &csv(&result),
+            )?;
+            return print_result(true, &json, || summary(&result), &written);
+        }
+        // No JSON on stdout: the document goes straight to its file, never whole in memory (an
+        // hourly replay's is 100 MB); the same bytes as write_json_and_csv.
+        let mut stage = Staging::new(&out, self.inputs, self.force)?;
+        let path = stage.path(&format!("{}.json", self.stem))?;
+        let write_doc = || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut w = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            serde_json::to_writer_pretty(&mut w, &result)?;
+            w.write_all(b"\n")?;
+            w.flush()
+        };
+        write_doc().with_context(|| format!("cannot write {}", path.display()))?;
+        stage.write(&format!("{}.csv", self.stem), csv(&result).as_bytes())?;
+        let written = stage.commit()?;
+        print_result(false, "", || summary(&result), &written)
     }
 }
 
