@@ -918,6 +918,41 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn streamed_csv_equals_in_memory_for_any_thread_count() {
+        // Enough cells for several chunks: 200 sizes x 7 models x ~100 hourly grids.
+        let (s, src) = setup();
+        let mut inp = input(&s, &src);
+        inp.sizes_btc = log_space(100.0, 50_000.0, 200).unwrap();
+        inp.durations_seconds = (1..=120).map(|h| h * 3_600).collect();
+        let whole = sweep(&inp, None).unwrap();
+        assert!(whole.rows.len() > 2 * CHUNK_CELLS, "{}", whole.rows.len());
+        let streamed = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut bytes = Vec::new();
+                let r = sweep_to(&inp, None, &|n| vec![0, n / 2, n - 1], &mut |b: &[u8]| {
+                    bytes.extend_from_slice(b);
+                    Ok::<(), BacktestError>(())
+                })
+                .unwrap();
+                (r, bytes)
+            })
+        };
+        let (one, bytes1) = streamed(1);
+        let (_, bytes2) = streamed(2);
+        assert!(bytes1 == whole.csv().into_bytes(), "streamed != in memory");
+        assert!(bytes1 == bytes2, "1 thread != 2 threads");
+        // The bounded document: the kept sizes' rows, the rest in the CSV alone.
+        assert_eq!(one.row_count, whole.rows.len());
+        assert_eq!(one.rows.len(), 3 * whole.durations.len() * 7);
+        assert_eq!(one.cell(199, 5, 3), whole.cell(199, 5, 3));
+        assert_eq!((one.scaling, one.max_size), (whole.scaling, whole.max_size));
+    }
+
+    #[test]
     fn scaled_sizes_equal_direct_evaluation() {
         let (mut s, src) = setup();
         for schedule in [
