@@ -31,6 +31,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod csvfmt;
 mod engine;
 mod error;
 mod event_study;

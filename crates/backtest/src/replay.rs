@@ -42,6 +42,7 @@
 //! assert!(r.event.is_some());
 //! ```
 
+use crate::csvfmt::push_f64;
 use crate::market::source;
 use crate::models::{built_models, Progress, SweepModel};
 use crate::{BacktestError, MarketState, Scenario};
@@ -53,6 +54,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Layout version of [`ReplayResult`] and `replay.csv`.
@@ -70,6 +72,10 @@ pub enum Every {
     Weekend,
     /// Every day, at the scenario's start time of day.
     Day,
+    /// Every hour, at the scenario's start minute of the hour.
+    Hour,
+    /// Every week, on the scenario's start weekday and time of day.
+    Week,
 }
 
 impl Every {
@@ -78,6 +84,8 @@ impl Every {
         match self {
             Every::Weekend => "weekend",
             Every::Day => "day",
+            Every::Hour => "hour",
+            Every::Week => "week",
         }
     }
 }
@@ -266,35 +274,57 @@ impl ReplayResult {
             );
         }
         s.push('\n');
+        // Numbers through csvfmt::push_f64: the bytes `{}` prints, faster (hourly replays have
+        // tens of thousands of rows).
+        let mut b = s.into_bytes();
         for r in &self.rows {
-            let _ = write!(
-                s,
-                "{},{},{},{},{},{},{},{},{}",
-                r.start,
-                r.end,
+            let _ = write!(b, "{},{},", r.start, r.end);
+            for (i, x) in [
                 r.arrival_price_usd,
                 r.close_usd,
                 r.sigma_daily,
                 r.model_volume_btc,
                 r.window_volume_btc,
                 r.participation,
-                r.observed_return_bps
-            );
-            for p in &r.predicted {
-                let _ = write!(
-                    s,
-                    ",{},{},{}",
-                    p.avg_cost_bps, p.peak_impact_bps, p.impact_at_end_bps
-                );
+                r.observed_return_bps,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if i > 0 {
+                    b.push(b',');
+                }
+                push_f64(&mut b, x);
             }
-            s.push('\n');
+            for p in &r.predicted {
+                for x in [p.avg_cost_bps, p.peak_impact_bps, p.impact_at_end_bps] {
+                    b.push(b',');
+                    push_f64(&mut b, x);
+                }
+            }
+            b.push(b'\n');
         }
-        s
+        String::from_utf8(b).expect("ASCII numbers and UTF-8 names")
     }
 }
 
-/// Starts in `[from, to)`: every day (or every Saturday) at `time_of_day_ms` after midnight UTC.
-pub fn starts(from_ms: i64, to_ms: i64, every: Every, time_of_day_ms: i64) -> Vec<i64> {
+/// Starts in `[from, to)` in step with `anchor_ms` (the scenario's start): every day (or every
+/// Saturday) at its time of day after midnight UTC, every hour at its minute of the hour, or every
+/// week on its weekday and time of day.
+pub fn starts(from_ms: i64, to_ms: i64, every: Every, anchor_ms: i64) -> Vec<i64> {
+    let step = match every {
+        Every::Hour => Some(3_600_000),
+        Every::Week => Some(7 * MS_PER_DAY),
+        _ => None,
+    };
+    if let Some(step) = step {
+        let first = from_ms + (anchor_ms - from_ms).rem_euclid(step);
+        return (0..)
+            .map(|k| first + k * step)
+            .take_while(|&t| t < to_ms)
+            .collect();
+    }
+    let time_of_day_ms = anchor_ms.rem_euclid(MS_PER_DAY);
     let mut out = Vec::new();
     let mut day = from_ms.div_euclid(MS_PER_DAY);
     loop {
@@ -385,10 +415,49 @@ fn moved(s: &Scenario, venue: &str, start_ms: i64) -> Scenario {
 /// Why a start was skipped.
 type Skip = String;
 
+/// The market state of the starts of one UTC day. Every start of a day has the same calibration
+/// window (the `calibration_days` complete days before its day, [`crate::calibration_window`]),
+/// so its state is measured once, at the day's first start whose window the bars cover, and
+/// reused by the day's other starts (24 for hourly starts): bit for bit the state a measurement at
+/// each start gives (only the arrival price differs, and a replay row takes it from the bars).
+/// The test `hourly_starts_share_the_state_measured_at_each_start` checks it.
+struct DayMarket<'a> {
+    sources: &'a BTreeMap<String, BarSeries>,
+    /// Midnight UTC of the day the state is for, and the state (or why there is none).
+    cached: Option<(i64, Result<MarketState, Skip>)>,
+    /// Measure at every start (the reference the cache is tested against).
+    fresh: bool,
+}
+
+impl<'a> DayMarket<'a> {
+    fn new(sources: &'a BTreeMap<String, BarSeries>, fresh: bool) -> Self {
+        Self {
+            sources,
+            cached: None,
+            fresh,
+        }
+    }
+
+    /// The state at `s.start` (a start whose window the bars cover).
+    fn at(&mut self, s: &Scenario) -> Result<Result<&MarketState, Skip>, BacktestError> {
+        let day = blocksale_core::day_start_ms(s.start.as_millis());
+        if self.fresh || self.cached.as_ref().map(|c| c.0) != Some(day) {
+            let m = match MarketState::measure(s, self.sources) {
+                Ok(m) => Ok(m),
+                Err(BacktestError::Coverage(_)) => Err("calibration window not covered".into()),
+                Err(e) => return Err(e),
+            };
+            self.cached = Some((day, m));
+        }
+        let (_, m) = self.cached.as_ref().expect("just set");
+        Ok(m.as_ref().map_err(Clone::clone))
+    }
+}
+
 fn one_start(
     s: &Scenario,
     bars: &BarSeries,
-    sources: &BTreeMap<String, BarSeries>,
+    day: &mut DayMarket<'_>,
     models: &[(SweepModel, BuiltModel)],
 ) -> Result<Result<ReplayRow, Skip>, BacktestError> {
     let (start, end) = (s.start.as_millis(), s.end.as_millis());
@@ -403,10 +472,9 @@ fn one_start(
     {
         return Ok(Err("window not covered by the bars".into()));
     }
-    let market = match MarketState::measure(s, sources) {
+    let market = match day.at(s)? {
         Ok(m) => m,
-        Err(BacktestError::Coverage(_)) => return Ok(Err("calibration window not covered".into())),
-        Err(e) => return Err(e),
+        Err(why) => return Ok(Err(why)),
     };
     let after_end = (win.end + win.len()).min(t.len());
     let window =
@@ -466,6 +534,15 @@ pub fn replay(
     input: &ReplayInput<'_>,
     progress: Progress<'_>,
 ) -> Result<ReplayResult, BacktestError> {
+    replay_with(input, progress, false)
+}
+
+/// [`replay`], the market state measured afresh at every start when `fresh` (else once per day).
+fn replay_with(
+    input: &ReplayInput<'_>,
+    progress: Progress<'_>,
+    fresh: bool,
+) -> Result<ReplayResult, BacktestError> {
     let s = input.scenario;
     s.validate()?;
     let (from, to) = (input.from.as_millis(), input.to.as_millis());
@@ -483,21 +560,34 @@ pub fn replay(
         .unwrap_or_else(|| s.data.price.clone());
     let bars = source(input.sources, &venue)?;
     let models = built_models(s, input.calibration, None)?;
-    let tod = s.start.as_millis() - blocksale_core::day_start_ms(s.start.as_millis());
-    let all = starts(from, to, input.every, tod);
+    let all = starts(from, to, input.every, s.start.as_millis());
     let total = all.len();
     let done = AtomicUsize::new(0);
-    let outcomes: Vec<Result<ReplayRow, Skip>> = all
+    // The starts of one UTC day share a calibration window: one task per day, its market state
+    // measured once (DayMarket); days in parallel, rows in time order.
+    let days: Vec<&[i64]> = all
+        .chunk_by(|a, b| a.div_euclid(MS_PER_DAY) == b.div_euclid(MS_PER_DAY))
+        .collect();
+    let outcomes: Vec<Result<ReplayRow, Skip>> = days
         .par_iter()
-        .map(|&t0| {
-            let r = one_start(&moved(s, &venue, t0), bars, input.sources, &models);
-            let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if let Some(p) = progress {
-                p(k, total);
-            }
-            r
+        .map(|day_starts| {
+            let mut day = DayMarket::new(input.sources, fresh);
+            day_starts
+                .iter()
+                .map(|&t0| {
+                    let r = one_start(&moved(s, &venue, t0), bars, &mut day, &models);
+                    let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if let Some(p) = progress {
+                        p(k, total);
+                    }
+                    r
+                })
+                .collect::<Result<Vec<_>, BacktestError>>()
         })
-        .collect::<Result<Vec<_>, BacktestError>>()?;
+        .collect::<Result<Vec<_>, BacktestError>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     let mut rows = Vec::new();
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     for o in outcomes {
@@ -526,57 +616,58 @@ pub fn replay(
 
     // The real event, measured the same way.
     let (ev_start, ev_end) = (s.start.as_millis(), s.end.as_millis());
-    let (event, event_skipped) =
-        match one_start(&moved(s, &venue, ev_start), bars, input.sources, &models)? {
-            Err(why) => (None, Some(why)),
-            Ok(row) => {
-                let reference: Vec<&ReplayRow> = rows
+    let (event, event_skipped) = match one_start(
+        &moved(s, &venue, ev_start),
+        bars,
+        &mut DayMarket::new(input.sources, true),
+        &models,
+    )? {
+        Err(why) => (None, Some(why)),
+        Ok(row) => {
+            let reference: Vec<&ReplayRow> = rows
+                .iter()
+                .filter(|r| r.end.as_millis() <= ev_start || r.start.as_millis() >= ev_end)
+                .collect();
+            if reference.is_empty() {
+                (
+                    None,
+                    Some("no replayed start outside the event's window".to_string()),
+                )
+            } else {
+                let obs: Vec<f64> = reference.iter().map(|r| r.observed_return_bps).collect();
+                let adverse = |x: f64| s.side.sign() * x;
+                let ev_adv = adverse(row.observed_return_bps);
+                let exceed = obs.iter().filter(|&&x| adverse(x) >= ev_adv).count();
+                let pct = models
                     .iter()
-                    .filter(|r| r.end.as_millis() <= ev_start || r.start.as_millis() >= ev_end)
+                    .enumerate()
+                    .map(|(i, (m, _))| {
+                        let xs: Vec<f64> = reference
+                            .iter()
+                            .map(|r| r.predicted[i].impact_at_end_bps)
+                            .collect();
+                        let v = row.predicted[i].impact_at_end_bps;
+                        ModelPercentile {
+                            model: m.name.clone(),
+                            value_bps: v,
+                            percentile: percentile_rank(&xs, v),
+                        }
+                    })
                     .collect();
-                if reference.is_empty() {
-                    (
-                        None,
-                        Some("no replayed start outside the event's window".to_string()),
-                    )
-                } else {
-                    let obs: Vec<f64> = reference.iter().map(|r| r.observed_return_bps).collect();
-                    let adverse = |x: f64| s.side.sign() * x;
-                    let ev_adv = adverse(row.observed_return_bps);
-                    let exceed = obs.iter().filter(|&&x| adverse(x) >= ev_adv).count();
-                    let pct = models
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (m, _))| {
-                            let xs: Vec<f64> = reference
-                                .iter()
-                                .map(|r| r.predicted[i].impact_at_end_bps)
-                                .collect();
-                            let v = row.predicted[i].impact_at_end_bps;
-                            ModelPercentile {
-                                model: m.name.clone(),
-                                value_bps: v,
-                                percentile: percentile_rank(&xs, v),
-                            }
-                        })
-                        .collect();
-                    (
-                        Some(ReplayEvent {
-                            observed_return_percentile: percentile_rank(
-                                &obs,
-                                row.observed_return_bps,
-                            ),
-                            adverse_move_exceedance_pct: 100.0 * exceed as f64 / obs.len() as f64,
-                            predicted_impact_percentile: pct,
-                            reference_starts: reference.len(),
-                            overlapping_starts_excluded: rows.len() - reference.len(),
-                            row,
-                        }),
-                        None,
-                    )
-                }
+                (
+                    Some(ReplayEvent {
+                        observed_return_percentile: percentile_rank(&obs, row.observed_return_bps),
+                        adverse_move_exceedance_pct: 100.0 * exceed as f64 / obs.len() as f64,
+                        predicted_impact_percentile: pct,
+                        reference_starts: reference.len(),
+                        overlapping_starts_excluded: rows.len() - reference.len(),
+                        row,
+                    }),
+                    None,
+                )
             }
-        };
+        }
+    };
 
     let mut notes = vec![
         format!(
@@ -881,6 +972,58 @@ mod tests {
             .notes
             .iter()
             .any(|n| n.starts_with("kyle: the same prediction at every start")));
+    }
+
+    #[test]
+    fn hourly_and_weekly_starts() {
+        // Hourly starts in step with the scenario's minute of the hour; weekly on its weekday.
+        let anchor = ms("2026-02-07T00:30:00Z"); // a Saturday
+        let h = starts(ms("2024-01-01"), ms("2024-01-02"), Every::Hour, anchor);
+        assert_eq!(h.len(), 24);
+        assert_eq!(h[0], ms("2024-01-01T00:30:00Z"));
+        assert!(h.windows(2).all(|w| w[1] - w[0] == 3_600_000));
+        let w = starts(ms("2024-01-01"), ms("2024-02-01"), Every::Week, anchor);
+        let want: Vec<i64> = [
+            "2024-01-06T00:30:00Z",
+            "2024-01-13T00:30:00Z",
+            "2024-01-20T00:30:00Z",
+            "2024-01-27T00:30:00Z",
+        ]
+        .iter()
+        .map(|d| ms(d))
+        .collect();
+        assert_eq!(w, want);
+        // 2017-08-17 .. 2025-11-30, every hour: the long history's 72,000-odd starts.
+        let all = starts(ms("2017-08-17"), ms("2025-11-30"), Every::Hour, 0);
+        assert_eq!(all.len(), 3_027 * 24);
+    }
+
+    #[test]
+    fn hourly_starts_share_the_state_measured_at_each_start() {
+        // The market state measured once per day and reused by the day's 24 hourly starts equals,
+        // bit for bit, the state measured afresh at every start: every row, every distribution.
+        let s = Scenario::example();
+        let src = BTreeMap::from([("synthetic".to_string(), planted(&plant))]);
+        let inp = ReplayInput {
+            scenario: &s,
+            sources: &src,
+            calibration: None,
+            from: Timestamp::parse_rfc3339("2025-08-20").unwrap(),
+            to: Timestamp::parse_rfc3339("2025-10-10").unwrap(),
+            every: Every::Hour,
+        };
+        let cached = replay(&inp, None).unwrap();
+        let fresh = replay_with(&inp, None, true).unwrap();
+        assert!(cached.starts_used > 1_000, "{}", cached.starts_used);
+        assert_eq!(cached, fresh);
+        assert_eq!(cached.csv(), fresh.csv());
+        // The state differs from day to day (the window rolls), so the check has teeth.
+        let sig: std::collections::BTreeSet<u64> = cached
+            .rows
+            .iter()
+            .map(|r| r.sigma_daily.to_bits())
+            .collect();
+        assert!(sig.len() > 40, "{}", sig.len());
     }
 
     #[test]

@@ -180,14 +180,122 @@ impl RunTail<'_> {
         })?;
         pb.finish_and_clear();
         let out = out_dir(self.out, self.scenario);
-        let (json, written) = write_json_and_csv(
-            &out,
-            self.inputs,
-            self.force,
-            self.stem,
-            &result,
-            &csv(&result),
-        )?;
+        if self.json {
+            let (json, written) = write_json_and_csv(
+                &out,
+                self.inputs,
+                self.force,
+                self.stem,
+                &result,
+                &csv(&result),
+            )?;
+            return print_result(true, &json, || summary(&result), &written);
+        }
+        // No JSON on stdout: the document goes straight to its file, never whole in memory (an
+        // hourly replay's is 100 MB); the same bytes as write_json_and_csv.
+        let mut stage = Staging::new(&out, self.inputs, self.force)?;
+        let path = stage.path(&format!("{}.json", self.stem))?;
+        let write_doc = || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut w = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            serde_json::to_writer_pretty(&mut w, &result)?;
+            w.write_all(b"\n")?;
+            w.flush()
+        };
+        write_doc().with_context(|| format!("cannot write {}", path.display()))?;
+        stage.write(&format!("{}.csv", self.stem), csv(&result).as_bytes())?;
+        let written = stage.commit()?;
+        print_result(false, "", || summary(&result), &written)
+    }
+}
+
+/// What stops a streamed computation: its own error (the user's, given context) or a failed write.
+#[derive(Debug)]
+pub enum StreamError<E> {
+    /// The computation's error.
+    Compute(E),
+    /// Writing the stream failed.
+    Write(anyhow::Error),
+}
+
+impl<E> From<E> for StreamError<E> {
+    fn from(e: E) -> Self {
+        StreamError::Compute(e)
+    }
+}
+
+impl RunTail<'_> {
+    /// Compute while streaming `<stem>.csv` into the staging folder (through a buffered writer:
+    /// memory stays flat however many rows), then write `<stem>.json` from the document `compute`
+    /// returns, move both into place together and print the summary (or the JSON with `--json`).
+    /// A failed run leaves no partial file behind.
+    ///
+    /// # Errors
+    /// The computation's error as a user error with context; an output error.
+    pub fn run_streamed<R: serde::Serialize, E: std::fmt::Display>(
+        self,
+        compute: impl FnOnce(
+            &(dyn Fn(usize, usize) + Sync),
+            &mut dyn FnMut(&[u8]) -> Result<(), StreamError<E>>,
+        ) -> Result<R, StreamError<E>>,
+        summary: impl FnOnce(&R) -> String,
+    ) -> anyhow::Result<()> {
+        use std::io::Write;
+        let out = out_dir(self.out, self.scenario);
+        let mut stage = Staging::new(&out, self.inputs, self.force)?;
+        let csv_path = stage.path(&format!("{}.csv", self.stem))?;
+        let file = std::fs::File::create(&csv_path)
+            .with_context(|| format!("cannot write {}", csv_path.display()))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let pb = crate::progress::bar(0, self.stem, self.quiet);
+        let tick = crate::progress::ticker(&pb);
+        // BLOCKSALE_TIMING=1: how long this thread spent writing the CSV (the computation runs
+        // on other threads meanwhile), on stderr; for scripts/bench-scale.sh.
+        let timing = std::env::var_os("BLOCKSALE_TIMING").is_some_and(|v| v == "1");
+        let started = std::time::Instant::now();
+        let (mut writing, mut bytes_out) = (std::time::Duration::ZERO, 0u64);
+        let mut sink = |bytes: &[u8]| -> Result<(), StreamError<E>> {
+            let t = timing.then(std::time::Instant::now);
+            let r = w.write_all(bytes).map_err(|e| {
+                StreamError::Write(anyhow::anyhow!("cannot write {}: {e}", csv_path.display()))
+            });
+            if let Some(t) = t {
+                writing += t.elapsed();
+                bytes_out += bytes.len() as u64;
+            }
+            r
+        };
+        let result = match compute(&tick, &mut sink) {
+            Ok(r) => r,
+            Err(StreamError::Write(e)) => return Err(e),
+            Err(StreamError::Compute(e)) => {
+                return Err(crate::error::user(format!(
+                    "{} of scenario {} on data in {}: {e}",
+                    self.stem,
+                    self.scenario,
+                    self.data_dir.display()
+                )))
+            }
+        };
+        pb.finish_and_clear();
+        let t = std::time::Instant::now();
+        w.flush()
+            .with_context(|| format!("cannot write {}", csv_path.display()))?;
+        drop(w);
+        if timing {
+            writing += t.elapsed();
+            let total = started.elapsed().as_secs_f64();
+            eprintln!(
+                "timing: {}.csv {bytes_out} bytes in {total:.3} s; this thread writing {:.3} s, waiting for the computation {:.3} s",
+                self.stem,
+                writing.as_secs_f64(),
+                total - writing.as_secs_f64()
+            );
+        }
+        let mut json = serde_json::to_string_pretty(&result)?;
+        json.push('\n');
+        stage.write(&format!("{}.json", self.stem), json.as_bytes())?;
+        let written = stage.commit()?;
         print_result(self.json, &json, || summary(&result), &written)
     }
 }

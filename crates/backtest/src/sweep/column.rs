@@ -32,6 +32,29 @@ impl Eval {
         }
     }
 
+    /// `m` at size `q` in column `c`: the model's closed form when the schedule sells at a
+    /// constant rate on this grid and the model has one, else the grid path.
+    pub(super) fn at(
+        m: &dyn ImpactModel,
+        c: &ColumnInput<'_>,
+        q: f64,
+    ) -> Result<Self, BacktestError> {
+        if let Some(days) = c.constant_days {
+            if let Some(cf) = m.constant_rate(q, days, c.inputs) {
+                return Ok(Self {
+                    cost: cf.avg_cost,
+                    peak: cf.peak,
+                    permanent: cf.permanent,
+                });
+            }
+        }
+        Ok(Self::of(
+            m,
+            &c.layout.grid(c.schedule, q, c.profile)?,
+            c.inputs,
+        ))
+    }
+
     fn scaled(self, ratio: f64, k: f64) -> Self {
         let f = ratio.powf(k);
         Self {
@@ -71,6 +94,9 @@ pub(super) struct ColumnInput<'a> {
     pub(super) sizes: &'a [f64],
     pub(super) max_cost: Option<f64>,
     pub(super) allow_scaling: bool,
+    /// Length of the sale, days, when the schedule sells at a constant rate on this grid (a TWAP
+    /// over the window, a block in its first bar): models with a closed form use it.
+    pub(super) constant_days: Option<f64>,
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -83,13 +109,7 @@ fn component(
     m: &dyn ImpactModel,
     c: &ColumnInput<'_>,
 ) -> Result<(Vec<Eval>, Option<f64>), BacktestError> {
-    let eval = |q: f64| -> Result<Eval, BacktestError> {
-        Ok(Eval::of(
-            m,
-            &c.layout.grid(c.schedule, q, c.profile)?,
-            c.inputs,
-        ))
-    };
+    let eval = |q: f64| Eval::at(m, c, q);
     let n = c.sizes.len();
     if c.allow_scaling && n >= 3 {
         let (ia, im, ib) = (0, n / 2, n - 1);

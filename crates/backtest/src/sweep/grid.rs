@@ -105,6 +105,17 @@ impl Layout {
         }
     }
 
+    /// Length of the sale, days, when `schedule` sells at a constant rate on this grid: the
+    /// whole window for a TWAP, the first bar for a block (the times [`Layout::grid`] lays).
+    pub(crate) fn constant_rate_days(&self, schedule: &ScheduleSpec) -> Option<f64> {
+        let bar_days = self.bar_ms as f64 / MS_PER_DAY as f64;
+        match schedule {
+            ScheduleSpec::Twap => Some(self.n_window as f64 * bar_days),
+            ScheduleSpec::Block => Some(bar_days),
+            _ => None,
+        }
+    }
+
     /// The execution grid of `size_btc` under `schedule` (`profile`: the market's hour-of-week
     /// volume, for the volume-based kinds).
     pub(crate) fn grid(

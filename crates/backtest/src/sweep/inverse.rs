@@ -56,12 +56,7 @@ pub(super) fn max_size(
     let evals = std::cell::Cell::new(0usize);
     let cost = |q: f64| -> Result<f64, BacktestError> {
         evals.set(evals.get() + 1);
-        Ok(Eval::of(
-            c.built.model.as_ref(),
-            &c.layout.grid(c.schedule, q, c.profile)?,
-            c.inputs,
-        )
-        .cost)
+        Ok(Eval::at(c.built.model.as_ref(), c, q)?.cost)
     };
     let on_grid = || -> Vec<(f64, f64)> {
         c.sizes

@@ -18,6 +18,22 @@
 //! model) every size is evaluated. `scaling[]` in the result says which columns were scaled and
 //! with which exponent; the test `scaled_sizes_equal_direct_evaluation` checks both ways agree.
 //!
+//! # Closed forms
+//! A TWAP over the window or a block in its first bar sells at a constant rate on a uniform grid:
+//! every model with a closed form for it ([`ImpactModel::constant_rate`](blocksale_impact::ImpactModel::constant_rate):
+//! the power laws, linear, Kyle, Amihud, ATHL, the exponential kernel and the propagator) is
+//! evaluated in `O(1)` instead of on the bar grid (`O(N)`, `O(N^2)` for the propagator); the grid
+//! path stays the reference for the other schedules and is what the closed forms are tested
+//! against. The cumulative models' closed forms give the grid path's bits; ATHL, the exponential
+//! kernel and the propagator differ from the grid path's sums by a few ulps (at most 4e-14 relative
+//! on the 100k-cell Cango sweep).
+//!
+//! # Streaming
+//! [`sweep_to`] streams `sweep.csv`: chunks of at most [`CHUNK_CELLS`] cells (or one duration) are
+//! computed and formatted in parallel and handed over in row order, so the bytes do not depend on
+//! the number of threads and memory does not grow with the number of durations. [`sweep`] keeps
+//! every row in memory, for the report and the tests.
+//!
 //! ```
 //! use blocksale_backtest::sweep::{log_space, sweep, SweepInput};
 //! use blocksale_backtest::Scenario;
@@ -55,9 +71,11 @@ pub use column::SCALING_REL_TOL;
 pub use grid::{grid_for, log_space, SweepDuration, MAX_GRID_BARS};
 pub use inverse::{MaxSizeRow, INVERSE_REL_TOL, MAX_SEARCH_BTC, MIN_SEARCH_BTC};
 
+use crate::csvfmt::push_f64;
 use crate::market::source;
 use crate::models::built_models;
 use crate::scenario::bad;
+use crate::scenario::ScheduleSpec;
 use crate::{BacktestError, MarketState, Scenario};
 use blocksale_core::{BarSeries, Side, Timestamp};
 use blocksale_impact::calibration::Calibration;
@@ -67,11 +85,12 @@ use grid::Layout;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Layout version of [`SweepResult`] and `sweep.csv`.
-pub const SWEEP_SCHEMA_VERSION: u32 = 1;
+/// Layout version of [`SweepResult`] and `sweep.csv` (2: `sweep.json` carries `row_count`, the rows
+/// are in `sweep.csv` alone).
+pub const SWEEP_SCHEMA_VERSION: u32 = 2;
 
 /// What [`sweep`] needs.
 #[derive(Debug, Clone)]
@@ -183,8 +202,16 @@ pub struct SweepResult {
     pub durations: Vec<SweepDuration>,
     /// Models, in scenario order.
     pub models: Vec<SweepModel>,
-    /// Every cell, ordered by duration, then size, then model.
+    /// Cells in `sweep.csv` (durations x sizes x models).
+    pub row_count: usize,
+    /// The cells in memory, ordered by duration, then size, then model: every cell from
+    /// [`sweep`], those of the kept sizes from [`sweep_to`]. Not in `sweep.json`: the rows are
+    /// `sweep.csv`.
+    #[serde(skip)]
     pub rows: Vec<SweepRow>,
+    /// Which sizes (indices into `sizes_btc`) `rows` holds; `None`: all.
+    #[serde(skip)]
+    pub row_sizes: Option<Vec<usize>>,
     /// How each (duration, model) column was computed, ordered by duration, then model.
     pub scaling: Vec<ScalingRow>,
     /// Cost limit of the inverse query, bps.
@@ -199,42 +226,54 @@ pub struct SweepResult {
 pub const SWEEP_CSV_HEADER: &str = "size_btc,duration_seconds,duration,model,avg_cost_bps,avg_cost_low_bps,avg_cost_high_bps,avg_cost_usd,peak_impact_bps,peak_impact_low_bps,peak_impact_high_bps,permanent_impact_bps,participation_of_v";
 
 impl SweepResult {
-    /// The rows as CSV (header included), numbers in Rust's shortest round-trip form, so the same
-    /// sweep gives the same bytes.
+    /// The rows in memory as CSV (header included), numbers in Rust's shortest round-trip form,
+    /// so the same sweep gives the same bytes; the same bytes [`sweep_to`] streams.
     pub fn csv(&self) -> String {
-        let mut s = String::with_capacity(self.rows.len() * 160);
-        s.push_str(SWEEP_CSV_HEADER);
-        s.push('\n');
+        let mut s = Vec::with_capacity(self.rows.len() * 160);
+        s.extend_from_slice(SWEEP_CSV_HEADER.as_bytes());
+        s.push(b'\n');
         for r in &self.rows {
-            let _ = writeln!(
-                s,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            csv_line(
+                &mut s,
                 r.size_btc,
                 r.duration_seconds,
-                r.duration,
-                r.model,
-                r.avg_cost_bps,
-                r.avg_cost_low_bps,
-                r.avg_cost_high_bps,
-                r.avg_cost_usd,
-                r.peak_impact_bps,
-                r.peak_impact_low_bps,
-                r.peak_impact_high_bps,
-                r.permanent_impact_bps,
-                r.participation_of_v
+                &r.duration,
+                &r.model,
+                [
+                    r.avg_cost_bps,
+                    r.avg_cost_low_bps,
+                    r.avg_cost_high_bps,
+                    r.avg_cost_usd,
+                    r.peak_impact_bps,
+                    r.peak_impact_low_bps,
+                    r.peak_impact_high_bps,
+                    r.permanent_impact_bps,
+                    r.participation_of_v,
+                ],
             );
         }
-        s
+        String::from_utf8(s).expect("ASCII numbers and UTF-8 names")
     }
 
     /// The cell for `(size index, duration index, model index)`.
+    ///
+    /// # Panics
+    /// When `rows` does not hold that size (a streamed sweep keeps only some sizes).
     pub fn cell(&self, size: usize, duration: usize, model: usize) -> &SweepRow {
-        let (ns, nm) = (self.sizes_btc.len(), self.models.len());
-        &self.rows[(duration * ns + size) * nm + model]
+        let nm = self.models.len();
+        let (k, at) = match &self.row_sizes {
+            None => (self.sizes_btc.len(), size),
+            Some(kept) => (
+                kept.len(),
+                kept.binary_search(&size).expect("a size kept in memory"),
+            ),
+        };
+        &self.rows[(duration * k + at) * nm + model]
     }
 }
 
-/// Run the sweep.
+/// Run the sweep, every row in memory ([`SweepResult::rows`]). For a grid of any size,
+/// [`sweep_to`] streams the rows as CSV instead.
 ///
 /// # Errors
 /// [`BacktestError`] for an invalid scenario or grid, a model name the scenario lacks, bars that do
@@ -249,182 +288,428 @@ pub(crate) fn sweep_with(
     progress: Progress<'_>,
     allow_scaling: bool,
 ) -> Result<SweepResult, BacktestError> {
-    let s = input.scenario;
-    s.validate()?;
-    if input.sizes_btc.is_empty() {
-        return Err(bad("sizes", "[]", "at least one size"));
-    }
-    if let Some(&q) = input
-        .sizes_btc
-        .iter()
-        .find(|q| !(q.is_finite() && **q > 0.0))
-    {
-        return Err(bad("sizes", q, "sizes in BTC, finite and > 0"));
-    }
-    if input.durations_seconds.is_empty() {
-        return Err(bad("durations", "[]", "at least one duration"));
-    }
-    if let Some(&d) = input.durations_seconds.iter().find(|d| **d <= 0) {
-        return Err(bad("durations", d, "durations in seconds > 0"));
-    }
-    if let Some(x) = input.max_cost_bps {
-        if !(x.is_finite() && x > 0.0) {
-            return Err(bad("max_cost_bps", x, "a number of bps > 0"));
-        }
-    }
-    let market = MarketState::measure(s, input.sources)?;
-    let bar_seconds = source(input.sources, &s.data.price)?.bar_seconds();
-    let models = built_models(s, input.calibration, input.models.as_deref())?;
-    let inputs = MarketInputs::new_checked(market.sigma_daily, market.model_volume_btc)?;
+    let p = Prepared::new(input)?;
+    let mut rows = Vec::with_capacity(p.durations.len() * p.sizes.len() * p.models.len());
+    let all: Vec<usize> = (0..p.sizes.len()).collect();
+    let mut r = p.drive(progress, allow_scaling, false, &mut |di, cols, _| {
+        p.rows_of(di, cols, &all, &mut rows);
+        Ok::<(), BacktestError>(())
+    })?;
+    r.rows = rows;
+    Ok(r)
+}
 
-    let mut sizes = input.sizes_btc.clone();
-    sizes.sort_by(f64::total_cmp);
-    sizes.dedup();
-    let mut durations: Vec<SweepDuration> = input
-        .durations_seconds
+/// Run the sweep and stream `sweep.csv` (header included) to `sink` in chunks, in row order
+/// (duration, then size, then model), whatever the number of threads: chunks of durations are
+/// computed and formatted in parallel and handed over in order. Memory stays flat in the number of
+/// durations (one chunk of at most [`CHUNK_CELLS`] cells, or one duration, in flight).
+///
+/// The returned document has no rows but those of the sizes `keep_sizes(n)` picks (indices into
+/// the `n` sorted, distinct sizes; [`SweepResult::cell`] reads them), for a summary; `row_count`
+/// counts the rows streamed.
+///
+/// # Errors
+/// As [`sweep`]; whatever `sink` returns.
+pub fn sweep_to<E: From<BacktestError>>(
+    input: &SweepInput<'_>,
+    progress: Progress<'_>,
+    keep_sizes: &dyn Fn(usize) -> Vec<usize>,
+    sink: &mut dyn FnMut(&[u8]) -> Result<(), E>,
+) -> Result<SweepResult, E> {
+    let p = Prepared::new(input)?;
+    let mut keep: Vec<usize> = keep_sizes(p.sizes.len())
         .iter()
-        .map(|&d| grid_for(d, bar_seconds))
+        .copied()
+        .filter(|&i| i < p.sizes.len())
         .collect();
-    durations.sort_by_key(|d| (d.duration_seconds, d.requested_seconds));
-    let n_req = durations.len();
-    durations.dedup_by_key(|d| d.duration_seconds);
-    let merged = n_req - durations.len();
+    keep.sort_unstable();
+    keep.dedup();
+    sink(SWEEP_CSV_HEADER.as_bytes())?;
+    sink(b"\n")?;
+    let mut rows = Vec::new();
+    let mut r = p.drive(progress, true, true, &mut |di, cols, text| {
+        p.rows_of(di, cols, &keep, &mut rows);
+        sink(text)
+    })?;
+    r.rows = rows;
+    r.row_sizes = Some(keep);
+    Ok(r)
+}
 
-    let start = s.start.as_millis();
-    let profile = market.volume_profile();
-    let layouts: Vec<Layout> = durations.iter().map(|d| Layout::new(start, d)).collect();
-    let arrival = market.arrival_price_usd;
-    let (nd, ns, nm) = (durations.len(), sizes.len(), models.len());
-    let total = nd * nm;
-    let done = AtomicUsize::new(0);
+/// Cells computed and formatted together in one chunk of a streamed sweep (at least one
+/// duration's worth).
+pub const CHUNK_CELLS: usize = 1 << 16;
 
-    // One task per (duration, model): its column of sizes and its inverse query.
-    let pairs: Vec<(usize, usize)> = (0..nd).flat_map(|d| (0..nm).map(move |m| (d, m))).collect();
-    let columns: Vec<Column> = pairs
-        .par_iter()
-        .map(|&(di, mi)| {
-            let col = column(&ColumnInput {
-                schedule: &s.schedule,
-                layout: &layouts[di],
-                profile: profile.as_ref(),
-                inputs: &inputs,
-                built: &models[mi].1,
-                sizes: &sizes,
-                max_cost: input.max_cost_bps.map(|x| x / 1e4),
-                allow_scaling,
-            })?;
-            let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if let Some(p) = progress {
-                p(k, total);
+/// One CSV line of `sweep.csv` (newline included); numbers in Rust's shortest round-trip form
+/// (what `{}` prints, through [`push_f64`]).
+fn csv_line(
+    s: &mut Vec<u8>,
+    size_btc: f64,
+    duration_seconds: i64,
+    duration: &str,
+    model: &str,
+    v: [f64; 9],
+) {
+    push_f64(s, size_btc);
+    let _ = write!(s, ",{duration_seconds},{duration},{model}");
+    csv_values(s, v);
+}
+
+/// `,v0,...,v8\n`. A value equal to an earlier one of the row (a model without a band has
+/// `low = central = high`) copies its bytes instead of formatting them again.
+fn csv_values(s: &mut Vec<u8>, v: [f64; 9]) {
+    let mut at = [(0usize, 0usize); 9];
+    for (i, x) in v.into_iter().enumerate() {
+        s.push(b',');
+        let start = s.len();
+        match (0..i).find(|&j| v[j].to_bits() == x.to_bits()) {
+            Some(j) => s.extend_from_within(at[j].0..at[j].1),
+            None => push_f64(s, x),
+        }
+        at[i] = (start, s.len());
+    }
+    s.push(b'\n');
+}
+
+/// What [`Prepared::drive`] hands each duration to: its index, its columns, its CSV lines.
+type Emit<'e, E> = dyn FnMut(usize, &[Column], &[u8]) -> Result<(), E> + 'e;
+
+/// Everything a sweep computes before its cells.
+struct Prepared<'a> {
+    s: &'a Scenario,
+    input: &'a SweepInput<'a>,
+    market: MarketState,
+    bar_seconds: i64,
+    models: Vec<(SweepModel, blocksale_impact::models::BuiltModel)>,
+    inputs: MarketInputs,
+    sizes: Vec<f64>,
+    durations: Vec<SweepDuration>,
+    merged: usize,
+    profile: Option<blocksale_impact::schedules::VolumeProfile>,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(input: &'a SweepInput<'a>) -> Result<Self, BacktestError> {
+        let s = input.scenario;
+        s.validate()?;
+        if input.sizes_btc.is_empty() {
+            return Err(bad("sizes", "[]", "at least one size"));
+        }
+        if let Some(&q) = input
+            .sizes_btc
+            .iter()
+            .find(|q| !(q.is_finite() && **q > 0.0))
+        {
+            return Err(bad("sizes", q, "sizes in BTC, finite and > 0"));
+        }
+        if input.durations_seconds.is_empty() {
+            return Err(bad("durations", "[]", "at least one duration"));
+        }
+        if let Some(&d) = input.durations_seconds.iter().find(|d| **d <= 0) {
+            return Err(bad("durations", d, "durations in seconds > 0"));
+        }
+        if let Some(x) = input.max_cost_bps {
+            if !(x.is_finite() && x > 0.0) {
+                return Err(bad("max_cost_bps", x, "a number of bps > 0"));
             }
-            Ok(col)
-        })
-        .collect::<Result<Vec<_>, BacktestError>>()?;
+        }
+        let market = MarketState::measure(s, input.sources)?;
+        let bar_seconds = source(input.sources, &s.data.price)?.bar_seconds();
+        let models = built_models(s, input.calibration, input.models.as_deref())?;
+        let inputs = MarketInputs::new_checked(market.sigma_daily, market.model_volume_btc)?;
 
-    let mut rows = Vec::with_capacity(nd * ns * nm);
-    for (di, d) in durations.iter().enumerate() {
-        for (qi, &q) in sizes.iter().enumerate() {
-            for (mi, (m, _)) in models.iter().enumerate() {
-                let c = &columns[di * nm + mi].cells[qi];
-                let bp = |x: f64| x * 1e4;
+        let mut sizes = input.sizes_btc.clone();
+        sizes.sort_by(f64::total_cmp);
+        sizes.dedup();
+        let mut durations: Vec<SweepDuration> = input
+            .durations_seconds
+            .iter()
+            .map(|&d| grid_for(d, bar_seconds))
+            .collect();
+        durations.sort_by_key(|d| (d.duration_seconds, d.requested_seconds));
+        let n_req = durations.len();
+        durations.dedup_by_key(|d| d.duration_seconds);
+        let merged = n_req - durations.len();
+        let profile = market.volume_profile();
+        Ok(Self {
+            s,
+            input,
+            market,
+            bar_seconds,
+            models,
+            inputs,
+            sizes,
+            durations,
+            merged,
+            profile,
+        })
+    }
+
+    /// The columns of durations `ds` (every model), in parallel; one progress tick per column.
+    fn columns(
+        &self,
+        ds: std::ops::Range<usize>,
+        allow_scaling: bool,
+        progress: Progress<'_>,
+        done: &AtomicUsize,
+    ) -> Result<Vec<Column>, BacktestError> {
+        let nm = self.models.len();
+        let total = self.durations.len() * nm;
+        let start = self.s.start.as_millis();
+        let layouts: Vec<Layout> = ds
+            .clone()
+            .map(|di| Layout::new(start, &self.durations[di]))
+            .collect();
+        let pairs: Vec<(usize, usize)> = (0..layouts.len())
+            .flat_map(|d| (0..nm).map(move |m| (d, m)))
+            .collect();
+        pairs
+            .par_iter()
+            .map(|&(li, mi)| {
+                let layout = &layouts[li];
+                let col = column(&ColumnInput {
+                    schedule: &self.s.schedule,
+                    layout,
+                    profile: self.profile.as_ref(),
+                    inputs: &self.inputs,
+                    built: &self.models[mi].1,
+                    sizes: &self.sizes,
+                    max_cost: self.input.max_cost_bps.map(|x| x / 1e4),
+                    allow_scaling,
+                    constant_days: layout.constant_rate_days(&self.s.schedule),
+                })?;
+                let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(p) = progress {
+                    p(k, total);
+                }
+                Ok(col)
+            })
+            .collect()
+    }
+
+    /// The nine numbers of one cell, in `sweep.csv`'s order from `avg_cost_bps`.
+    fn values(&self, q: f64, d: &SweepDuration, c: &column::Cell) -> [f64; 9] {
+        let bp = |x: f64| x * 1e4;
+        [
+            bp(c.central.cost),
+            bp(c.cost_low),
+            bp(c.cost_high),
+            q * self.market.arrival_price_usd * c.central.cost,
+            bp(c.central.peak),
+            bp(c.peak_low),
+            bp(c.peak_high),
+            bp(c.central.permanent),
+            q / (self.market.model_volume_btc * d.duration_days),
+        ]
+    }
+
+    /// Rows of duration `di` for the sizes `which` (indices), appended to `rows`.
+    fn rows_of(&self, di: usize, cols: &[Column], which: &[usize], rows: &mut Vec<SweepRow>) {
+        let d = &self.durations[di];
+        for &qi in which {
+            let q = self.sizes[qi];
+            for (mi, (m, _)) in self.models.iter().enumerate() {
+                let v = self.values(q, d, &cols[mi].cells[qi]);
                 rows.push(SweepRow {
                     size_btc: q,
                     duration_seconds: d.duration_seconds,
                     duration: d.label.clone(),
                     model: m.name.clone(),
-                    avg_cost_bps: bp(c.central.cost),
-                    avg_cost_low_bps: bp(c.cost_low),
-                    avg_cost_high_bps: bp(c.cost_high),
-                    avg_cost_usd: q * arrival * c.central.cost,
-                    peak_impact_bps: bp(c.central.peak),
-                    peak_impact_low_bps: bp(c.peak_low),
-                    peak_impact_high_bps: bp(c.peak_high),
-                    permanent_impact_bps: bp(c.central.permanent),
-                    participation_of_v: q / (market.model_volume_btc * d.duration_days),
+                    avg_cost_bps: v[0],
+                    avg_cost_low_bps: v[1],
+                    avg_cost_high_bps: v[2],
+                    avg_cost_usd: v[3],
+                    peak_impact_bps: v[4],
+                    peak_impact_low_bps: v[5],
+                    peak_impact_high_bps: v[6],
+                    permanent_impact_bps: v[7],
+                    participation_of_v: v[8],
                 });
             }
         }
     }
-    let scaling: Vec<ScalingRow> = pairs
-        .iter()
-        .map(|&(di, mi)| ScalingRow {
-            duration_seconds: durations[di].duration_seconds,
-            model: models[mi].0.name.clone(),
-            size_exponent: columns[di * nm + mi].exponent,
-        })
-        .collect();
 
-    let mut notes = vec![
-        format!(
-            "market state measured once at {} on {}: sigma {:.4}/day ({}), V = {:.0} BTC/day ({} ADV of {})",
-            s.start, s.data.price, market.sigma_daily, market.sigma_estimator, market.model_volume_btc, market.volume_basis, market.volume_venues
-        ),
-        format!(
-            "every sale starts at {} and follows the {} schedule on a uniform grid of {} s bars (coarser above {} bars: see durations[].coarsened)",
-            s.start, s.schedule.kind(), bar_seconds, MAX_GRID_BARS
-        ),
-        "avg cost: quantity-weighted average impact paid by the fills against the arrival price; band: 95 % parameter band (no timing risk)".into(),
-        format!(
-            "sizes: where a model's cost, peak and permanent impact on a duration's grid are homogeneous in the size (checked at the smallest, middle and largest size to a relative {SCALING_REL_TOL:e}), the other sizes are scaled from those evaluations (scaling[].size_exponent); otherwise every size is evaluated"
-        ),
-    ];
-    if merged > 0 {
-        notes.push(format!(
-            "{merged} requested durations rounded to the same grid as another and were merged"
-        ));
-    }
-    let mut max_size = Vec::new();
-    if let Some(limit_bps) = input.max_cost_bps {
-        max_size = pairs
+    /// `sweep.csv`'s lines of duration `di`.
+    fn csv_of(&self, di: usize, cols: &[Column]) -> Vec<u8> {
+        let d = &self.durations[di];
+        let mut s = Vec::with_capacity(self.sizes.len() * self.models.len() * 200);
+        // The same bytes as csv_line, its fixed parts formatted once.
+        let mut size_text = Vec::new();
+        let mid: Vec<String> = self
+            .models
             .iter()
-            .map(|&(di, mi)| {
-                let d = &durations[di];
-                let (found, evals) = columns[di * nm + mi].inverse.expect("asked");
-                MaxSizeRow {
-                    duration_seconds: d.duration_seconds,
-                    duration: d.label.clone(),
-                    model: models[mi].0.name.clone(),
-                    max_cost_bps: limit_bps,
-                    max_size_btc: found.map(|x| x.0),
-                    max_size_usd: found.map(|x| x.0 * arrival),
-                    avg_cost_at_max_bps: found.map(|x| x.1 * 1e4),
-                    evaluations: evals,
-                }
-            })
+            .map(|(m, _)| format!(",{},{},{}", d.duration_seconds, d.label, m.name))
             .collect();
-        notes.push(format!(
-            "max size: largest block whose central average cost is within {limit_bps} bps, by bisection on log(size) to a relative width of {INVERSE_REL_TOL:e} (started from the closed form where the cost is homogeneous in the size), searched between {MIN_SEARCH_BTC:e} and {MAX_SEARCH_BTC:e} BTC; the reported size and its cost are evaluated directly"
-        ));
+        for (qi, &q) in self.sizes.iter().enumerate() {
+            size_text.clear();
+            push_f64(&mut size_text, q);
+            for (mi, mid) in mid.iter().enumerate() {
+                s.extend_from_slice(&size_text);
+                s.extend_from_slice(mid.as_bytes());
+                csv_values(&mut s, self.values(q, d, &cols[mi].cells[qi]));
+            }
+        }
+        s
     }
 
-    Ok(SweepResult {
-        schema_version: SWEEP_SCHEMA_VERSION,
-        scenario: s.name.clone(),
-        side: s.side,
-        start: s.start,
-        schedule: s.schedule.kind().to_string(),
-        decay: s.decay.label(),
-        price_venue: s.data.price.clone(),
-        price_bar_seconds: bar_seconds,
-        market: SweepMarket {
-            arrival_price_usd: arrival,
-            sigma_daily: market.sigma_daily,
-            sigma_estimator: market.sigma_estimator.clone(),
-            model_volume_btc: market.model_volume_btc,
-            volume_basis: market.volume_basis.clone(),
-            volume_venues: market.volume_venues.clone(),
-            calibration_start: market.calibration_start,
-            calibration_end: market.calibration_end,
-        },
-        sizes_btc: sizes,
-        durations,
-        models: models.into_iter().map(|(m, _)| m).collect(),
-        rows,
-        scaling,
-        max_cost_bps: input.max_cost_bps,
-        max_size,
-        notes,
-    })
+    /// Compute every column, chunk by chunk of durations, handing each duration's columns (and,
+    /// with `csv`, its formatted lines) to `emit` in order; then the document without rows.
+    fn drive<E: From<BacktestError>>(
+        &self,
+        progress: Progress<'_>,
+        allow_scaling: bool,
+        csv: bool,
+        emit: &mut Emit<'_, E>,
+    ) -> Result<SweepResult, E> {
+        let (nd, ns, nm) = (self.durations.len(), self.sizes.len(), self.models.len());
+        let per_duration = (ns * nm).max(1);
+        let chunk = (CHUNK_CELLS / per_duration).clamp(1, nd);
+        let done = AtomicUsize::new(0);
+        let mut scaling = Vec::with_capacity(nd * nm);
+        let mut max_size = Vec::new();
+        let limit_bps = self.input.max_cost_bps;
+        let arrival = self.market.arrival_price_usd;
+        // A producer thread computes and formats chunk k + 1 (on the rayon pool) while this thread
+        // hands chunk k to `emit`: writing overlaps computing, and at most three chunks are in
+        // memory (one being computed, one queued, one being written).
+        type Chunk = (usize, Vec<Column>, Vec<Vec<u8>>);
+        let chunks: Vec<std::ops::Range<usize>> = (0..nd)
+            .step_by(chunk)
+            .map(|d0| d0..(d0 + chunk).min(nd))
+            .collect();
+        std::thread::scope(|sc| -> Result<(), E> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk, BacktestError>>(1);
+            let done = &done;
+            sc.spawn(move || {
+                for ds in chunks {
+                    let d0 = ds.start;
+                    let made =
+                        self.columns(ds.clone(), allow_scaling, progress, done)
+                            .map(|cols| {
+                                let texts: Vec<Vec<u8>> = if csv {
+                                    ds.into_par_iter()
+                                        .map(|di| {
+                                            self.csv_of(
+                                                di,
+                                                &cols[(di - d0) * nm..(di - d0 + 1) * nm],
+                                            )
+                                        })
+                                        .collect()
+                                } else {
+                                    Vec::new()
+                                };
+                                (d0, cols, texts)
+                            });
+                    let failed = made.is_err();
+                    // The receiver gone (an error while writing) ends the producer too.
+                    if tx.send(made).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            for made in rx {
+                let (d0, cols, texts) = made?;
+                for k in 0..cols.len() / nm.max(1) {
+                    let di = d0 + k;
+                    let c = &cols[k * nm..(k + 1) * nm];
+                    emit(di, c, texts.get(k).map_or(&[][..], Vec::as_slice))?;
+                    let d = &self.durations[di];
+                    for (mi, (m, _)) in self.models.iter().enumerate() {
+                        scaling.push(ScalingRow {
+                            duration_seconds: d.duration_seconds,
+                            model: m.name.clone(),
+                            size_exponent: c[mi].exponent,
+                        });
+                        if let Some(limit_bps) = limit_bps {
+                            let (found, evals) = c[mi].inverse.expect("asked");
+                            max_size.push(MaxSizeRow {
+                                duration_seconds: d.duration_seconds,
+                                duration: d.label.clone(),
+                                model: m.name.clone(),
+                                max_cost_bps: limit_bps,
+                                max_size_btc: found.map(|x| x.0),
+                                max_size_usd: found.map(|x| x.0 * arrival),
+                                avg_cost_at_max_bps: found.map(|x| x.1 * 1e4),
+                                evaluations: evals,
+                            });
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        let mut r = self.document();
+        r.row_count = nd * ns * nm;
+        r.scaling = scaling;
+        r.max_size = max_size;
+        Ok(r)
+    }
+
+    /// The document without rows, scaling and inverse query.
+    fn document(&self) -> SweepResult {
+        let (s, market, bar_seconds) = (self.s, &self.market, self.bar_seconds);
+        let mut notes = vec![
+            format!(
+                "market state measured once at {} on {}: sigma {:.4}/day ({}), V = {:.0} BTC/day ({} ADV of {})",
+                s.start, s.data.price, market.sigma_daily, market.sigma_estimator, market.model_volume_btc, market.volume_basis, market.volume_venues
+            ),
+            format!(
+                "every sale starts at {} and follows the {} schedule on a uniform grid of {} s bars (coarser above {} bars: see durations[].coarsened)",
+                s.start, s.schedule.kind(), bar_seconds, MAX_GRID_BARS
+            ),
+            "avg cost: quantity-weighted average impact paid by the fills against the arrival price; band: 95 % parameter band (no timing risk)".into(),
+            format!(
+                "sizes: where a model's cost, peak and permanent impact on a duration's grid are homogeneous in the size (checked at the smallest, middle and largest size to a relative {SCALING_REL_TOL:e}), the other sizes are scaled from those evaluations (scaling[].size_exponent); otherwise every size is evaluated"
+            ),
+        ];
+        if matches!(s.schedule, ScheduleSpec::Twap | ScheduleSpec::Block) {
+            notes.push(format!(
+                "{} sells at a constant rate: each model with a closed form for it (sqrt, power, linear, kyle, amihud, athl, exp_decay, propagator) is evaluated in closed form, equal to its grid path to 1e-9 relative, instead of on the bar grid",
+                s.schedule.kind()
+            ));
+        }
+        if self.merged > 0 {
+            notes.push(format!(
+                "{} requested durations rounded to the same grid as another and were merged",
+                self.merged
+            ));
+        }
+        if let Some(limit_bps) = self.input.max_cost_bps {
+            notes.push(format!(
+                "max size: largest block whose central average cost is within {limit_bps} bps, by bisection on log(size) to a relative width of {INVERSE_REL_TOL:e} (started from the closed form where the cost is homogeneous in the size), searched between {MIN_SEARCH_BTC:e} and {MAX_SEARCH_BTC:e} BTC; the reported size and its cost are evaluated directly"
+            ));
+        }
+        SweepResult {
+            schema_version: SWEEP_SCHEMA_VERSION,
+            scenario: s.name.clone(),
+            side: s.side,
+            start: s.start,
+            schedule: s.schedule.kind().to_string(),
+            decay: s.decay.label(),
+            price_venue: s.data.price.clone(),
+            price_bar_seconds: bar_seconds,
+            market: SweepMarket {
+                arrival_price_usd: market.arrival_price_usd,
+                sigma_daily: market.sigma_daily,
+                sigma_estimator: market.sigma_estimator.clone(),
+                model_volume_btc: market.model_volume_btc,
+                volume_basis: market.volume_basis.clone(),
+                volume_venues: market.volume_venues.clone(),
+                calibration_start: market.calibration_start,
+                calibration_end: market.calibration_end,
+            },
+            sizes_btc: self.sizes.clone(),
+            durations: self.durations.clone(),
+            models: self.models.iter().map(|(m, _)| m.clone()).collect(),
+            row_count: 0,
+            rows: Vec::new(),
+            row_sizes: None,
+            scaling: Vec::new(),
+            max_cost_bps: self.input.max_cost_bps,
+            max_size: Vec::new(),
+            notes,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -630,6 +915,41 @@ pub(crate) mod tests {
         assert_eq!(a.csv(), b.csv());
         assert_eq!(a.csv().lines().count(), 1 + a.rows.len());
         assert_eq!(a.csv().lines().next().unwrap(), SWEEP_CSV_HEADER);
+    }
+
+    #[test]
+    fn streamed_csv_equals_in_memory_for_any_thread_count() {
+        // Enough cells for several chunks: 200 sizes x 7 models x ~100 hourly grids.
+        let (s, src) = setup();
+        let mut inp = input(&s, &src);
+        inp.sizes_btc = log_space(100.0, 50_000.0, 200).unwrap();
+        inp.durations_seconds = (1..=120).map(|h| h * 3_600).collect();
+        let whole = sweep(&inp, None).unwrap();
+        assert!(whole.rows.len() > 2 * CHUNK_CELLS, "{}", whole.rows.len());
+        let streamed = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut bytes = Vec::new();
+                let r = sweep_to(&inp, None, &|n| vec![0, n / 2, n - 1], &mut |b: &[u8]| {
+                    bytes.extend_from_slice(b);
+                    Ok::<(), BacktestError>(())
+                })
+                .unwrap();
+                (r, bytes)
+            })
+        };
+        let (one, bytes1) = streamed(1);
+        let (_, bytes2) = streamed(2);
+        assert!(bytes1 == whole.csv().into_bytes(), "streamed != in memory");
+        assert!(bytes1 == bytes2, "1 thread != 2 threads");
+        // The bounded document: the kept sizes' rows, the rest in the CSV alone.
+        assert_eq!(one.row_count, whole.rows.len());
+        assert_eq!(one.rows.len(), 3 * whole.durations.len() * 7);
+        assert_eq!(one.cell(199, 5, 3), whole.cell(199, 5, 3));
+        assert_eq!((one.scaling, one.max_size), (whole.scaling, whole.max_size));
     }
 
     #[test]

@@ -47,6 +47,10 @@ pub enum EveryArg {
     Weekend,
     /// Every day at the scenario's start time of day
     Day,
+    /// Every hour at the scenario's start minute of the hour
+    Hour,
+    /// Every week on the scenario's start weekday and time of day
+    Week,
 }
 
 fn date(flag: &str, v: &str) -> anyhow::Result<Timestamp> {
@@ -103,6 +107,8 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         every: match a.every {
             EveryArg::Weekend => Every::Weekend,
             EveryArg::Day => Every::Day,
+            EveryArg::Hour => Every::Hour,
+            EveryArg::Week => Every::Week,
         },
     };
     crate::output::RunTail {

@@ -3,7 +3,7 @@
 
 use super::Global;
 use crate::error::{user, UserContext};
-use blocksale_backtest::sweep::{log_space, sweep, SweepInput, SweepResult};
+use blocksale_backtest::sweep::{log_space, sweep_to, SweepInput, SweepResult};
 use blocksale_backtest::{run_calibration, Scenario};
 use clap::Args as ClapArgs;
 use std::path::PathBuf;
@@ -170,8 +170,17 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         quiet: g.quiet,
         force: g.force,
     }
-    .run(|tick| sweep(&input, Some(tick)), SweepResult::csv, summary)
+    .run_streamed(
+        |tick, sink| {
+            // The summary's columns: the rows of those sizes stay in memory.
+            sweep_to(&input, Some(tick), &|n| pick(n, SUMMARY_SIZES), sink)
+        },
+        summary,
+    )
 }
+
+/// Sizes the summary shows per duration and model.
+const SUMMARY_SIZES: usize = 6;
 
 fn th(x: f64, d: usize) -> String {
     blocksale_report::thousands(x, d)
@@ -232,7 +241,7 @@ pub fn summary(r: &SweepResult) -> String {
             format!(" (coarser for {})", coarse.join(", "))
         }
     ));
-    let cols = pick(r.sizes_btc.len(), 6);
+    let cols = pick(r.sizes_btc.len(), SUMMARY_SIZES);
     for (mi, model) in r.models.iter().enumerate() {
         line(String::new());
         line(format!(

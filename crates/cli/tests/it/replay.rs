@@ -154,6 +154,43 @@ fn same_inputs_same_bytes() {
 }
 
 #[test]
+fn hourly_and_weekly_steps() {
+    // 2025-12-01 .. 2025-12-08: 168 hourly starts, at the scenario's minute (00); one weekly start,
+    // on the scenario's weekday (Saturday 2025-12-06); the JSON written to its file is the one
+    // printed, and the rows in the CSV are the starts used.
+    let out = tempfile::tempdir().unwrap();
+    let args = ["--from", "2025-12-01", "--to", "2025-12-08"];
+    let h = run(&[&args[..], &["--every", "hour"]].concat(), out.path());
+    assert_eq!(
+        (h["every"].as_str(), h["starts_requested"].as_u64()),
+        (Some("hour"), Some(168))
+    );
+    let used = h["starts_used"].as_u64().unwrap();
+    let csv = std::fs::read_to_string(out.path().join("replay.csv")).unwrap();
+    assert_eq!(csv.lines().count() as u64, 1 + used);
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("2025-12-01T00:00:00Z,"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("2025-12-01T01:00:00Z,"),
+        "{csv}"
+    );
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("replay.json")).unwrap()).unwrap();
+    assert_eq!(json, h);
+    let w = run(&[&args[..], &["--every", "week"]].concat(), out.path());
+    assert_eq!(w["starts_requested"], 1);
+    assert_eq!(w["rows"][0]["start"], "2025-12-06T00:00:00Z");
+}
+
+#[test]
 fn user_errors_name_the_flag_and_exit_2() {
     for (args, needle) in [
         (

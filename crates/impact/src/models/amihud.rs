@@ -1,5 +1,8 @@
 use super::registry::positive_key;
-use super::{cumulative_path, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry};
+use super::{
+    cumulative_constant_rate, cumulative_path, BuildContext, BuiltModel, ConstantRate, Decay,
+    ImpactModel, ModelEntry,
+};
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
 use serde::{Deserialize, Serialize};
@@ -85,6 +88,15 @@ impl ImpactModel for Amihud {
             |q| self.impact(q),
             |q| self.impact(q) * q / 2.0,
         )
+    }
+
+    fn constant_rate(&self, size_btc: f64, _days: f64, _m: &MarketInputs) -> Option<ConstantRate> {
+        Some(cumulative_constant_rate(
+            size_btc,
+            self.decay,
+            |q| self.impact(q),
+            |q| self.impact(q) * q / 2.0,
+        ))
     }
 }
 

@@ -1,5 +1,8 @@
 use super::registry::positive_key;
-use super::{sale_end, sqrt_relaxation, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry};
+use super::{
+    sale_end, sqrt_relaxation, BuildContext, BuiltModel, ConstantRate, Decay, ImpactModel,
+    ModelEntry,
+};
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
 use serde::{Deserialize, Serialize};
@@ -178,6 +181,20 @@ impl ImpactModel for Athl {
             .collect();
         let avg_cost = level / 2.0 + temp_cost / total;
         ImpactPath::new(impact, avg_cost, self.decay.long_run(level))
+    }
+
+    /// `J = I(Q)/2 + K(Q/T)`, peak `I(Q) + K(Q/T)` (the last fill), long run the decay of `I(Q)`.
+    fn constant_rate(&self, size_btc: f64, days: f64, m: &MarketInputs) -> Option<ConstantRate> {
+        if !(size_btc > 0.0 && days > 0.0) {
+            return Some(ConstantRate::ZERO);
+        }
+        let level = self.permanent(size_btc, m);
+        let temp = self.temporary(size_btc / days, m);
+        Some(ConstantRate {
+            avg_cost: level / 2.0 + temp,
+            peak: level + temp,
+            permanent: self.decay.long_run(level),
+        })
     }
 
     fn warnings(&self) -> Vec<String> {

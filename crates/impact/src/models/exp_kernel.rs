@@ -1,6 +1,7 @@
 use super::registry::{given_or_calibrated, per_btc_coefficient, positive_key};
 use super::{
-    sale_end, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamBand, ParamSource,
+    sale_end, BuildContext, BuiltModel, ConstantRate, Decay, ImpactModel, ModelEntry, ParamBand,
+    ParamSource,
 };
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
@@ -147,6 +148,29 @@ impl ImpactModel for ExpKernel {
         }
         let total = grid.total_btc();
         ImpactPath::new(impact, cost / total, self.decay.long_run(level))
+    }
+
+    /// At the rate `v = Q/T` the recursion above sums to `I(t) = (eta v / rho) (1 - e^(-rho t))`:
+    /// peak `I(T)`, average cost `(eta v / rho) (1 - (1 - e^(-rho T)) / (rho T))`.
+    fn constant_rate(&self, size_btc: f64, days: f64, _m: &MarketInputs) -> Option<ConstantRate> {
+        if !(size_btc > 0.0 && days > 0.0) {
+            return Some(ConstantRate::ZERO);
+        }
+        let (eta, rho) = (self.eta_per_btc, self.rho_per_day);
+        let x = rho * days;
+        let steady = eta * (size_btc / days) / rho;
+        let level = steady * -(-x).exp_m1();
+        // 1 - (1 - e^-x) / x = (x - 1 + e^-x) / x, by its series where it cancels.
+        let share = if x < 1e-3 {
+            x / 2.0 - x * x / 6.0 + x * x * x / 24.0 - x * x * x * x / 120.0
+        } else {
+            ((-x).exp_m1() + x) / x
+        };
+        Some(ConstantRate {
+            avg_cost: steady * share,
+            peak: level,
+            permanent: self.decay.long_run(level),
+        })
     }
 }
 

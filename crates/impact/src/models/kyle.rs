@@ -1,7 +1,7 @@
 use super::registry::{given_or_calibrated, per_btc_coefficient};
 use super::{
-    cumulative_path, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamBand,
-    ParamSource,
+    cumulative_constant_rate, cumulative_path, BuildContext, BuiltModel, ConstantRate, Decay,
+    ImpactModel, ModelEntry, ParamBand, ParamSource,
 };
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
@@ -93,6 +93,15 @@ impl ImpactModel for Kyle {
             |q| self.impact(q),
             |q| self.impact(q) * q / 2.0,
         )
+    }
+
+    fn constant_rate(&self, size_btc: f64, _days: f64, _m: &MarketInputs) -> Option<ConstantRate> {
+        Some(cumulative_constant_rate(
+            size_btc,
+            self.decay,
+            |q| self.impact(q),
+            |q| self.impact(q) * q / 2.0,
+        ))
     }
 }
 

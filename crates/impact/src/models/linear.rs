@@ -1,5 +1,8 @@
 use super::registry::positive_key;
-use super::{cumulative_path, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry};
+use super::{
+    cumulative_constant_rate, cumulative_path, BuildContext, BuiltModel, ConstantRate, Decay,
+    ImpactModel, ModelEntry,
+};
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
 use serde::{Deserialize, Serialize};
@@ -93,6 +96,15 @@ impl ImpactModel for Linear {
             |q| self.impact(q, m),
             |q| self.impact(q, m) * q / 2.0,
         )
+    }
+
+    fn constant_rate(&self, size_btc: f64, _days: f64, m: &MarketInputs) -> Option<ConstantRate> {
+        Some(cumulative_constant_rate(
+            size_btc,
+            self.decay,
+            |q| self.impact(q, m),
+            |q| self.impact(q, m) * q / 2.0,
+        ))
     }
 }
 

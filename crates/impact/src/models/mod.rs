@@ -71,6 +71,41 @@ pub trait ImpactModel: Send + Sync + std::fmt::Debug {
     fn uses_market_inputs(&self) -> bool {
         true
     }
+    /// The average cost, peak and long-run impact [`path`](Self::path) gives for `size_btc` sold
+    /// at a constant rate over `[0, duration_days)` on a uniform grid whose bars the sale fills
+    /// whole (a TWAP over the window, or a block in the first bar: `duration_days` one bar), in
+    /// closed form: `O(1)` instead of stepping the grid. `None` (the default) when the model has
+    /// no closed form; the grid path stays the reference, and the test
+    /// `closed_forms_equal_the_grid_path` checks each closed form against it.
+    fn constant_rate(
+        &self,
+        _size_btc: f64,
+        _duration_days: f64,
+        _market: &MarketInputs,
+    ) -> Option<ConstantRate> {
+        None
+    }
+}
+
+/// Average cost, peak and long-run impact of a constant-rate sale ([`ImpactModel::constant_rate`]),
+/// fractions of the arrival price, as in [`ImpactPath`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ConstantRate {
+    /// Quantity-weighted average impact paid by the fills.
+    pub avg_cost: f64,
+    /// Largest impact reached.
+    pub peak: f64,
+    /// Long-run impact under the model's decay.
+    pub permanent: f64,
+}
+
+impl ConstantRate {
+    /// Nothing sold: no impact.
+    pub const ZERO: Self = Self {
+        avg_cost: 0.0,
+        peak: 0.0,
+        permanent: 0.0,
+    };
 }
 
 /// What happens to the impact after the last fill of the sale (at `T`, the end of the last bar
@@ -240,6 +275,30 @@ pub(crate) fn cumulative_path(
         .collect();
     ImpactPath::new(impact, avg_cost, decay.long_run(level))
 }
+
+/// [`cumulative_path`]'s average cost, peak and long-run impact in closed form: the same
+/// expressions of the total, so equal to the grid path's to the last bit whenever the fills sum to
+/// the block exactly (a TWAP does, [`crate::schedules::twap`]). The impact rises with the quantity
+/// sold and never rises after the sale, so the peak is the end-of-sale level.
+pub(crate) fn cumulative_constant_rate(
+    total: f64,
+    decay: Decay,
+    impact_of: impl Fn(f64) -> f64,
+    antiderivative: impl Fn(f64) -> f64,
+) -> ConstantRate {
+    if total.is_nan() || total <= 0.0 {
+        return ConstantRate::ZERO;
+    }
+    let level = impact_of(total);
+    ConstantRate {
+        avg_cost: (antiderivative(total) - antiderivative(0.0)) / total,
+        peak: level.max(0.0),
+        permanent: decay.long_run(level),
+    }
+}
+
+#[cfg(test)]
+mod closed_form_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,8 @@
 use super::registry::{need_calibration, positive_key};
 use super::WhatIfBand;
 use super::{
-    cumulative_path, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamBand,
-    ParamSource,
+    cumulative_constant_rate, cumulative_path, BuildContext, BuiltModel, ConstantRate, Decay,
+    ImpactModel, ModelEntry, ParamBand, ParamSource,
 };
 use crate::calibration::FitScale;
 use crate::error::{positive, SpecError};
@@ -170,6 +170,16 @@ impl ImpactModel for PowerLaw {
             |q| self.impact(q, m),
             |q| self.impact(q, m) * q / (1.0 + d),
         )
+    }
+
+    fn constant_rate(&self, size_btc: f64, _days: f64, m: &MarketInputs) -> Option<ConstantRate> {
+        let d = self.delta;
+        Some(cumulative_constant_rate(
+            size_btc,
+            self.decay,
+            |q| self.impact(q, m),
+            |q| self.impact(q, m) * q / (1.0 + d),
+        ))
     }
 }
 

@@ -1,6 +1,7 @@
 use super::registry::{literature_y_factors, positive_key};
 use super::{
-    sale_end, BuildContext, BuiltModel, Decay, ImpactModel, ModelEntry, ParamBand, PowerLaw,
+    sale_end, BuildContext, BuiltModel, ConstantRate, Decay, ImpactModel, ModelEntry, ParamBand,
+    PowerLaw,
 };
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
@@ -180,26 +181,39 @@ impl ImpactModel for Propagator {
                 x.powf(p)
             }
         };
-        let at = |time: f64| -> f64 {
+        // sum_k w_k (x(time - t_k) - x(time - t_{k+1})) over the trading bars, with each power
+        // taken once: bar k's second term is bar k+1's first (the same argument, so the same
+        // bits as evaluating both), which halves the O(N^2) powers.
+        let sweep_sum = |time: f64, p: f64, weight: &dyn Fn(f64) -> f64| -> f64 {
+            let mut next: Option<(usize, f64)> = None;
             trading
                 .iter()
-                .map(|&(k, amp)| amp * (pos(time - t[k], p1) - pos(time - t[k + 1], p1)))
+                .map(|&(k, amp)| {
+                    let a = match next {
+                        Some((j, v)) if j == k => v,
+                        _ => pos(time - t[k], p),
+                    };
+                    let b = pos(time - t[k + 1], p);
+                    next = Some((k + 1, b));
+                    weight(amp) * (a - b)
+                })
                 .sum()
         };
-        // integral over [lo, hi] of I(s) ds.
-        let integral = |lo: f64, hi: f64| -> f64 {
-            let prim = |s: f64| -> f64 {
-                trading
-                    .iter()
-                    .map(|&(k, amp)| amp / p2 * (pos(s - t[k], p2) - pos(s - t[k + 1], p2)))
-                    .sum()
-            };
-            prim(hi) - prim(lo)
-        };
+        let at = |time: f64| -> f64 { sweep_sum(time, p1, &|amp| amp) };
+        // The primitive of I at each grid time, each taken once: bar k's upper end is bar k+1's
+        // lower end.
+        let prim = |s: f64| -> f64 { sweep_sum(s, p2, &|amp| amp / p2) };
         let level = at(t[last + 1]);
         let mut cost = 0.0;
+        let mut prim_at: Option<(usize, f64)> = None;
         for &(k, _) in &trading {
-            cost += q[k] / dt[k] * integral(t[k], t[k + 1]);
+            let lo = match prim_at {
+                Some((j, v)) if j == k => v,
+                _ => prim(t[k]),
+            };
+            let hi = prim(t[k + 1]);
+            prim_at = Some((k + 1, hi));
+            cost += q[k] / dt[k] * (hi - lo);
         }
         let impact = (0..grid.len())
             .map(|k| {
@@ -212,6 +226,24 @@ impl ImpactModel for Propagator {
             })
             .collect();
         ImpactPath::new(impact, cost / grid.total_btc(), self.decay.long_run(level))
+    }
+
+    /// At the rate `v = Q/T` the sum over bars telescopes to `I(t) = A t^(1-a)` during the sale
+    /// (`A = h(v) / (1 - a)`): peak `A T^(1-a)`, average cost `A T^(1-a) / (2 - a)`, both `O(1)`
+    /// where the grid path is `O(N^2)`.
+    fn constant_rate(&self, size_btc: f64, days: f64, m: &MarketInputs) -> Option<ConstantRate> {
+        if !(size_btc > 0.0 && days > 0.0) {
+            return Some(ConstantRate::ZERO);
+        }
+        let a = self.kernel_exponent;
+        let (p1, p2) = (1.0 - a, 2.0 - a);
+        let amp = self.amplitude(size_btc / days, m) / p1;
+        let level = amp * if a == 0.5 { days.sqrt() } else { days.powf(p1) };
+        Some(ConstantRate {
+            avg_cost: level / p2,
+            peak: level,
+            permanent: self.decay.long_run(level),
+        })
     }
 }
 
