@@ -269,8 +269,8 @@ pub fn default_sizes(size_btc: f64) -> Vec<f64> {
 /// market state and calibration), per model the average execution cost and the peak impact with
 /// their 95 % parameter bands.
 ///
-/// Columns: `model, size_btc, avg_cost_bps, avg_cost_low_bps, avg_cost_high_bps, peak_bps,
-/// peak_low_bps, peak_high_bps`, rows by model (scenario order) then size.
+/// Columns: `model, size_btc, avg_cost_bps, avg_cost_low_bps, avg_cost_high_bps, peak_impact_bps,
+/// peak_impact_low_bps, peak_impact_high_bps`, rows by model (scenario order) then size.
 ///
 /// # Errors
 /// [`ReportError::Backtest`] when a run fails.
@@ -310,9 +310,9 @@ pub fn size_curve_table(input: &BacktestInput<'_>, sizes: &[f64]) -> Result<Tabl
         .num("avg_cost_bps", col(0))
         .num("avg_cost_low_bps", col(1))
         .num("avg_cost_high_bps", col(2))
-        .num("peak_bps", col(3))
-        .num("peak_low_bps", col(4))
-        .num("peak_high_bps", col(5));
+        .num("peak_impact_bps", col(3))
+        .num("peak_impact_low_bps", col(4))
+        .num("peak_impact_high_bps", col(5));
     Ok(t)
 }
 

@@ -67,9 +67,9 @@ fn curves(r: &BacktestResult, t: &Table) -> Result<Curves, String> {
         num("avg_cost_bps")?,
         num("avg_cost_low_bps")?,
         num("avg_cost_high_bps")?,
-        num("peak_bps")?,
-        num("peak_low_bps")?,
-        num("peak_high_bps")?,
+        num("peak_impact_bps")?,
+        num("peak_impact_low_bps")?,
+        num("peak_impact_high_bps")?,
     ];
     Ok(model_column_names(r)
         .iter()

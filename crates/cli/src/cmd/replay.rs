@@ -17,7 +17,8 @@ use std::path::PathBuf;
 Example:
   export BLOCKSALE_DATA=../shared/data
   blocksale replay --from 2024-01-01 --to 2026-01-01 --every weekend
-  blocksale replay --from 2025-01-01 --to 2025-07-01 --every day --json"
+  blocksale replay --from 2025-01-01 --to 2025-07-01 --every day --json
+  blocksale replay --every weekend --size 10000 --set schedule.kind=block   a what-if sale at every weekend"
 )]
 pub struct Args {
     /// The scenario and its overrides (the window's length and time of day are the starts').
@@ -111,12 +112,13 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             EveryArg::Week => Every::Week,
         },
     };
+    let what_if = loaded_scenario.what_if.as_ref().map(|w| w.title());
     crate::output::RunTail {
         stem: "replay",
         scenario: &scenario.name,
         data_dir: &dir,
         inputs: &loaded.files_abs,
-        out: a.out,
+        out: Some(loaded_scenario.out_dir(a.out)),
         json: a.json,
         quiet: g.quiet,
         force: g.force,
@@ -124,7 +126,10 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
     .run(
         |tick| replay(&input, Some(tick)),
         ReplayResult::csv,
-        summary,
+        |r| match &what_if {
+            Some(t) => format!("{t}\n{}", summary(r)),
+            None => summary(r),
+        },
     )
 }
 

@@ -18,7 +18,8 @@ use std::path::PathBuf;
 
 Example:
   BLOCKSALE_DATA=../shared/data blocksale report
-  blocksale report --data ../shared/data --out memo/ --image-size 800x450 --candles"
+  blocksale report --data ../shared/data --out memo/ --image-size 800x450 --candles
+  blocksale report --set size_btc=10000 --set end=2026-02-08     a what-if memo, labelled as one, in its own folder"
 )]
 pub struct Args {
     /// The scenario and its overrides.

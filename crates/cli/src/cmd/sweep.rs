@@ -16,7 +16,8 @@ use std::path::PathBuf;
 Example:
   export BLOCKSALE_DATA=../shared/data
   blocksale sweep --sizes 250:20000:40 --durations 1h:7d:12 --max-cost-bps 50
-  blocksale sweep --sizes 1000,4451,10000 --durations 6h,2d --models sqrt,kyle --json"
+  blocksale sweep --sizes 1000,4451,10000 --durations 6h,2d --models sqrt,kyle --json
+  blocksale sweep --set start=2026-02-08 --set market.volume_basis=all     a what-if market (own folder)"
 )]
 pub struct Args {
     /// The scenario and its overrides.
@@ -160,12 +161,13 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         models: a.models.clone(),
         max_cost_bps: a.max_cost_bps,
     };
+    let what_if = loaded_scenario.what_if.as_ref().map(|w| w.title());
     crate::output::RunTail {
         stem: "sweep",
         scenario: &scenario.name,
         data_dir: &dir,
         inputs: &loaded.files_abs,
-        out: a.out,
+        out: Some(loaded_scenario.out_dir(a.out)),
         json: a.json,
         quiet: g.quiet,
         force: g.force,
@@ -175,7 +177,10 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             // The summary's columns: the rows of those sizes stay in memory.
             sweep_to(&input, Some(tick), &|n| pick(n, SUMMARY_SIZES), sink)
         },
-        summary,
+        |r| match &what_if {
+            Some(t) => format!("{t}\n{}", summary(r)),
+            None => summary(r),
+        },
     )
 }
 

@@ -406,7 +406,7 @@ fn exports_hold_every_plotted_series() {
     let (_, rows) = parse_csv(export(&ex, "size_curve.csv"));
     let sz = sc.get_num("size_btc").unwrap();
     let cost = sc.get_num("avg_cost_bps").unwrap();
-    let peak = sc.get_num("peak_bps").unwrap();
+    let peak = sc.get_num("peak_impact_bps").unwrap();
     for m in &r.models {
         let i = (0..rows.len())
             .find(|&i| rows[i][0] == m.name && sz[i] == f.s.size_btc)
