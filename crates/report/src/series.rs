@@ -23,9 +23,9 @@ fn iso(ms: i64) -> String {
 /// the window start, and per model the impact with its 95 % parameter band and the counterfactual
 /// close without the trade with the band's edges as prices.
 ///
-/// Columns (units in the names; signs: impact > 0 moves the price the way the trade pushes it,
-/// down for a sale and up for a purchase; the CAR is the abnormal log return of the price itself,
-/// > 0 when it rose): `open_time, close_time, open_usd, high_usd, low_usd, close_usd, volume_btc,
+/// Columns (units in the names; signs: a positive impact moves the price the way the trade pushes
+/// it, down for a sale and up for a purchase; the CAR is the abnormal log return of the price
+/// itself, positive when it rose): `open_time, close_time, open_usd, high_usd, low_usd, close_usd, volume_btc,
 /// in_window, sold_btc, car_since_start_bps`, then per model `impact_<m>_bps, impact_<m>_low_bps,
 /// impact_<m>_high_bps, counterfactual_close_<m>_usd, counterfactual_close_<m>_low_usd,
 /// counterfactual_close_<m>_high_usd` (`close * exp(-side * impact)`, the band's two edges as
