@@ -80,8 +80,11 @@ pub(crate) fn model_band(
     Ok(param_band(b.model.as_ref(), &b.band, grid, m, Z95)?)
 }
 
-/// How the window's bars fall short of `[start, end)`, or `None` when every bar slot holds one.
-fn window_gap(t: &[i64], start: i64, end: i64, bar_ms: i64) -> Option<String> {
+/// How the window's bars fall short of `[start, end)`: `None` when every bar slot holds one;
+/// otherwise the words and whether it is a coverage failure (the bars start after the window
+/// start, end before its end, or fill fewer than 90 % of its slots) rather than a few bars missing
+/// inside it (exchange outages), which only earn a note.
+fn window_gap(t: &[i64], start: i64, end: i64, bar_ms: i64) -> Option<(String, bool)> {
     let slots = ((end - start) / bar_ms) as usize;
     if t.len() == slots && t.first() == Some(&start) && t.last() == Some(&(end - bar_ms)) {
         return None;
@@ -91,11 +94,17 @@ fn window_gap(t: &[i64], start: i64, end: i64, bar_ms: i64) -> Option<String> {
             Timestamp::from_millis(m).to_string()
         })
     };
-    Some(format!(
-        "{} of its {slots} bars are present, the first at {}, the last at {}",
-        t.len(),
-        at(t.first()),
-        at(t.last())
+    let fails = t.first() != Some(&start)
+        || t.last() != Some(&(end - bar_ms))
+        || (t.len() as f64) < 0.9 * slots as f64;
+    Some((
+        format!(
+            "{} of its {slots} bars are present, the first at {}, the last at {}",
+            t.len(),
+            at(t.first()),
+            at(t.last())
+        ),
+        fails,
     ))
 }
 
@@ -163,7 +172,7 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
     let t = path.open_time_ms();
     let bar_ms = path.bar_ms();
     let coverage_gap = window_gap(&t[win.clone()], start, end, bar_ms);
-    if let Some(gap) = &coverage_gap {
+    if let Some((gap, true)) = &coverage_gap {
         if !s.market.allow_partial_window {
             return Err(BacktestError::Coverage(format!(
                 "the sale window {} .. {} is not fully covered by the bars of {}: {gap}; set market.allow_partial_window = true (--set market.allow_partial_window=true) to run on the bars there are",
@@ -322,10 +331,14 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
     if let Some(c) = &calibration {
         notes.push(c.note.clone());
     }
-    if let Some(gap) = &coverage_gap {
-        notes.push(format!(
+    match &coverage_gap {
+        Some((gap, true)) => notes.push(format!(
             "PARTIAL WINDOW: {gap}; every window statistic (return, VWAP, volume, CAR, footprint) covers only the bars present"
-        ));
+        )),
+        Some((gap, false)) => notes.push(format!(
+            "bars missing inside the window (exchange gaps): {gap}; the window statistics use the bars present"
+        )),
+        None => {}
     }
     if let Some(w) = &input.what_if {
         notes.push(format!(

@@ -42,6 +42,7 @@ mod observed;
 pub mod replay;
 mod result;
 mod scenario;
+pub mod scorecard;
 pub mod sweep;
 
 pub use blocksale_impact::estimators::mean_sd;

@@ -58,6 +58,9 @@ pub enum Command {
     Sweep(cmd::sweep::Args),
     /// The scenario's sale at every weekend (or day) of a date range: predicted vs observed, and the real event's percentile
     Replay(cmd::replay::Args),
+    /// Every model against the costs real disclosed block trades imply (data/events/): bias, RMSE
+    /// and coverage in noise units, a pooled square-root fit and a verdict
+    Scorecard(cmd::scorecard::Args),
 }
 
 impl Cli {
@@ -72,6 +75,7 @@ impl Cli {
             Command::Calibrate(a) => a.json,
             Command::Sweep(a) => a.json,
             Command::Replay(a) => a.json,
+            Command::Scorecard(a) => a.json,
             Command::Inspect(a) => a.json,
             Command::Resample(_) => false,
         }

@@ -10,6 +10,7 @@ pub mod model;
 pub mod replay;
 pub mod report;
 pub mod resample;
+pub mod scorecard;
 pub mod sweep;
 
 use crate::cli::{Cli, Command};
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Replay(args) => replay::run(&global, args),
         Command::Inspect(args) => inspect::run(&global, args),
         Command::Resample(args) => resample::run(&global, args),
+        Command::Scorecard(args) => scorecard::run(&global, args),
     }
 }
 

@@ -12,4 +12,5 @@ mod pipe;
 mod replay;
 mod report;
 mod scenario_fetch;
+mod scorecard;
 mod sweep;
