@@ -376,7 +376,7 @@ pub fn scorecard(results: &[BacktestResult], seed: u64) -> Scorecard {
         verdict,
         notes: vec![
             "implied cost: the disclosure's average price against the arrival price (first open of the window), signed so a cost is positive for buys and sells alike; disclosed amounts may be net of fees (see each event's amount_basis)".into(),
-            "noise: sigma_daily sqrt(T) against arrival, the schedule's VWAP-relative noise against VWAP (docs/methods.md, scorecard); z = (implied - predicted) / noise against arrival".into(),
+            "noise: sigma_daily sqrt(T) against arrival, the schedule's VWAP-relative noise against VWAP (docs/methods.md §30); z = (implied - predicted) / noise against arrival".into(),
             "a model is rejected when the chi-square of its z over the events (df = events) has p < 0.05: its predictions and the noise cannot produce the implied costs".into(),
             "pooled fit: weighted least squares of the implied cost on sigma (Q/V)^delta / (1 + delta), weights 1/noise^2 (the Gaussian maximum likelihood); 95 % intervals from 2,000 bootstrap resamples of the events".into(),
         ],
