@@ -230,7 +230,8 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
             peak_impact_bps: p.peak * 1e4,
             permanent_impact_bps: p.permanent * 1e4,
             avg_cost_bps: p.avg_cost * 1e4,
-            predicted_avg_price_usd: arrival * (1.0 + sign * p.avg_cost),
+            // Multiplicative: the impact is a log-price move, so prices stay positive at any size.
+            predicted_avg_price_usd: arrival * (sign * p.avg_cost).exp(),
             drag_usd: s.size_btc * arrival * p.avg_cost,
             share_of_observed_move: (moved_with_sale && !trade_changed)
                 .then(|| at_end / observed.return_window.abs()),
@@ -465,11 +466,12 @@ mod tests {
             assert_eq!(a.avg_cost_bps, b.avg_cost_bps, "{}", a.name);
             assert_eq!(a.peak_impact_bps, b.peak_impact_bps, "{}", a.name);
             assert_eq!(a.avg_cost_band_bps, b.avg_cost_band_bps, "{}", a.name);
-            assert_eq!(a.drag_usd, b.drag_usd, "{}", a.name);
-            // The sale fills below arrival, the purchase above, by the same cost.
+            // The sale fills below arrival, the purchase above, by the same log cost: the prices
+            // are arrival * exp(-/+ c); the USD drag is the cost on the notional at arrival.
             let c = a.avg_cost_bps / 1e4;
-            assert!((a.predicted_avg_price_usd - arrival * (1.0 - c)).abs() < 1e-9 * arrival);
-            assert!((b.predicted_avg_price_usd - arrival * (1.0 + c)).abs() < 1e-9 * arrival);
+            assert!((a.predicted_avg_price_usd - arrival * (-c).exp()).abs() < 1e-9 * arrival);
+            assert!((b.predicted_avg_price_usd - arrival * c.exp()).abs() < 1e-9 * arrival);
+            assert_eq!(a.drag_usd, b.drag_usd, "{}", a.name);
         }
         // The counterfactual path (the price without the trade) sits above the observed close
         // for a sale and below it for a purchase, by the same impact.

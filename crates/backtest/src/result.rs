@@ -164,9 +164,10 @@ pub struct ModelResult {
     pub permanent_impact_bps: f64,
     /// Average execution cost of the fills against arrival, bps.
     pub avg_cost_bps: f64,
-    /// Arrival price moved by the average cost, USD.
+    /// Arrival price moved by the average cost (a log-price move): `arrival * exp(side * cost)`, USD; positive at any size.
     pub predicted_avg_price_usd: f64,
-    /// Size * arrival * average cost, USD.
+    /// The average cost on the notional at arrival: `size * arrival * cost`, USD (as `avg_cost_usd`
+    /// of the sweep).
     pub drag_usd: f64,
     /// Predicted impact at the window end over |observed window log return|; null when the observed
     /// move went the other way (then the model says the price would have been higher still).

@@ -248,28 +248,49 @@ pub fn summary(r: &BacktestResult) -> String {
         ));
     }
     line(String::new());
-    line(format!(
-        "{:<16}{:>18}{:>22}{:>14}{:>14}{:>8}{:>10}",
-        "model", "peak bp [95 %]", "avg cost bp [95 %]", "drag USD", "pred. avg", "z", "share"
-    ));
+    // Cells first, then each column as wide as its widest cell: the table keeps its columns
+    // for any magnitude.
+    let head = [
+        "model",
+        "peak bp [95 %]",
+        "avg cost bp [95 %]",
+        "drag USD",
+        "pred. avg",
+        "z",
+        "share",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![head.iter().map(|x| x.to_string()).collect()];
     for mr in &r.models {
-        line(format!(
-            "{:<16}{:>18}{:>22}{:>14}{:>14}{:>8.2}{:>10}",
-            mr.name,
+        rows.push(vec![
+            mr.name.clone(),
             format!(
-                "{:.0} [{:.0}, {:.0}]",
-                mr.peak_band_bps.central, mr.peak_band_bps.low, mr.peak_band_bps.high
+                "{} [{}, {}]",
+                th(mr.peak_band_bps.central, 0),
+                th(mr.peak_band_bps.low, 0),
+                th(mr.peak_band_bps.high, 0)
             ),
             format!(
-                "{:.0} [{:.0}, {:.0}]",
-                mr.avg_cost_band_bps.central, mr.avg_cost_band_bps.low, mr.avg_cost_band_bps.high
+                "{} [{}, {}]",
+                th(mr.avg_cost_band_bps.central, 0),
+                th(mr.avg_cost_band_bps.low, 0),
+                th(mr.avg_cost_band_bps.high, 0)
             ),
             th(mr.drag_usd, 0),
             th(mr.predicted_avg_price_usd, 0),
-            mr.detectability_z,
+            format!("{:.2}", mr.detectability_z),
             mr.share_of_observed_move
-                .map_or("n/a".into(), |x| format!("{:.0} %", x * 100.0))
-        ));
+                .map_or("n/a".into(), |x| format!("{:.0} %", x * 100.0)),
+        ]);
+    }
+    let widths: Vec<usize> = (0..head.len())
+        .map(|j| rows.iter().map(|r| r[j].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let mut l = format!("{:<w$}", row[0], w = widths[0]);
+        for j in 1..row.len() {
+            l.push_str(&format!("  {:>w$}", row[j], w = widths[j]));
+        }
+        line(l);
     }
     line("  (z = impact at window end / (sigma * sqrt(T)); share = impact at window end / |observed window move|, n/a when the price moved against the sale; docs/methods.md §21)".into());
     let sens: Vec<String> = r

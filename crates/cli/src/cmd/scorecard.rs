@@ -15,8 +15,8 @@ use std::path::PathBuf;
     after_help = "Each *.toml in DIR is a scenario with a disclosure (data/events/README.md): every one runs as `blocksale backtest` would, then each model's predicted average cost is set against the cost the disclosure implies, in units of the noise of that implied cost.
 
 Example:
-  blocksale --data ../shared/data scorecard
-  blocksale --data ../shared/data scorecard data/events --out memo/scorecard"
+  BLOCKSALE_DATA=../shared/data blocksale scorecard
+  blocksale scorecard data/events --out memo/scorecard --json"
 )]
 pub struct Args {
     /// Folder of event scenarios [default: data/events]

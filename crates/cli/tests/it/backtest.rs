@@ -201,7 +201,7 @@ fn cango_numbers_match_a_hand_calculation() {
     assert!(
         rel(
             f(&models[0], "predicted_avg_price_usd"),
-            arrival * (1.0 - sqrt_peak * 2.0 / 3.0)
+            arrival * (-sqrt_peak * 2.0 / 3.0).exp()
         ) < 1e-12
     );
     // Plateau decay at 2/3: the impact left at the end of the path is below the peak.
@@ -979,6 +979,37 @@ fn bad_set_keys_and_values_name_the_dotted_key() {
     ] {
         fails_with(&["backtest", "--data", d, "--set", set], needle);
     }
+}
+
+/// Any size gives prices that are never negative and a readable table: 1e12 BTC (50,000 times
+/// the supply) exits 0, every predicted price >= 0 and finite, and the summary's columns stay
+/// aligned.
+#[test]
+fn an_absurd_size_keeps_prices_positive_and_columns_aligned() {
+    let (doc, _o) = run_json(&["--size", "1e12"]);
+    for m in doc["models"].as_array().unwrap() {
+        // arrival * exp(-cost): never negative (it underflows to 0 for a cost of 1e8 bp).
+        let p = f(m, "predicted_avg_price_usd");
+        assert!(p >= 0.0 && p.is_finite(), "{}: {p}", m["name"]);
+        assert!(f(m, "drag_usd").is_finite());
+    }
+    let o = blocksale()
+        .args(["backtest", "-q", "--size", "1e12", "--data"])
+        .arg(cango_data())
+        .arg("--out")
+        .arg(_o.path().join("s"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(o.stdout).unwrap();
+    let table: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("model "))
+        .take(7)
+        .collect();
+    assert_eq!(table.len(), 7, "{text}");
+    // Every row as wide as the header, and the header's columns end where the cells end.
+    let w = table[0].len();
+    assert!(table.iter().all(|l| l.len() == w), "{table:#?}");
 }
 
 /// The what-if: 10,000 BTC in one day. No implied price for it anywhere, what-if labels in
