@@ -1,7 +1,6 @@
-use super::registry::{given_or_calibrated, per_btc_coefficient, positive_key};
+use super::registry::{given_or_calibrated, per_btc_built, per_btc_coefficient, positive_key};
 use super::{
-    sale_end, BuildContext, BuiltModel, ConstantRate, Decay, ImpactModel, ModelEntry, ParamBand,
-    ParamSource,
+    sale_end, BuildContext, BuiltModel, ConstantRate, Decay, ImpactModel, ModelEntry, ParamSource,
 };
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
@@ -236,19 +235,7 @@ impl ModelEntry for ExpDecaySpec {
             Some(d) => self.kernel(eta)?.with_decay(d)?,
             None => self.kernel(eta)?,
         };
-        Ok(BuiltModel {
-            warnings: m
-                .warnings()
-                .into_iter()
-                .chain(
-                    (self.params == ParamSource::Calibrated)
-                        .then(|| crate::calibration::KYLE_FLOW_NOTE.to_string()),
-                )
-                .collect(),
-            model: Box::new(m),
-            band: range.map_or(ParamBand::None, |(lo, hi)| ParamBand::Prefactor(lo, hi)),
-            param_source: src.into(),
-        })
+        Ok(per_btc_built(Box::new(m), self.params, range, src))
     }
 
     fn needs_calibration(&self) -> bool {

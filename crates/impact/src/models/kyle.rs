@@ -1,7 +1,7 @@
-use super::registry::{given_or_calibrated, per_btc_coefficient};
+use super::registry::{given_or_calibrated, per_btc_built, per_btc_coefficient};
 use super::{
     cumulative_constant_rate, cumulative_path, BuildContext, BuiltModel, ConstantRate, Decay,
-    ImpactModel, ModelEntry, ParamBand, ParamSource,
+    ImpactModel, ModelEntry, ParamSource,
 };
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
@@ -130,19 +130,7 @@ impl ModelEntry for KyleSpec {
             "calibrated: per BTC of the calibration venue's net taker flow, applied 1:1; band: Newey-West 95 % interval",
         )?;
         let m = Kyle::new_checked(lambda)?.with_decay(ctx.decay.unwrap_or(Decay::Permanent))?;
-        Ok(BuiltModel {
-            warnings: m
-                .warnings()
-                .into_iter()
-                .chain(
-                    (self.params == ParamSource::Calibrated)
-                        .then(|| crate::calibration::KYLE_FLOW_NOTE.to_string()),
-                )
-                .collect(),
-            model: Box::new(m),
-            band: range.map_or(ParamBand::None, |(lo, hi)| ParamBand::Prefactor(lo, hi)),
-            param_source: src.into(),
-        })
+        Ok(per_btc_built(Box::new(m), self.params, range, src))
     }
 
     fn needs_calibration(&self) -> bool {

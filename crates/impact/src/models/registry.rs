@@ -259,6 +259,27 @@ pub(crate) fn literature_y_factors() -> (f64, f64) {
 /// A coefficient, its relative range (if any) and where it comes from.
 pub(crate) type Coefficient = (f64, Option<(f64, f64)>, &'static str);
 
+/// A model built on a per-BTC coefficient (Kyle's lambda, the exponential kernel's eta): its band
+/// is the coefficient's relative range, and a calibrated one carries the note on the flow it is
+/// per ([`KYLE_FLOW_NOTE`](crate::calibration::KYLE_FLOW_NOTE)).
+pub(crate) fn per_btc_built(
+    model: Box<dyn ImpactModel>,
+    params: ParamSource,
+    range: Option<(f64, f64)>,
+    src: &str,
+) -> BuiltModel {
+    let mut warnings = model.warnings();
+    if params == ParamSource::Calibrated {
+        warnings.push(crate::calibration::KYLE_FLOW_NOTE.to_string());
+    }
+    BuiltModel {
+        warnings,
+        model,
+        band: range.map_or(ParamBand::None, |(lo, hi)| ParamBand::Prefactor(lo, hi)),
+        param_source: src.into(),
+    }
+}
+
 /// A linear coefficient per BTC (Kyle's lambda, the exponential kernel's eta): the given value, or
 /// the calibrated Kyle lambda with its Newey-West interval as a relative range.
 ///
