@@ -257,7 +257,12 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
                         avg_cost_bps: q.avg_cost * 1e4,
                     }
                 }),
-            warnings: built.warnings.clone(),
+            warnings: built
+                .warnings
+                .iter()
+                .cloned()
+                .chain(built.model.range_warning(s.size_btc, &inputs))
+                .collect(),
         });
         paths_by_model.push(b);
     }

@@ -180,6 +180,8 @@ pub struct FitScale {
     pub adv_btc: f64,
     /// Bar length of the calibration bars, seconds.
     pub bar_seconds: i64,
+    /// The largest `|SV|/V_c` among the bins the curve was fitted on: the reach of its data.
+    pub x_max: f64,
 }
 
 /// A calibration from bars: the curve, Kyle's lambda and the caveats.
@@ -212,6 +214,13 @@ impl Calibration {
             sigma_daily: self.sigma_daily,
             adv_btc: self.adv_btc,
             bar_seconds: self.bar_seconds,
+            x_max: self
+                .curve
+                .bins
+                .iter()
+                .map(|b| b.x_mean)
+                .filter(|x| x.is_finite())
+                .fold(0.0, f64::max),
         }
     }
 }

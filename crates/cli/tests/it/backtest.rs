@@ -953,6 +953,17 @@ fn calibrated_power_law_applies_its_own_scale() {
         * 1e4;
     assert!(corner_hi > f(band, "high"));
     assert!(f(c, "curve.y_delta_correlation").abs() > 0.9);
+    // Q/V_c lies beyond the largest bin of net flow: the result says the fit is extrapolated.
+    let warned = |m: &Value| {
+        m["warnings"]
+            .to_string()
+            .contains("extrapolated beyond its data")
+    };
+    assert!(warned(power) && warned(sqrt));
+    assert!(
+        !warned(&models[0]),
+        "the literature square root has no fitted range"
+    );
 }
 
 /// `--set` goes through the scenario's validation: an unknown key, a bad value, a model the

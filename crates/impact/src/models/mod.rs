@@ -66,6 +66,11 @@ pub trait ImpactModel: Send + Sync + std::fmt::Debug {
     fn warnings(&self) -> Vec<String> {
         Vec::new()
     }
+    /// A warning when a sale of `q_btc` lies outside the range the model's parameters were
+    /// estimated on (`None` inside it, or when the model declares no range).
+    fn range_warning(&self, _q_btc: f64, _market: &MarketInputs) -> Option<String> {
+        None
+    }
     /// False for a model that ignores the [`MarketInputs`] (its impact is per BTC, not per unit
     /// of daily volume and volatility). True by default.
     fn uses_market_inputs(&self) -> bool {

@@ -158,6 +158,22 @@ impl ImpactModel for PowerLaw {
         self.scale.is_none()
     }
 
+    /// A calibrated law holds over the net flows of its bins: beyond the largest, the fit is
+    /// extrapolated.
+    fn range_warning(&self, q_btc: f64, _market: &MarketInputs) -> Option<String> {
+        let sc = self.scale?;
+        let x = q_btc / sc.adv_btc;
+        (sc.x_max > 0.0 && x > sc.x_max).then(|| {
+            format!(
+                "{}: Q/V_c = {x:.4} is {:.0} times the largest net flow in the calibration bins ({:.4} of V_c in one {} s bar): the fitted curve is extrapolated beyond its data",
+                self.name(),
+                x / sc.x_max,
+                sc.x_max,
+                sc.bar_seconds
+            )
+        })
+    }
+
     fn decay(&self) -> Decay {
         self.decay
     }
@@ -543,6 +559,17 @@ mod tests {
             assert_eq!(p["fit_adv_btc_per_day"], v_c);
             assert_eq!(p["fit_sigma_daily"], cal.sigma_daily);
             assert!(!b.model.uses_market_inputs());
+            // Inside the bins' reach no warning; far beyond it, one naming the extrapolation.
+            let x_max = cal.scale().x_max;
+            assert!(b
+                .model
+                .range_warning(0.5 * x_max * v_c, &other_market())
+                .is_none());
+            let w = b
+                .model
+                .range_warning(10.0 * x_max * v_c, &other_market())
+                .unwrap();
+            assert!(w.contains("10 times") && w.contains("extrapolated"), "{w}");
         }
     }
 
