@@ -80,6 +80,28 @@ pub(crate) fn model_band(
     Ok(param_band(b.model.as_ref(), &b.band, grid, m, Z95)?)
 }
 
+/// Average cost, in log-price units, above which a result is flagged as the formula's rather
+/// than a forecast: 1 (10,000 bp, a price move by a factor of e). A project threshold, not a
+/// published range: the models here are laws of small impacts, and a cost of this size says a
+/// model is used far outside the regime its formula describes.
+const BEYOND_ANY_FIT: f64 = 1.0;
+
+/// The warning for an average cost beyond [`BEYOND_ANY_FIT`].
+fn beyond_any_range(model: &str, avg_cost: f64) -> Option<String> {
+    (avg_cost > BEYOND_ANY_FIT).then(|| {
+        format!(
+            "{model}: an average cost of {:.0} bp (a price move by a factor of {:.3e}) is far outside anything an impact model has been fitted on; the number is the formula's, not a forecast{}",
+            avg_cost * 1e4,
+            avg_cost.exp(),
+            if avg_cost > 700.0 {
+                ", and the predicted price cannot be formed (left out)"
+            } else {
+                ""
+            }
+        )
+    })
+}
+
 /// How the window's bars fall short of `[start, end)`: `None` when every bar slot holds one;
 /// otherwise the words and whether it is a coverage failure (the bars start after the window
 /// start, end before its end, or fill fewer than 90 % of its slots) rather than a few bars missing
@@ -230,8 +252,11 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
             peak_impact_bps: p.peak * 1e4,
             permanent_impact_bps: p.permanent * 1e4,
             avg_cost_bps: p.avg_cost * 1e4,
-            // Multiplicative: the impact is a log-price move, so prices stay positive at any size.
-            predicted_avg_price_usd: arrival * (sign * p.avg_cost).exp(),
+            // Multiplicative: the impact is a log-price move, so a price is never negative; one
+            // that leaves the range of positive finite numbers (a cost of hundreds of log units)
+            // cannot be formed and is left out, with the warning below.
+            predicted_avg_price_usd: Some(arrival * (sign * p.avg_cost).exp())
+                .filter(|x| x.is_finite() && *x > 0.0),
             drag_usd: s.size_btc * arrival * p.avg_cost,
             share_of_observed_move: (moved_with_sale && !trade_changed)
                 .then(|| at_end / observed.return_window.abs()),
@@ -262,6 +287,7 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
                 .iter()
                 .cloned()
                 .chain(built.model.range_warning(s.size_btc, &inputs))
+                .chain(beyond_any_range(&built.model.name(), p.avg_cost))
                 .collect(),
         });
         paths_by_model.push(b);
@@ -474,8 +500,12 @@ mod tests {
             // The sale fills below arrival, the purchase above, by the same log cost: the prices
             // are arrival * exp(-/+ c); the USD drag is the cost on the notional at arrival.
             let c = a.avg_cost_bps / 1e4;
-            assert!((a.predicted_avg_price_usd - arrival * (-c).exp()).abs() < 1e-9 * arrival);
-            assert!((b.predicted_avg_price_usd - arrival * c.exp()).abs() < 1e-9 * arrival);
+            assert!(
+                (a.predicted_avg_price_usd.unwrap() - arrival * (-c).exp()).abs() < 1e-9 * arrival
+            );
+            assert!(
+                (b.predicted_avg_price_usd.unwrap() - arrival * c.exp()).abs() < 1e-9 * arrival
+            );
             assert_eq!(a.drag_usd, b.drag_usd, "{}", a.name);
         }
         // The counterfactual path (the price without the trade) sits above the observed close
@@ -490,6 +520,86 @@ mod tests {
             assert!(
                 (rb.counterfactual_close_usd[m] - rb.close * (-x).exp()).abs() < 1e-9 * rb.close
             );
+        }
+    }
+
+    /// Hourly bars from 60 days before `start` to 375 days after, a seeded random walk.
+    fn long_bars(start_ms: i64) -> BarSeries {
+        use blocksale_core::BarColumns;
+        let t0 = start_ms - 60 * MS_PER_DAY;
+        let mut rng = blocksale_impact::rng::SplitMix64::new(17);
+        let mut cols = BarColumns::default();
+        let mut p = 70_000.0f64;
+        for i in 0..(435 * 24) {
+            let o = p;
+            p *= (0.006 * (rng.next_f64() - 0.5)).exp();
+            let v = 500.0 + 700.0 * rng.next_f64();
+            cols.push_ohlcv(
+                t0 + i * MS_PER_HOUR,
+                o,
+                o.max(p) * 1.0005,
+                o.min(p) * 0.9995,
+                p,
+                v,
+            );
+        }
+        BarSeries::new_checked(cols, 3_600).unwrap()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 24,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(42),
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+        /// Any size from 1e-3 to 1e9 BTC, any window from 1 hour to 365 days, either side: every
+        /// model's numbers are finite, a predicted price is positive or left out, and a cost
+        /// beyond the small-impact regime carries its warning.
+        #[test]
+        fn any_size_window_and_side_gives_finite_outputs(
+            log_q in -3.0f64..9.0,
+            hours in 1i64..(365 * 24),
+            buy in proptest::bool::ANY,
+        ) {
+            let (mut s, _) = setup();
+            let src = BTreeMap::from([("synthetic".to_string(), long_bars(s.start.as_millis()))]);
+            s.size_btc = 10f64.powf(log_q);
+            s.end = Timestamp::from_millis(s.start.as_millis() + hours * MS_PER_HOUR);
+            s.side = if buy { Side::Buy } else { Side::Sell };
+            let r = run(&BacktestInput {
+                scenario: &s,
+                sources: &src,
+                data_files: Vec::new(),
+                what_if: None,
+            })
+            .unwrap();
+            for m in &r.models {
+                for x in [
+                    m.peak_impact_bps,
+                    m.avg_cost_bps,
+                    m.drag_usd,
+                    m.detectability_z,
+                    m.avg_cost_band_bps.low,
+                    m.avg_cost_band_bps.high,
+                    m.peak_band_bps.low,
+                    m.peak_band_bps.high,
+                ] {
+                    proptest::prop_assert!(x.is_finite(), "{} {x}", m.name);
+                }
+                if let Some(p) = m.predicted_avg_price_usd {
+                    proptest::prop_assert!(p > 0.0 && p.is_finite(), "{} {p}", m.name);
+                }
+                if m.avg_cost_bps > 1e4 {
+                    proptest::prop_assert!(
+                        m.warnings.iter().any(|w| w.contains("far outside")),
+                        "{}: {} bp without a warning", m.name, m.avg_cost_bps
+                    );
+                }
+            }
+            if let Some(i) = &r.implied {
+                proptest::prop_assert!(i.avg_price_usd > 0.0 && i.avg_price_usd.is_finite());
+            }
         }
     }
 }

@@ -164,8 +164,9 @@ pub struct ModelResult {
     pub permanent_impact_bps: f64,
     /// Average execution cost of the fills against arrival, bps.
     pub avg_cost_bps: f64,
-    /// Arrival price moved by the average cost (a log-price move): `arrival * exp(side * cost)`, USD; positive at any size.
-    pub predicted_avg_price_usd: f64,
+    /// Arrival price moved by the average cost (a log-price move): `arrival * exp(side * cost)`,
+    /// USD, never negative; `None` when it leaves the finite positive numbers (a warning says so).
+    pub predicted_avg_price_usd: Option<f64>,
     /// The average cost on the notional at arrival: `size * arrival * cost`, USD (as `avg_cost_usd`
     /// of the sweep).
     pub drag_usd: f64,

@@ -276,7 +276,8 @@ pub fn summary(r: &BacktestResult) -> String {
                 th(mr.avg_cost_band_bps.high, 0)
             ),
             th(mr.drag_usd, 0),
-            th(mr.predicted_avg_price_usd, 0),
+            mr.predicted_avg_price_usd
+                .map_or("n/a".into(), |x| th(x, 0)),
             format!("{:.2}", mr.detectability_z),
             mr.share_of_observed_move
                 .map_or("n/a".into(), |x| format!("{:.0} %", x * 100.0)),
