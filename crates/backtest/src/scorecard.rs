@@ -28,6 +28,7 @@
 
 use crate::result::BacktestResult;
 use blocksale_impact::rng::SplitMix64;
+use blocksale_impact::uncertainty::percentile_sorted;
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
@@ -282,12 +283,6 @@ fn fit(p: &[FitPoint], fixed: Option<f64>) -> (f64, f64, f64) {
     }
 }
 
-fn pct(sorted: &[f64], q: f64) -> f64 {
-    let h = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
 fn pooled(p: &[FitPoint], fixed: Option<f64>, seed: u64) -> PooledFit {
     let (d, y, chi2) = fit(p, fixed);
     let mut rng = SplitMix64::new(seed);
@@ -304,9 +299,9 @@ fn pooled(p: &[FitPoint], fixed: Option<f64>, seed: u64) -> PooledFit {
     ys.sort_by(f64::total_cmp);
     PooledFit {
         delta: d,
-        delta_ci95: (pct(&ds, 0.025), pct(&ds, 0.975)),
+        delta_ci95: (percentile_sorted(&ds, 0.025), percentile_sorted(&ds, 0.975)),
         y,
-        y_ci95: (pct(&ys, 0.025), pct(&ys, 0.975)),
+        y_ci95: (percentile_sorted(&ys, 0.025), percentile_sorted(&ys, 0.975)),
         chi2,
     }
 }

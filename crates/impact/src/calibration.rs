@@ -30,6 +30,7 @@
 
 use crate::estimators::{adv, kyle_lambda, sample_var, sigma_daily, KyleEstimate};
 use crate::rng::SplitMix64;
+use crate::uncertainty::percentile_sorted;
 use crate::ImpactError;
 use blocksale_core::BarSeries;
 use serde::{Deserialize, Serialize};
@@ -284,16 +285,6 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
     sab / (saa * sbb).sqrt()
 }
 
-/// Percentile with linear interpolation between order statistics (`p` in [0, 1]).
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let h = p * (sorted.len() - 1) as f64;
-    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
 /// Fit the aggregate-impact curve on arrays in time order: `x` = `|SV|/V`, `y` = sign-adjusted
 /// return, `sigma_daily` to express the prefactor as `Y`.
 ///
@@ -382,8 +373,8 @@ pub fn fit_curve(
         v.sort_by(f64::total_cmp);
         Interval {
             estimate,
-            ci95_low: percentile(&v, 0.025),
-            ci95_high: percentile(&v, 0.975),
+            ci95_low: percentile_sorted(&v, 0.025),
+            ci95_high: percentile_sorted(&v, 0.975),
         }
     };
     let ln_y: Vec<f64> = draws.iter().map(|w| w.y.ln()).collect();

@@ -136,9 +136,10 @@ impl Spread {
     }
 }
 
-/// Percentile of sorted values with linear interpolation between order statistics (`p` in [0, 1];
-/// the central value's when there is none).
-fn percentile_sorted(sorted: &[f64], p: f64) -> f64 {
+/// Percentile of sorted values with linear interpolation between order statistics (`p` in
+/// [0, 1]; `NaN` when there is none): the one rule of the bootstrap intervals, the bands and the
+/// scorecard's pooled fit.
+pub fn percentile_sorted(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
