@@ -85,30 +85,38 @@ impl Loaded {
 /// `what-if-size-10000-end-2026-02-08`: each override's key (its last segment; `size_btc` is
 /// `size`) and value, lower case, characters other than letters, digits and dots as `-`.
 pub fn what_if_folder(w: &WhatIf) -> String {
-    let slug = |x: &str| -> String {
-        let mut out = String::new();
-        for c in x.to_lowercase().chars() {
-            let c = if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '-'
-            };
-            if !(c == '-' && out.ends_with('-')) {
-                out.push(c);
-            }
-        }
-        out.trim_matches('-').to_string()
-    };
     let mut parts = vec!["what-if".to_string()];
     for o in &w.overrides {
-        let key = match o.key.as_str() {
-            "size_btc" => "size".to_string(),
-            k => k.replace(['.', '_'], "-"),
-        };
-        parts.push(slug(&key));
-        parts.push(slug(&o.run_value));
+        parts.push(key_slug(&o.key));
+        parts.push(value_slug(&o.run_value));
     }
     parts.join("-")
+}
+
+/// A dotted key in a folder name: its segments joined by `-` (`schedule-kind`), `size_btc` as
+/// `size`.
+pub fn key_slug(key: &str) -> String {
+    match key {
+        "size_btc" => "size".to_string(),
+        k => value_slug(&k.replace(['.', '_'], "-")),
+    }
+}
+
+/// A value in a folder name: lower case, characters other than letters, digits and dots as
+/// single `-`, none at either end.
+pub fn value_slug(x: &str) -> String {
+    let mut out = String::new();
+    for c in x.to_lowercase().chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '.' {
+            c
+        } else {
+            '-'
+        };
+        if !(c == '-' && out.ends_with('-')) {
+            out.push(c);
+        }
+    }
+    out.trim_matches('-').to_string()
 }
 
 impl ScenarioArgs {
@@ -180,7 +188,7 @@ pub fn load(path: Option<&Path>, sets: &[String]) -> anyhow::Result<Loaded> {
             });
         }
     }
-    if overrides.is_empty() || sets.is_empty() {
+    if overrides.is_empty() {
         // The file as written (or overrides equal to it): its own errors.
         let s: Scenario =
             Scenario::deserialize(doc).user_err(|| format!("invalid scenario {label}"))?;

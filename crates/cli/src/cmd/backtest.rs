@@ -170,22 +170,10 @@ fn run_vary(
         runs.push((v.to_string(), l, result, loaded));
     }
     let base = args.load()?;
-    let slug = |x: &str| {
-        crate::scenario::what_if_folder(&blocksale_backtest::WhatIf {
-            base_scenario: String::new(),
-            base_description: String::new(),
-            overrides: vec![blocksale_backtest::Override {
-                key: key.to_string(),
-                scenario_value: String::new(),
-                run_value: x.to_string(),
-            }],
-            trade_changed: false,
-        })
-        .trim_start_matches("what-if-")
-        .to_string()
-    };
+    let key_part = crate::scenario::key_slug(key);
+    let folder = |v: &str| format!("{key_part}-{}", crate::scenario::value_slug(v));
     let out = a.out.clone().unwrap_or_else(|| {
-        let mut name = format!("vary-{}", slug("").trim_end_matches('-'));
+        let mut name = format!("vary-{key_part}");
         if let Some(w) = &base.what_if {
             name.push('-');
             name.push_str(&crate::scenario::what_if_folder(w));
@@ -196,7 +184,7 @@ fn run_vary(
     });
     let mut written = Vec::new();
     for (v, l, result, loaded) in &runs {
-        written.extend(write_run(g, &out.join(slug(v)), &l.scenario, result, loaded)?.1);
+        written.extend(write_run(g, &out.join(folder(v)), &l.scenario, result, loaded)?.1);
     }
     let cmp: Vec<CompareRun<'_>> = runs
         .iter()
