@@ -120,7 +120,7 @@ pub fn charts_json(
         },
         "sweep_model": sweep.and_then(|s| s
             .models
-            .get(crate::sweep_chart::heatmap_model(s, r.scenario.size_btc).0)
+            .get(crate::sweep_chart::HEATMAP_MODEL)
             .map(|m| m.name.clone())),
         "sweep_contours_bps": crate::sweep_chart::CONTOUR_BPS,
         "replay_event": replay.and_then(|p| p.event.as_ref().map(|e| json!({

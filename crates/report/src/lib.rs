@@ -68,7 +68,7 @@ pub use size_curve::size_curve_chart;
 pub use sources::source_line;
 pub use style::{significant, thousands, ChartOptions};
 pub use summary::summary;
-pub use sweep_chart::{heatmap_model, sweep_chart, sweep_table, CONTOUR_BPS};
+pub use sweep_chart::{heatmap_flat, sweep_chart, sweep_table, CONTOUR_BPS, HEATMAP_MODEL};
 pub use volume::volume_chart;
 
 use blocksale_backtest::replay::ReplayResult;

@@ -16,10 +16,12 @@ use std::path::Path;
 /// Contour levels, bps.
 pub const CONTOUR_BPS: [f64; 4] = [25.0, 50.0, 100.0, 200.0];
 
-/// The model the heatmap shows: the scenario's first model (the sweep's headline), and whether its
-/// average cost at the size nearest `size_btc` is independent of the duration (changes by 5 % or
-/// less across the durations: its map is vertical bands).
-pub fn heatmap_model(sw: &SweepResult, size_btc: f64) -> (usize, bool) {
+/// The model the heatmap shows: the scenario's first model, the sweep's headline.
+pub const HEATMAP_MODEL: usize = 0;
+
+/// True when the heatmap model's average cost at the size nearest `size_btc` is independent of
+/// the duration (changes by 5 % or less across the durations: its map is vertical bands).
+pub fn heatmap_flat(sw: &SweepResult, size_btc: f64) -> bool {
     let si = (0..sw.sizes_btc.len())
         .min_by(|&a, &b| {
             (sw.sizes_btc[a].ln() - size_btc.ln())
@@ -28,19 +30,22 @@ pub fn heatmap_model(sw: &SweepResult, size_btc: f64) -> (usize, bool) {
         })
         .unwrap_or(0);
     let c: Vec<f64> = (0..sw.durations.len())
-        .map(|d| sw.cell(si, d, 0).avg_cost_bps)
+        .map(|d| sw.cell(si, d, HEATMAP_MODEL).avg_cost_bps)
         .collect();
     let lo = c.iter().copied().fold(f64::MAX, f64::min);
     let hi = c.iter().copied().fold(f64::MIN, f64::max);
-    (0, !(lo > 0.0 && hi / lo > 1.05))
+    !(lo > 0.0 && hi / lo > 1.05)
 }
 
-/// `sweep.csv` of the report: the heatmap's model only ([`heatmap_model`]), one row per
+/// `sweep.csv` of the report: the heatmap's model only ([`HEATMAP_MODEL`]), one row per
 /// size x duration: `model, size_btc, duration_hours, duration, avg_cost_bps, avg_cost_low_bps,
 /// avg_cost_high_bps, peak_impact_bps`.
-pub fn sweep_table(sw: &SweepResult, size_btc: f64) -> Table {
-    let (k, _) = heatmap_model(sw, size_btc);
-    let model = sw.models.get(k).map(|m| m.name.clone()).unwrap_or_default();
+pub fn sweep_table(sw: &SweepResult) -> Table {
+    let model = sw
+        .models
+        .get(HEATMAP_MODEL)
+        .map(|m| m.name.clone())
+        .unwrap_or_default();
     let rows: Vec<_> = sw.rows.iter().filter(|r| r.model == model).collect();
     let mut t = Table::default();
     t.text("model", rows.iter().map(|r| r.model.clone()).collect())
@@ -211,8 +216,12 @@ impl Chart for SweepChart<'_> {
         let r = self.r;
         let s = &r.scenario;
         let g = &self.g;
-        let (mk, flat) = heatmap_model(self.sw, s.size_btc);
-        let model = self.sw.models.get(mk).map_or("?", |m| m.name.as_str());
+        let flat = heatmap_flat(self.sw, s.size_btc);
+        let model = self
+            .sw
+            .models
+            .get(HEATMAP_MODEL)
+            .map_or("?", |m| m.name.as_str());
         let real_h = s.duration_days * 24.0;
         // Largest size within each contour at the real duration (interpolated along the size axis).
         let di = (0..g.hours.len())
@@ -520,7 +529,7 @@ impl ChartDef for SweepDef {
     fn tables(&self, input: &ReportInput<'_>) -> Result<Vec<(&'static str, Table)>, ReportError> {
         Ok(input
             .sweep
-            .map(|sw| vec![("sweep", sweep_table(sw, input.result.scenario.size_btc))])
+            .map(|sw| vec![("sweep", sweep_table(sw))])
             .unwrap_or_default())
     }
 
