@@ -315,11 +315,18 @@ impl Chart for CardChart<'_> {
             })
             .collect();
         misses.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (z, ev, model, p, i) in misses.into_iter().take(3) {
+        misses.truncate(3);
+        // Top to bottom, each label at least a text line below the one above it.
+        misses.sort_by(|a, b| b.4.total_cmp(&a.4));
+        let line = (yhi - ylo) * 0.045;
+        let mut last = f64::INFINITY;
+        for (z, ev, model, p, i) in misses {
+            let y = symlog(i).min(last - line);
+            last = y;
             chart
                 .draw_series(std::iter::once(Text::new(
                     format!("{ev}, {model} (z = {z:.1}) "),
-                    (symlog(p), symlog(i)),
+                    (symlog(p), y),
                     (FONT, o.font(size::NOTE))
                         .into_font()
                         .color(&style::ANNOTATION)
