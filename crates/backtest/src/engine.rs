@@ -246,6 +246,9 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
         let k_end = win.len() - 1;
         let at_end = p.impact[k_end];
         let moved_with_sale = observed.return_window * sign > 0.0;
+        let validity = built
+            .model
+            .validity_check(s.size_btc, grid.execution_days(), &inputs);
         models.push(ModelResult {
             name: built.model.name(),
             params: built.model.params(),
@@ -282,11 +285,16 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
                         avg_cost_bps: q.avg_cost * 1e4,
                     }
                 }),
+            validity: validity.clone(),
             warnings: built
                 .warnings
                 .iter()
                 .cloned()
-                .chain(built.model.range_warning(s.size_btc, &inputs))
+                .chain(
+                    validity
+                        .as_ref()
+                        .and_then(|c| c.warning(&built.model.name())),
+                )
                 .chain(beyond_any_range(&built.model.name(), p.avg_cost))
                 .collect(),
         });
@@ -314,7 +322,7 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
                 sold_btc: k.map_or(0.0, |k| cum[k]),
                 counterfactual_close_usd: imp
                     .iter()
-                    .map(|&x| path.close()[i] * (-sign * x).exp())
+                    .map(|&x| crate::price_or_nan(path.close()[i] * (-sign * x).exp()))
                     .collect(),
                 impact_bps: imp.iter().map(|x| x * 1e4).collect(),
                 impact_low_bps: paths_by_model
@@ -554,8 +562,9 @@ mod tests {
             ..proptest::prelude::ProptestConfig::default()
         })]
         /// Any size from 1e-3 to 1e9 BTC, any window from 1 hour to 365 days, either side: every
-        /// model's numbers are finite, a predicted price is positive or left out, and a cost
-        /// beyond the small-impact regime carries its warning.
+        /// model's numbers are finite, a predicted or counterfactual price is positive or left
+        /// out, a cost beyond the small-impact regime carries its warning, and so does a sale
+        /// outside a model's declared range.
         #[test]
         fn any_size_window_and_side_gives_finite_outputs(
             log_q in -3.0f64..9.0,
@@ -599,6 +608,31 @@ mod tests {
             }
             if let Some(i) = &r.implied {
                 proptest::prop_assert!(i.avg_price_usd > 0.0 && i.avg_price_usd.is_finite());
+            }
+            // Every model declares a range; the sale measured by hand (a TWAP over the window's
+            // hourly bars: T = the window) is outside it exactly when Q/V or Q/(V T) exceeds 1,
+            // and then, only then, the model carries the warning.
+            proptest::prop_assert_eq!(s.schedule.kind(), "twap");
+            let v = r.market.state.model_volume_btc;
+            let (qv, part) = (s.size_btc / v, s.size_btc / v / (hours as f64 / 24.0));
+            for m in &r.models {
+                let c = m.validity.as_ref().expect("every model declares a range");
+                proptest::prop_assert!((c.sale.q_over_v - qv).abs() <= 1e-12 * qv);
+                proptest::prop_assert!((c.sale.participation - part).abs() <= 1e-9 * part);
+                let outside = qv > 1.0 || part > 1.0;
+                proptest::prop_assert_eq!(c.is_outside(), outside, "{}", m.name);
+                proptest::prop_assert_eq!(
+                    m.warnings.iter().any(|w| w.contains(blocksale_impact::validity::OUTSIDE_RANGE)),
+                    outside,
+                    "{}", m.name
+                );
+            }
+            // No zero, negative or infinite price on the path: a counterfactual close is positive
+            // or absent (NaN: an empty cell, null in JSON).
+            for row in &r.paths {
+                for &c in &row.counterfactual_close_usd {
+                    proptest::prop_assert!(c.is_nan() || (c > 0.0 && c.is_finite()), "{c}");
+                }
             }
         }
     }

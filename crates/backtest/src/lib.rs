@@ -46,6 +46,8 @@ pub mod scorecard;
 pub mod sweep;
 
 pub use blocksale_impact::estimators::mean_sd;
+/// The range each model was validated on, the sale in its terms and what it crosses.
+pub use blocksale_impact::validity;
 pub use engine::{run, run_calibration, sale_day, BacktestInput, MARKOUT_HOURS};
 pub use error::BacktestError;
 pub use market::{calibration_window, source, MarketState, VenueAdv};

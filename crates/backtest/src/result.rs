@@ -191,6 +191,10 @@ pub struct ModelResult {
     /// `None` for a model that ignores sigma (a per-BTC coefficient or a fitted scale) or when
     /// the other sigma cannot be measured.
     pub other_sigma_days: Option<SigmaSensitivity>,
+    /// The range the model's parameters were validated on, the sale in its terms (`Q/V`,
+    /// participation, horizon over the sale's own fills) and every bound the sale crosses; null
+    /// when the model declares no range (docs/methods.md §31). A crossing also adds a warning.
+    pub validity: Option<blocksale_impact::validity::ValidityCheck>,
     /// Caveats for this model.
     pub warnings: Vec<String>,
 }
@@ -505,7 +509,8 @@ pub struct PathRow {
     pub sold_btc: f64,
     /// Per model (scenario order): impact at the bar close, bps.
     pub impact_bps: Vec<f64>,
-    /// Per model: counterfactual close without the sale, `close * exp(+I)` for a sale, USD.
+    /// Per model: counterfactual close without the sale, `close * exp(-side * I)`, USD; NaN (an
+    /// empty cell, null in JSON) where that leaves the positive finite numbers ([`price_or_nan`]).
     pub counterfactual_close_usd: Vec<f64>,
     /// Per model: lower edge of the parameter band of the impact, bps.
     pub impact_low_bps: Vec<f64>,
@@ -513,4 +518,15 @@ pub struct PathRow {
     pub impact_high_bps: Vec<f64>,
     /// Cumulative abnormal log return since the window start (0 before), from the event study's mean.
     pub car_from_start: f64,
+}
+
+/// A price as outputs carry it: `x` when finite and > 0, else NaN (an empty CSV cell, null in
+/// JSON), so no output shows a zero, negative or infinite price (an impact of hundreds of log
+/// units moves `close * exp(-side * I)` out of range).
+pub fn price_or_nan(x: f64) -> f64 {
+    if x.is_finite() && x > 0.0 {
+        x
+    } else {
+        f64::NAN
+    }
 }

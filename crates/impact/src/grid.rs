@@ -130,6 +130,18 @@ impl ExecutionGrid {
     pub fn last_trade_bar(&self) -> Option<usize> {
         self.qty_btc.iter().rposition(|&q| q > 0.0)
     }
+
+    /// Days from the start of the first bar with a fill to the end of the last: how long the sale
+    /// runs (one bar for a block). `0` when nothing is sold.
+    pub fn execution_days(&self) -> f64 {
+        match (
+            self.qty_btc.iter().position(|&q| q > 0.0),
+            self.last_trade_bar(),
+        ) {
+            (Some(first), Some(last)) => self.t_days[last + 1] - self.t_days[first],
+            _ => 0.0,
+        }
+    }
 }
 
 /// What a model predicts for one sale on one grid. All impacts are fractions (0.01 = 100 bp).

@@ -11,6 +11,7 @@
 //!   ([`estimators::SpreadEstimator`], EDGE with intermediates), Amihud, ADV, Kyle's lambda.
 //! * [`calibration`]: the aggregate-impact curve from bars with bootstrap intervals.
 //! * [`uncertainty`]: parameter bands combined with timing risk.
+//! * [`validity`]: the range each model was validated on, and the warning outside it.
 //!
 //! Conventions (docs/methods.md §1): impact `I` is the adverse fractional price move (a sale of `Q`
 //! BTC moves the price by `dP/P = -I`); `sigma_daily` is the daily volatility of log returns;
@@ -34,6 +35,7 @@ pub mod models;
 pub mod rng;
 pub mod schedules;
 pub mod uncertainty;
+pub mod validity;
 
 pub use error::{ImpactError, SpecError};
 pub use grid::{ExecutionGrid, ImpactPath, MarketInputs};

@@ -135,14 +135,15 @@ impl Chart for DragChart<'_> {
         ];
         for (k, n) in names.iter().enumerate() {
             let label = format!(
-                "{n}: peak {:.0} bp{}{}",
+                "{n}: peak {:.0} bp{}{}{}",
                 r.models[k].peak_impact_bps,
                 if off_scale[k] { ", off scale" } else { "" },
                 if heads.contains(&k) {
                     ", 95 % band"
                 } else {
                     ""
-                }
+                },
+                crate::text::range_suffix(&r.models[k])
             );
             legend.push(Entry::new(
                 if heads.contains(&k) {

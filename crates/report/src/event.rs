@@ -514,14 +514,15 @@ impl EventChart<'_> {
             let c = style::model_colour(k);
             let m = &r.models[k];
             let label = format!(
-                "no sale, {n}: {:.0} bp{}{}",
+                "no sale, {n}: {:.0} bp{}{}{}",
                 m.impact_at_window_end_bps,
                 if heads.contains(&k) {
                     " (95 % band)"
                 } else {
                     ""
                 },
-                if off_scale[k] { ", off scale" } else { "" }
+                if off_scale[k] { ", off scale" } else { "" },
+                crate::text::range_suffix(m)
             );
             legend.push(Entry::new(
                 if heads.contains(&k) {

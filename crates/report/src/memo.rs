@@ -102,11 +102,11 @@ pub fn memo_markdown(r: &BacktestResult, charts: &[String], provenance: &[String
     w(String::new());
     w("## Key numbers".into());
     w(String::new());
-    w("| model | avg cost bp [95 %] | peak bp [95 %] | at window end bp [95 %, with timing risk] | drag USD | z |".into());
-    w("|---|---|---|---|---|---|".into());
+    w("| model | avg cost bp [95 %] | peak bp [95 %] | at window end bp [95 %, with timing risk] | drag USD | z | declared range |".into());
+    w("|---|---|---|---|---|---|---|".into());
     for x in &r.models {
         w(format!(
-            "| {} | {:.0} [{:.0}, {:.0}] | {:.0} [{:.0}, {:.0}] | {:.0} [{:.0}, {:.0}] | {} | {:.2} |",
+            "| {} | {:.0} [{:.0}, {:.0}] | {:.0} [{:.0}, {:.0}] | {:.0} [{:.0}, {:.0}] | {} | {:.2} | {} |",
             x.name,
             x.avg_cost_bps,
             x.avg_cost_band_bps.low,
@@ -118,10 +118,30 @@ pub fn memo_markdown(r: &BacktestResult, charts: &[String], provenance: &[String
             x.window_end_total_band_bps.low,
             x.window_end_total_band_bps.high,
             thousands(x.drag_usd, 0),
-            x.detectability_z
+            x.detectability_z,
+            crate::text::validity_cell(x.validity.as_ref())
         ));
     }
     w(String::new());
+    // Each model's caveats, once each: the ranges crossed first, then the rest.
+    let mut seen = std::collections::BTreeSet::new();
+    let caveats: Vec<&String> = r
+        .models
+        .iter()
+        .flat_map(|x| x.warnings.iter())
+        .filter(|n| seen.insert(n.as_str()))
+        .collect();
+    let (outside, other): (Vec<&String>, Vec<&String>) = caveats
+        .into_iter()
+        .partition(|n| n.contains(crate::text::OUTSIDE_RANGE));
+    if !outside.is_empty() || !other.is_empty() {
+        w("Model caveats (declared ranges: docs/methods.md §31):".into());
+        w(String::new());
+        for n in outside.iter().chain(other.iter()) {
+            w(format!("- {n}"));
+        }
+        w(String::new());
+    }
     w("| measure | value |".into());
     w("|---|---|".into());
     if let Some(i) = &r.implied {

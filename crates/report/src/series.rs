@@ -57,7 +57,10 @@ pub fn event_table(r: &BacktestResult) -> Table {
         p.iter().map(|x| x.car_from_start * 1e4).collect(),
     );
     for (k, n) in model_column_names(r).iter().enumerate() {
+        // The band's edges ordered first (0 and infinity order as they should), then any edge out
+        // of the positive finite numbers left empty.
         let edge = |x: &blocksale_backtest::PathRow, i: f64| x.close * (-sign * i / 1e4).exp();
+        let price = blocksale_backtest::price_or_nan;
         t.num(
             format!("impact_{n}_bps"),
             p.iter().map(|x| x.impact_bps[k]).collect(),
@@ -77,13 +80,13 @@ pub fn event_table(r: &BacktestResult) -> Table {
         t.num(
             format!("counterfactual_close_{n}_low_usd"),
             p.iter()
-                .map(|x| edge(x, x.impact_low_bps[k]).min(edge(x, x.impact_high_bps[k])))
+                .map(|x| price(edge(x, x.impact_low_bps[k]).min(edge(x, x.impact_high_bps[k]))))
                 .collect(),
         );
         t.num(
             format!("counterfactual_close_{n}_high_usd"),
             p.iter()
-                .map(|x| edge(x, x.impact_low_bps[k]).max(edge(x, x.impact_high_bps[k])))
+                .map(|x| price(edge(x, x.impact_low_bps[k]).max(edge(x, x.impact_high_bps[k]))))
                 .collect(),
         );
     }

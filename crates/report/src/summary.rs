@@ -258,6 +258,7 @@ pub fn summary(r: &BacktestResult) -> String {
         "pred. avg",
         "z",
         "share",
+        "declared range",
     ];
     let mut rows: Vec<Vec<String>> = vec![head.iter().map(|x| x.to_string()).collect()];
     for mr in &r.models {
@@ -281,6 +282,7 @@ pub fn summary(r: &BacktestResult) -> String {
             format!("{:.2}", mr.detectability_z),
             mr.share_of_observed_move
                 .map_or("n/a".into(), |x| format!("{:.0} %", x * 100.0)),
+            crate::text::validity_cell(mr.validity.as_ref()),
         ]);
     }
     let widths: Vec<usize> = (0..head.len())
@@ -293,7 +295,7 @@ pub fn summary(r: &BacktestResult) -> String {
         }
         line(l);
     }
-    line("  (z = impact at window end / (sigma * sqrt(T)); share = impact at window end / |observed window move|, n/a when the price moved against the sale; docs/methods.md §21)".into());
+    line("  (z = impact at window end / (sigma * sqrt(T)); share = impact at window end / |observed window move|, n/a when the price moved against the sale; docs/methods.md §21; declared range: the sale's Q/V, participation and horizon against the range each model declares, with its source, §31)".into());
     let sens: Vec<String> = r
         .models
         .iter()

@@ -106,3 +106,36 @@ pub(crate) fn what_if_subtitle(r: &BacktestResult, mut subtitle: Vec<String>) ->
     }
     subtitle
 }
+
+pub(crate) use blocksale_backtest::validity::OUTSIDE_RANGE;
+
+/// A model's declared range in a few words, for a table cell: `inside`, `outside: Q/V,
+/// participation` (the quantities crossed) or `none stated` (docs/methods.md §31).
+pub(crate) fn validity_cell(v: Option<&blocksale_backtest::validity::ValidityCheck>) -> String {
+    match v {
+        None => "none stated".into(),
+        Some(c) if !c.is_outside() => "inside".into(),
+        Some(c) => format!(
+            "outside: {}",
+            c.outside
+                .iter()
+                .map(|b| match b.quantity {
+                    "q_over_v" => "Q/V",
+                    "participation" => "participation",
+                    _ => "horizon",
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// `", outside its declared range"` for a chart legend when the sale lies outside the range the
+/// model declares, else empty.
+pub(crate) fn range_suffix(m: &blocksale_backtest::ModelResult) -> &'static str {
+    if m.validity.as_ref().is_some_and(|v| v.is_outside()) {
+        ", outside its declared range"
+    } else {
+        ""
+    }
+}

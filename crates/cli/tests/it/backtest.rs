@@ -953,17 +953,32 @@ fn calibrated_power_law_applies_its_own_scale() {
         * 1e4;
     assert!(corner_hi > f(band, "high"));
     assert!(f(c, "curve.y_delta_correlation").abs() > 0.9);
-    // Q/V_c lies beyond the largest bin of net flow: the result says the fit is extrapolated.
-    let warned = |m: &Value| {
-        m["warnings"]
+    // Q/V_c lies beyond the largest bin of net flow: the result says the fit is extrapolated,
+    // with the sale's Q/V_c recomputed by hand and the bins' reach as the range.
+    let bins_reach = c["curve"]["bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["x_mean"].as_f64())
+        .fold(0.0, f64::max);
+    for m in [power, sqrt] {
+        let v = &m["validity"];
+        assert_eq!(v["range"]["basis"], "calibration bins [C]");
+        assert!((v["range"]["q_over_v"]["high"].as_f64().unwrap() - bins_reach).abs() < 1e-12);
+        assert!((v["sale"]["q_over_v"].as_f64().unwrap() - q / v_c).abs() < 1e-12 * q / v_c);
+        assert_eq!(v["outside"][0]["quantity"], "q_over_v");
+        assert!(m["warnings"]
             .to_string()
-            .contains("extrapolated beyond its data")
-    };
-    assert!(warned(power) && warned(sqrt));
-    assert!(
-        !warned(&models[0]),
-        "the literature square root has no fitted range"
-    );
+            .contains("outside its declared range"));
+    }
+    // The literature square root carries the premise bound, inside it for Cango
+    // (Q/V = 4451 / V < 1, participation Q/V/2 days < 1).
+    let lit = &models[0]["validity"];
+    assert_eq!(lit["range"]["basis"], "premise bound [C]");
+    assert_eq!(lit["outside"].as_array().unwrap().len(), 0);
+    assert!(!models[0]["warnings"]
+        .to_string()
+        .contains("outside its declared range"));
 }
 
 /// `--set` goes through the scenario's validation: an unknown key, a bad value, a model the

@@ -66,6 +66,13 @@ impl Amihud {
 }
 
 impl ImpactModel for Amihud {
+    /// The premise bound: no source states a numeric range (docs/methods.md §31).
+    fn validity(&self) -> Option<crate::validity::Validity> {
+        Some(crate::validity::premise_bound(
+            crate::validity::PER_BTC_EVIDENCE,
+        ))
+    }
+
     fn name(&self) -> String {
         "amihud".into()
     }

@@ -133,6 +133,13 @@ impl Athl {
 }
 
 impl ImpactModel for Athl {
+    /// The premise bound with what Almgren et al. say of their data (docs/methods.md §31).
+    fn validity(&self) -> Option<crate::validity::Validity> {
+        Some(crate::validity::premise_bound(
+            crate::validity::ATHL_EVIDENCE,
+        ))
+    }
+
     fn name(&self) -> String {
         "athl".into()
     }

@@ -99,6 +99,13 @@ impl ExpKernel {
 }
 
 impl ImpactModel for ExpKernel {
+    /// The premise bound: Obizhaeva-Wang is theory (docs/methods.md §31).
+    fn validity(&self) -> Option<crate::validity::Validity> {
+        Some(crate::validity::premise_bound(
+            crate::validity::PER_BTC_EVIDENCE,
+        ))
+    }
+
     fn name(&self) -> String {
         "exp_decay".into()
     }

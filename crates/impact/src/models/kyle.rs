@@ -70,6 +70,13 @@ impl Kyle {
 }
 
 impl ImpactModel for Kyle {
+    /// The premise bound: Kyle 1985 is theory (docs/methods.md §31).
+    fn validity(&self) -> Option<crate::validity::Validity> {
+        Some(crate::validity::premise_bound(
+            crate::validity::PER_BTC_EVIDENCE,
+        ))
+    }
+
     fn name(&self) -> String {
         "kyle".into()
     }

@@ -77,6 +77,13 @@ impl Linear {
 }
 
 impl ImpactModel for Linear {
+    /// The premise bound with what Bucci et al. say of the linear regime (docs/methods.md §31).
+    fn validity(&self) -> Option<crate::validity::Validity> {
+        Some(crate::validity::premise_bound(
+            crate::validity::LINEAR_EVIDENCE,
+        ))
+    }
+
     fn name(&self) -> String {
         "linear".into()
     }

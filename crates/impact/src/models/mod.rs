@@ -47,6 +47,7 @@ registry::register_models! {
     "amihud" => Amihud(AmihudSpec): "Amihud benchmark: ILLIQ Q P, ILLIQ per USD",
 }
 
+use crate::validity::{SaleShape, Validity, ValidityCheck};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -66,10 +67,27 @@ pub trait ImpactModel: Send + Sync + std::fmt::Debug {
     fn warnings(&self) -> Vec<String> {
         Vec::new()
     }
-    /// A warning when a sale of `q_btc` lies outside the range the model's parameters were
-    /// estimated on (`None` inside it, or when the model declares no range).
-    fn range_warning(&self, _q_btc: f64, _market: &MarketInputs) -> Option<String> {
+    /// The range of sales the model's parameters were estimated or validated on, with its source
+    /// (`None`: the model declares none). See [`crate::validity`].
+    fn validity(&self) -> Option<Validity> {
         None
+    }
+    /// The daily volume the model's `Q/V` divides by: the market's `V` (the default), or for a
+    /// calibrated law the calibration's own `V_c`.
+    fn validity_volume(&self, market: &MarketInputs) -> f64 {
+        market.adv_btc
+    }
+    /// `size_btc` sold over `duration_days` checked against [`validity`](Self::validity): `None`
+    /// when the model declares no range.
+    fn validity_check(
+        &self,
+        size_btc: f64,
+        duration_days: f64,
+        market: &MarketInputs,
+    ) -> Option<ValidityCheck> {
+        let range = self.validity()?;
+        let sale = SaleShape::new(size_btc, self.validity_volume(market), duration_days);
+        Some(crate::validity::check(&range, sale))
     }
     /// False for a model that ignores the [`MarketInputs`] (its impact is per BTC, not per unit
     /// of daily volume and volatility). True by default.

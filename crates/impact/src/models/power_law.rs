@@ -7,6 +7,7 @@ use super::{
 use crate::calibration::FitScale;
 use crate::error::{positive, SpecError};
 use crate::uncertainty::ParamRange;
+use crate::validity::{Interval, Validity};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -158,20 +159,29 @@ impl ImpactModel for PowerLaw {
         self.scale.is_none()
     }
 
-    /// A calibrated law holds over the net flows of its bins: beyond the largest, the fit is
-    /// extrapolated.
-    fn range_warning(&self, q_btc: f64, _market: &MarketInputs) -> Option<String> {
-        let sc = self.scale?;
-        let x = q_btc / sc.adv_btc;
-        (sc.x_max > 0.0 && x > sc.x_max).then(|| {
-            format!(
-                "{}: Q/V_c = {x:.4} is {:.0} times the largest net flow in the calibration bins ({:.4} of V_c in one {} s bar): the fitted curve is extrapolated beyond its data",
-                self.name(),
-                x / sc.x_max,
-                sc.x_max,
-                sc.bar_seconds
-            )
+    /// A calibrated law holds over the net flows of its bins: `Q/V_c` up to the largest bin's
+    /// `|SV|/V_c`; beyond it the fitted curve is extrapolated. The literature square root and
+    /// power law declare the premise bound (docs/methods.md §31).
+    fn validity(&self) -> Option<Validity> {
+        let Some(sc) = self.scale else {
+            return Some(crate::validity::premise_bound(
+                crate::validity::SQRT_EVIDENCE,
+            ));
+        };
+        (sc.x_max > 0.0).then(|| Validity {
+            q_over_v: Some(Interval::up_to(sc.x_max)),
+            participation: None,
+            horizon_days: None,
+            basis: "calibration bins [C]".into(),
+            source: format!(
+                "this run's calibration [C]: the largest net taker flow among the bins the curve was fitted on, {:.4} of V_c in one {} s bar",
+                sc.x_max, sc.bar_seconds
+            ),
         })
+    }
+
+    fn validity_volume(&self, market: &MarketInputs) -> f64 {
+        self.scale.map_or(market.adv_btc, |s| s.adv_btc)
     }
 
     fn decay(&self) -> Decay {
@@ -559,17 +569,21 @@ mod tests {
             assert_eq!(p["fit_adv_btc_per_day"], v_c);
             assert_eq!(p["fit_sigma_daily"], cal.sigma_daily);
             assert!(!b.model.uses_market_inputs());
-            // Inside the bins' reach no warning; far beyond it, one naming the extrapolation.
+            // Inside the bins' reach no warning; far beyond it, one naming the extrapolation, on
+            // the calibration's V_c (not the market's V).
             let x_max = cal.scale().x_max;
-            assert!(b
+            let inside = b
                 .model
-                .range_warning(0.5 * x_max * v_c, &other_market())
-                .is_none());
-            let w = b
-                .model
-                .range_warning(10.0 * x_max * v_c, &other_market())
+                .validity_check(0.5 * x_max * v_c, 1.0, &other_market())
                 .unwrap();
-            assert!(w.contains("10 times") && w.contains("extrapolated"), "{w}");
+            assert!(!inside.is_outside(), "{inside:?}");
+            let outside = b
+                .model
+                .validity_check(10.0 * x_max * v_c, 1.0, &other_market())
+                .unwrap();
+            assert!((outside.sale.q_over_v - 10.0 * x_max).abs() < 1e-12 * x_max);
+            let w = outside.warning("power").unwrap();
+            assert!(w.contains("Q/V = ") && w.contains("extrapolation"), "{w}");
         }
     }
 

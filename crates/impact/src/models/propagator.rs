@@ -133,6 +133,13 @@ impl Propagator {
 }
 
 impl ImpactModel for Propagator {
+    /// The premise bound with what the square root's sources say (docs/methods.md §31).
+    fn validity(&self) -> Option<crate::validity::Validity> {
+        Some(crate::validity::premise_bound(
+            crate::validity::SQRT_EVIDENCE,
+        ))
+    }
+
     fn name(&self) -> String {
         if self.delta == Self::SQRT_DELTA && self.kernel_exponent == Self::SQRT_KERNEL_EXPONENT {
             "sqrt_propagator".into()
