@@ -50,6 +50,8 @@ pub struct ModelScore {
     pub z: f64,
     /// Whether the implied cost is inside the band with the noise added in quadrature.
     pub covered: bool,
+    /// Whether the event lies outside the range the model declares (docs/methods.md §31).
+    pub outside_declared_range: bool,
 }
 
 /// One event of the scorecard.
@@ -102,6 +104,8 @@ pub struct ModelSummary {
     pub spearman: f64,
     /// Gaussian log-likelihood of the implied costs, nats.
     pub log_likelihood: f64,
+    /// Events outside the range the model declares (docs/methods.md §31).
+    pub outside_declared_range: usize,
 }
 
 /// A pooled fit of the power law over the events.
@@ -187,6 +191,7 @@ pub fn score_event(r: &BacktestResult) -> Option<EventScore> {
                 predicted_high_bps: hi,
                 z: (c - p) / noise,
                 covered: (c - p).abs() <= half.hypot(Z95 * noise),
+                outside_declared_range: x.validity.as_ref().is_some_and(|v| v.is_outside()),
             }
         })
         .collect();
@@ -348,6 +353,10 @@ pub fn scorecard(results: &[BacktestResult], seed: u64) -> Scorecard {
                 coverage_95: rows.iter().filter(|(_, m)| m.covered).count() as f64 / nf,
                 spearman: spearman(&pred, &imp),
                 log_likelihood: ll,
+                outside_declared_range: rows
+                    .iter()
+                    .filter(|(_, m)| m.outside_declared_range)
+                    .count(),
             }
         })
         .collect();

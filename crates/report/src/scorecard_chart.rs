@@ -16,12 +16,13 @@ use std::path::Path;
 ///
 /// Columns: `event, side, size_btc, duration_days, q_over_v, participation, sigma_daily,
 /// implied_vs_arrival_bps, noise_vs_arrival_bps, implied_vs_vwap_bps, noise_vs_vwap_bps, model,
-/// predicted_avg_cost_bps, predicted_low_bps, predicted_high_bps, z, covered` (costs positive for
+/// predicted_avg_cost_bps, predicted_low_bps, predicted_high_bps, z, covered,
+/// outside_declared_range` (costs positive for
 /// buys and sells alike; z = (implied - predicted) / noise against arrival).
 pub fn scorecard_table(c: &Scorecard) -> Table {
     let mut text: [Vec<String>; 3] = Default::default();
     let mut num: [Vec<f64>; 13] = Default::default();
-    let mut covered = Vec::new();
+    let (mut covered, mut outside) = (Vec::new(), Vec::new());
     for e in &c.events {
         for m in &e.models {
             text[0].push(e.event.clone());
@@ -45,6 +46,7 @@ pub fn scorecard_table(c: &Scorecard) -> Table {
                 v.push(x);
             }
             covered.push(m.covered);
+            outside.push(m.outside_declared_range);
         }
     }
     let [events, sides, models] = text;
@@ -74,6 +76,7 @@ pub fn scorecard_table(c: &Scorecard) -> Table {
         t.num(*n, num.next().expect("column"));
     }
     t.bool("covered", covered);
+    t.bool("outside_declared_range", outside);
     t
 }
 
@@ -81,10 +84,10 @@ pub fn scorecard_table(c: &Scorecard) -> Table {
 pub fn scorecard_markdown(c: &Scorecard) -> String {
     let mut o = String::from("## Model scorecard on disclosed block trades\n\n");
     o.push_str(&format!("{}\n\n", c.verdict));
-    o.push_str("| model | events | bias (z) | RMSE (z) | chi-square p | 95 % coverage | Spearman | log-likelihood |\n|---|---|---|---|---|---|---|---|\n");
+    o.push_str("| model | events | bias (z) | RMSE (z) | chi-square p | 95 % coverage | Spearman | log-likelihood | outside declared range |\n|---|---|---|---|---|---|---|---|---|\n");
     for m in &c.models {
         o.push_str(&format!(
-            "| {} | {} | {:+.2} | {:.2} | {:.3} | {:.0} % | {:.2} | {:.1} |\n",
+            "| {} | {} | {:+.2} | {:.2} | {:.3} | {:.0} % | {:.2} | {:.1} | {} |\n",
             m.model,
             m.n,
             m.bias_z,
@@ -92,7 +95,8 @@ pub fn scorecard_markdown(c: &Scorecard) -> String {
             m.chi2_p,
             m.coverage_95 * 100.0,
             m.spearman,
-            m.log_likelihood
+            m.log_likelihood,
+            m.outside_declared_range
         ));
     }
     let (s, p) = (&c.pooled_sqrt, &c.pooled_power);

@@ -277,8 +277,15 @@ pub fn summary(r: &BacktestResult) -> String {
                 th(mr.avg_cost_band_bps.high, 0)
             ),
             th(mr.drag_usd, 0),
-            mr.predicted_avg_price_usd
-                .map_or("n/a".into(), |x| th(x, 0)),
+            // A positive price below 1 USD (a cost of hundreds of log units) keeps its digits
+            // instead of printing as 0.
+            mr.predicted_avg_price_usd.map_or("n/a".into(), |x| {
+                if x >= 1.0 {
+                    th(x, 0)
+                } else {
+                    format!("{x:.3e}")
+                }
+            }),
             format!("{:.2}", mr.detectability_z),
             mr.share_of_observed_move
                 .map_or("n/a".into(), |x| format!("{:.0} %", x * 100.0)),

@@ -1042,6 +1042,31 @@ fn an_absurd_size_keeps_prices_positive_and_columns_aligned() {
     // Every row as wide as the header, and the header's columns end where the cells end.
     let w = table[0].len();
     assert!(table.iter().all(|l| l.len() == w), "{table:#?}");
+    // The predicted average price: positive (never printed as 0) or n/a; every model outside
+    // its declared range, said in the table's last column.
+    let col = table[0].find("pred. avg").unwrap();
+    for row in &table[1..] {
+        let cell = row[..col + "pred. avg".len()]
+            .rsplit("  ")
+            .next()
+            .unwrap()
+            .trim();
+        assert!(
+            cell == "n/a" || cell.replace(',', "").parse::<f64>().unwrap() > 0.0,
+            "{row}"
+        );
+        assert!(row.ends_with("outside: Q/V, participation"), "{row}");
+    }
+    // paths.csv: every price cell is positive or empty.
+    let csv = std::fs::read_to_string(_o.path().join("s/paths.csv")).unwrap();
+    let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    for line in csv.lines().skip(1) {
+        for (h, v) in head.iter().zip(line.split(',')) {
+            if h.ends_with("_usd") && !v.is_empty() {
+                assert!(v.parse::<f64>().unwrap() > 0.0, "{h} = {v}");
+            }
+        }
+    }
 }
 
 /// The what-if: 10,000 BTC in one day. No implied price for it anywhere, what-if labels in
