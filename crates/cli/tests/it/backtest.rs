@@ -971,6 +971,17 @@ fn calibrated_power_law_applies_its_own_scale() {
             .to_string()
             .contains("outside its declared range"));
     }
+    // Kyle's lambda declares the reach of its regression: the sale's rate against the largest net
+    // flow of one calibration bar, both on V_c, by hand.
+    let kyle = models.iter().find(|m| m["name"] == "kyle").unwrap();
+    let v = &kyle["validity"];
+    assert_eq!(v["range"]["basis"], "calibration flows [C]");
+    let bar_days = f(c, "bar_seconds") / 86_400.0;
+    let reach = f(c, "kyle.max_abs_flow_btc") / (v_c * bar_days);
+    assert!((v["range"]["participation"]["high"].as_f64().unwrap() - reach).abs() < 1e-12 * reach);
+    let rate = q / v_c / 2.0;
+    assert!((v["sale"]["participation"].as_f64().unwrap() - rate).abs() < 1e-12 * rate);
+    assert_eq!(v["outside"].as_array().unwrap().is_empty(), rate <= reach);
     // The literature square root carries the premise bound, inside it for Cango
     // (Q/V = 4451 / V < 1, participation Q/V/2 days < 1).
     let lit = &models[0]["validity"];
@@ -1055,7 +1066,12 @@ fn an_absurd_size_keeps_prices_positive_and_columns_aligned() {
             cell == "n/a" || cell.replace(',', "").parse::<f64>().unwrap() > 0.0,
             "{row}"
         );
-        assert!(row.ends_with("outside: Q/V, participation"), "{row}");
+        // Kyle and the kernel declare their regression's flow reach (a rate), the rest the
+        // premise bound (Q/V and participation).
+        assert!(
+            row.ends_with("outside: Q/V, participation") || row.ends_with("outside: participation"),
+            "{row}"
+        );
     }
     // paths.csv: every price cell is positive or empty.
     let csv = std::fs::read_to_string(_o.path().join("s/paths.csv")).unwrap();

@@ -25,6 +25,8 @@ pub struct KyleEstimate {
     pub ci95_low: f64,
     /// 95 % interval, upper bound.
     pub ci95_high: f64,
+    /// The largest `|SV_t|` among the bars used, BTC: the reach of the regression's data.
+    pub max_abs_flow_btc: f64,
 }
 
 /// The usual automatic lag choice `floor(4 (n/100)^(2/9))` (Newey & West 1994).
@@ -109,6 +111,7 @@ pub fn kyle_lambda_ols(
         nw_lags: lags,
         ci95_low: lambda - 1.959_963_984_540_054 * se_nw,
         ci95_high: lambda + 1.959_963_984_540_054 * se_nw,
+        max_abs_flow_btc: x.iter().fold(0.0, |m, v| m.max(v.abs())),
     })
 }
 

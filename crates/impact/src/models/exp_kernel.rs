@@ -1,4 +1,6 @@
-use super::registry::{given_or_calibrated, per_btc_built, per_btc_coefficient, positive_key};
+use super::registry::{
+    calibrated_reach, given_or_calibrated, per_btc_built, per_btc_coefficient, positive_key,
+};
 use super::{
     sale_end, BuildContext, BuiltModel, ConstantRate, Decay, ImpactModel, ModelEntry, ParamSource,
 };
@@ -38,6 +40,8 @@ pub struct ExpKernel {
     eta_per_btc: f64,
     rho_per_day: f64,
     decay: Decay,
+    /// Set when eta was calibrated (Kyle's lambda): the reach of its regression.
+    reach: Option<crate::validity::FlowReach>,
 }
 
 impl ExpKernel {
@@ -53,7 +57,15 @@ impl ExpKernel {
             eta_per_btc: positive("eta (per BTC)", eta_per_btc)?,
             rho_per_day: positive("rho (1/day)", rho_per_day)?,
             decay: Decay::Full,
+            reach: None,
         })
+    }
+
+    /// The reach of the regression eta was calibrated on (Kyle's lambda): the declared range
+    /// becomes the largest net flow rate of one regression bar instead of the premise bound.
+    pub fn with_reach(mut self, reach: Option<crate::validity::FlowReach>) -> Self {
+        self.reach = reach;
+        self
     }
 
     /// From a half-life in days: `rho = ln 2 / half_life`.
@@ -99,11 +111,17 @@ impl ExpKernel {
 }
 
 impl ImpactModel for ExpKernel {
-    /// The premise bound: Obizhaeva-Wang is theory (docs/methods.md §31).
+    /// Calibrated: the reach of its regression; given: the premise bound, Obizhaeva-Wang being
+    /// theory (docs/methods.md §31).
     fn validity(&self) -> Option<crate::validity::Validity> {
-        Some(crate::validity::premise_bound(
-            crate::validity::PER_BTC_EVIDENCE,
+        Some(self.reach.map_or_else(
+            || crate::validity::premise_bound(crate::validity::PER_BTC_EVIDENCE),
+            |r| r.validity(),
         ))
+    }
+
+    fn validity_volume(&self, market: &MarketInputs) -> f64 {
+        self.reach.map_or(market.adv_btc, |r| r.adv_btc)
     }
 
     fn name(&self) -> String {
@@ -241,7 +259,8 @@ impl ModelEntry for ExpDecaySpec {
         let m = match ctx.decay {
             Some(d) => self.kernel(eta)?.with_decay(d)?,
             None => self.kernel(eta)?,
-        };
+        }
+        .with_reach(calibrated_reach(self.params, ctx));
         Ok(per_btc_built(Box::new(m), self.params, range, src))
     }
 

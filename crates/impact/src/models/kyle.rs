@@ -1,4 +1,4 @@
-use super::registry::{given_or_calibrated, per_btc_built, per_btc_coefficient};
+use super::registry::{calibrated_reach, given_or_calibrated, per_btc_built, per_btc_coefficient};
 use super::{
     cumulative_constant_rate, cumulative_path, BuildContext, BuiltModel, ConstantRate, Decay,
     ImpactModel, ModelEntry, ParamSource,
@@ -34,6 +34,8 @@ use std::collections::BTreeMap;
 pub struct Kyle {
     lambda_per_btc: f64,
     decay: Decay,
+    /// Set when lambda was calibrated: the reach of its regression (the declared range).
+    reach: Option<crate::validity::FlowReach>,
 }
 
 impl Kyle {
@@ -45,7 +47,15 @@ impl Kyle {
         Ok(Self {
             lambda_per_btc: positive("lambda (per BTC)", lambda_per_btc)?,
             decay: Decay::Permanent,
+            reach: None,
         })
+    }
+
+    /// The reach of the regression lambda was calibrated on: the declared range becomes the
+    /// largest net flow rate of one regression bar instead of the premise bound.
+    pub fn with_reach(mut self, reach: Option<crate::validity::FlowReach>) -> Self {
+        self.reach = reach;
+        self
     }
 
     /// The same model with another decay after the sale.
@@ -70,11 +80,17 @@ impl Kyle {
 }
 
 impl ImpactModel for Kyle {
-    /// The premise bound: Kyle 1985 is theory (docs/methods.md §31).
+    /// Calibrated: the reach of its regression; given: the premise bound, Kyle 1985 being theory
+    /// (docs/methods.md §31).
     fn validity(&self) -> Option<crate::validity::Validity> {
-        Some(crate::validity::premise_bound(
-            crate::validity::PER_BTC_EVIDENCE,
+        Some(self.reach.map_or_else(
+            || crate::validity::premise_bound(crate::validity::PER_BTC_EVIDENCE),
+            |r| r.validity(),
         ))
+    }
+
+    fn validity_volume(&self, market: &MarketInputs) -> f64 {
+        self.reach.map_or(market.adv_btc, |r| r.adv_btc)
     }
 
     fn name(&self) -> String {
@@ -136,7 +152,9 @@ impl ModelEntry for KyleSpec {
             ctx.calibration,
             "calibrated: per BTC of the calibration venue's net taker flow, applied 1:1; band: Newey-West 95 % interval",
         )?;
-        let m = Kyle::new_checked(lambda)?.with_decay(ctx.decay.unwrap_or(Decay::Permanent))?;
+        let m = Kyle::new_checked(lambda)?
+            .with_decay(ctx.decay.unwrap_or(Decay::Permanent))?
+            .with_reach(calibrated_reach(self.params, ctx));
         Ok(per_btc_built(Box::new(m), self.params, range, src))
     }
 
