@@ -165,6 +165,12 @@ def main():
            [x[:10] for x in ohlc], pkg)
     report("ohlc.csv blanked", blank(ohlc), pkg)
 
+    # The authors' own file with missing cells, committed in the repository (data/README.md).
+    miss_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                             "data/reference/bidask/ohlc-miss.csv")
+    d = report("ohlc-miss.csv (published 0.01013284969780197)", read_cols(miss_path, 0), pkg)
+    assert abs(d["spread"] / 0.01013284969780197 - 1) < 1e-12, "ohlc-miss.csv not reproduced"
+
     btc = read_cols(os.path.join(data, "binance/spot/1h/BTCUSDT_1h.csv"), 1, rows=2000)
     report("BTCUSDT_1h.csv first 2000 rows", btc, pkg)
     report("BTCUSDT_1h.csv first 2000 rows blanked", blank(btc), pkg)

@@ -103,7 +103,8 @@ struct Period {
 /// Ardia, Guidotti & Kroencke 2024, "Efficient estimation of bid-ask spreads from open, high, low,
 /// and close prices", J. Financial Economics 161, 103916; bidask package 2.1.0
 /// (`python/bidask/edge.py`, `R/edge.R`, `pseudocode/`); docs/methods.md §6; test vector T3 (§27); the
-/// missing-value vectors of `scripts/edge_reference.py`.
+/// missing-value vectors of `scripts/edge_reference.py`; the authors' published value on their file
+/// with missing cells (`data/reference/bidask/ohlc-miss.csv`), reproduced to 1e-12.
 pub fn edge_detail(b: &Ohlc<'_>) -> Result<EdgeDetail, ImpactError> {
     let n_all = b.len();
     if n_all < 3 {
