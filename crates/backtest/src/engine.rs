@@ -492,6 +492,50 @@ mod tests {
         .unwrap()
     }
 
+    /// A sale and a purchase of the same size in the same window, each filled 1 % worse than the
+    /// arrival price (the sale at arrival * 0.99, the purchase at arrival * 1.01): both implied
+    /// costs are +100 bp against arrival, and the scorecard scores both as a cost (positive
+    /// implied cost, the same z for the same prediction).
+    #[test]
+    fn a_sale_and_a_purchase_filled_worse_both_cost() {
+        let (s0, src) = setup();
+        let arrival = run_side(Side::Sell).market.state.arrival_price_usd;
+        let run_at = |side: Side, factor: f64| {
+            let mut s = s0.clone();
+            s.side = side;
+            s.disclosed_proceeds_usd = Some(s.size_btc * arrival * factor);
+            run(&BacktestInput {
+                scenario: &s,
+                sources: &src,
+                data_files: Vec::new(),
+                what_if: None,
+            })
+            .unwrap()
+        };
+        let (sell, buy) = (run_at(Side::Sell, 0.99), run_at(Side::Buy, 1.01));
+        for r in [&sell, &buy] {
+            let i = r.implied.as_ref().unwrap();
+            assert!((i.shortfall_vs_arrival_bps - 100.0).abs() < 1e-6, "{i:?}");
+            assert!(i.shortfall_vs_arrival_usd > 0.0);
+        }
+        let (a, b) = (
+            crate::scorecard::score_event(&sell).unwrap(),
+            crate::scorecard::score_event(&buy).unwrap(),
+        );
+        assert!((a.implied_vs_arrival_bps - 100.0).abs() < 1e-6);
+        assert!((b.implied_vs_arrival_bps - 100.0).abs() < 1e-6);
+        for (x, y) in a.models.iter().zip(&b.models) {
+            assert_eq!(x.predicted_bps, y.predicted_bps, "{}", x.model);
+            assert!((x.z - y.z).abs() < 1e-9, "{}", x.model);
+        }
+        // Filled better than arrival (the sale above it, the purchase below): a negative cost
+        // for both.
+        let (sell, buy) = (run_at(Side::Sell, 1.01), run_at(Side::Buy, 0.99));
+        for r in [&sell, &buy] {
+            assert!((r.implied.as_ref().unwrap().shortfall_vs_arrival_bps + 100.0).abs() < 1e-6);
+        }
+    }
+
     /// A purchase mirrors a sale of the same size in the same window: every model predicts the
     /// same cost and band, and the price moves the other way (up for a buy).
     #[test]
