@@ -427,7 +427,11 @@ type Skip = String;
 
 /// The bars of the window of a start (the scenario moved there), or why they do not cover it.
 fn covered(s: &Scenario, bars: &BarSeries) -> Result<std::ops::Range<usize>, Skip> {
-    let (start, end) = (s.start.as_millis(), s.end.as_millis());
+    covered_ms(s.start.as_millis(), s.end.as_millis(), bars)
+}
+
+/// [`covered`] for the window `[start, end)`.
+fn covered_ms(start: i64, end: i64, bars: &BarSeries) -> Result<std::ops::Range<usize>, Skip> {
     let bar_ms = bars.bar_ms();
     let t = bars.open_time_ms();
     let win = bars.index_range(start, end);
@@ -627,6 +631,7 @@ fn drive<E: From<BacktestError>>(
     let total = all.len();
     let done = AtomicUsize::new(0);
     let (ev_start, ev_end) = (s.start.as_millis(), s.end.as_millis());
+    let len_ms = ev_end - ev_start;
     if csv {
         emit(
             &[],
@@ -668,46 +673,45 @@ fn drive<E: From<BacktestError>>(
         sc.spawn(move || {
             for chunk in chunks {
                 let made = (|| -> Result<Vec<Day>, BacktestError> {
-                    // Each day's starts (moved scenarios, their windows) and its state.
+                    // Each day's state, at its first start whose window the bars cover.
                     let mut work = Vec::with_capacity(chunk.len());
-                    for day_starts in chunk {
-                        let moved: Vec<(Scenario, Result<std::ops::Range<usize>, Skip>)> =
-                            day_starts
-                                .iter()
-                                .map(|&t0| {
-                                    let m = moved(s, venue, t0);
-                                    let w = covered(&m, bars);
-                                    (m, w)
-                                })
-                                .collect();
-                        let state = match moved.iter().find(|(_, w)| w.is_ok()) {
-                            Some((m, _)) if !fresh => Some(state_or_skip(market.state(m))?),
+                    for &day_starts in chunk {
+                        let state = match day_starts
+                            .iter()
+                            .find(|&&t0| covered_ms(t0, t0 + len_ms, bars).is_ok())
+                        {
+                            Some(&t0) if !fresh => {
+                                Some(state_or_skip(market.state(&moved(s, venue, t0)))?)
+                            }
                             _ => None,
                         };
-                        work.push((moved, state));
+                        work.push((day_starts, state));
                     }
                     work.into_par_iter()
-                        .map(|(moved, state)| {
+                        .map(|(day_starts, state)| {
                             let mut text = Vec::new();
-                            let outcomes = moved
+                            let outcomes = day_starts
                                 .iter()
-                                .map(|(m, w)| {
-                                    let r = match w {
-                                        Err(why) => Ok(Err(why.clone())),
+                                .map(|&t0| {
+                                    let m = &moved(s, venue, t0);
+                                    let r = match covered(m, bars) {
+                                        Err(why) => Ok(Err(why)),
                                         Ok(win) => {
+                                            let measured;
                                             let st = match &state {
-                                                Some(st) => st.clone(),
-                                                None => state_or_skip(MarketState::measure(
-                                                    m,
-                                                    input.sources,
-                                                ))?,
+                                                Some(st) => st,
+                                                None => {
+                                                    measured = state_or_skip(
+                                                        MarketState::measure(m, input.sources),
+                                                    )?;
+                                                    &measured
+                                                }
                                             };
                                             match st {
                                                 Ok(st) => {
-                                                    one_start(m, bars, win.clone(), &st, models)
-                                                        .map(Ok)
+                                                    one_start(m, bars, win, st, models).map(Ok)
                                                 }
-                                                Err(why) => Ok(Err(why)),
+                                                Err(why) => Ok(Err(why.clone())),
                                             }
                                         }
                                     };
