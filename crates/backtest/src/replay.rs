@@ -12,6 +12,34 @@
 //! reason. Calibrated models use the event's calibration (the window before the scenario's start)
 //! at every start: the calibration source need not cover the replayed range.
 //!
+//! # The market state from start to start
+//!
+//! The starts of one UTC day share a calibration window, so the state is taken once per day, at
+//! the day's first start whose window the bars cover. From one replayed day to the next it is
+//! moved, not remeasured (`rolling.rs` has the details):
+//!
+//! - every bar of the replay venue (and of the other volume venues) is read once, into its UTC day
+//!   and its clock hour;
+//! - **rolling**: compensated running sums over the window's days of each volatility estimator's
+//!   terms (and squares, for the sample variances), the used days' volume of every volume venue
+//!   (ADV, all and weekend days), each hour of the week's volume and count (the profile) and the
+//!   day counts, updated by adding the days that enter and subtracting those that leave;
+//! - **exact**: the window's days and hours taken from the history and evaluated with
+//!   [`MarketState::measure`]'s own code: bit for bit a measurement at the start.
+//!
+//! The rows are priced with the exact state: a running sum updated by additions and subtractions
+//! cannot give the bits of the window's sum in time order, and those bits are what `replay.csv`
+//! prints (a measurement at each start, as before). The rolling state agrees with it to 1e-12
+//! relative; [`check_market_states`] compares both with a measurement at every start. The EDGE
+//! spread is not kept (no replay number uses it).
+//!
+//! # Streaming
+//!
+//! [`replay_to`] hands the rows over in chunks of whole days, in time order whatever the number of
+//! threads, with their `replay.csv` lines, and keeps per start only the observed return and each
+//! model's cost and impact at the end (the distributions, the event's ranks); [`replay`] collects
+//! the rows into the document.
+//!
 //! ```
 //! use blocksale_backtest::replay::{replay, Every, ReplayInput};
 //! use blocksale_backtest::Scenario;
@@ -586,8 +614,10 @@ pub fn replay_to<E: From<BacktestError>>(
 pub type EmitRows<'e, E> = dyn FnMut(&[ReplayRow], &[u8]) -> Result<(), E> + 'e;
 
 /// Starts computed and formatted together in one chunk of a streamed replay (whole days, at least
-/// one).
-pub const CHUNK_STARTS: usize = 2_048;
+/// one, at most [`CHUNK_DAYS`]).
+pub const CHUNK_STARTS: usize = 1_024;
+/// Days in one chunk at most (each holds its market state until the chunk is done).
+pub const CHUNK_DAYS: usize = 64;
 
 /// What the rows leave behind for the document.
 #[derive(Default)]
@@ -654,15 +684,19 @@ fn drive<E: From<BacktestError>>(
                 n += d.len();
                 n >= CHUNK_STARTS
             })
-            .map_or(rest.len(), |k| k + 1);
+            .map(|k| k.min(CHUNK_DAYS - 1))
+            .map_or(rest.len().min(CHUNK_DAYS), |k| k + 1);
         chunks.push(&rest[..k]);
         rest = &rest[k..];
     }
     let mut market = ReplayMarket::new(&moved(s, &venue, ev_start), input.sources)?;
+    // At most one row per start: the exact capacity, never doubled past it.
     let mut tally = Tally {
-        impact: vec![Vec::new(); models.len()],
-        cost: vec![Vec::new(); models.len()],
-        ..Tally::default()
+        observed: Vec::with_capacity(total),
+        impact: models.iter().map(|_| Vec::with_capacity(total)).collect(),
+        cost: models.iter().map(|_| Vec::with_capacity(total)).collect(),
+        outside_event: Vec::with_capacity(total),
+        skipped: BTreeMap::new(),
     };
     type Day = (Vec<Result<ReplayRow, Skip>>, Vec<u8>);
     let models = &models;
@@ -672,23 +706,29 @@ fn drive<E: From<BacktestError>>(
         let venue = &venue;
         sc.spawn(move || {
             for chunk in chunks {
-                let made = (|| -> Result<Vec<Day>, BacktestError> {
-                    // Each day's state, at its first start whose window the bars cover.
+                let made: Result<Vec<Day>, BacktestError> = {
+                    // Each day's first start whose window the bars cover: the rolling sums move
+                    // there in time order; the day's exact state is evaluated with its rows.
                     let mut work = Vec::with_capacity(chunk.len());
                     for &day_starts in chunk {
-                        let state = match day_starts
+                        let first = day_starts
                             .iter()
-                            .find(|&&t0| covered_ms(t0, t0 + len_ms, bars).is_ok())
-                        {
-                            Some(&t0) if !fresh => {
-                                Some(state_or_skip(market.state(&moved(s, venue, t0)))?)
-                            }
-                            _ => None,
-                        };
-                        work.push((day_starts, state));
+                            .copied()
+                            .find(|&t0| covered_ms(t0, t0 + len_ms, bars).is_ok());
+                        if let Some(t0) = first {
+                            market.advance(t0);
+                        }
+                        work.push((day_starts, first));
                     }
+                    let market = &market;
                     work.into_par_iter()
-                        .map(|(day_starts, state)| {
+                        .map(|(day_starts, first)| {
+                            let state = match first {
+                                Some(t0) if !fresh => {
+                                    Some(state_or_skip(market.state(&moved(s, venue, t0)))?)
+                                }
+                                _ => None,
+                            };
                             let mut text = Vec::new();
                             let outcomes = day_starts
                                 .iter()
@@ -728,7 +768,7 @@ fn drive<E: From<BacktestError>>(
                             Ok((outcomes, text))
                         })
                         .collect()
-                })();
+                };
                 let failed = made.is_err();
                 // The receiver gone (an error while writing) ends the producer too.
                 if tx.send(made).is_err() || failed {

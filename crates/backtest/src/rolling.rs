@@ -306,13 +306,18 @@ impl<'a> ReplayMarket<'a> {
         Some(&h[a..b])
     }
 
+    /// Move the rolling sums to the calibration window of a start at `start_ms`.
+    pub(crate) fn advance(&mut self, start_ms: i64) {
+        let (from, to) = self.window_of(start_ms);
+        self.move_to(from, to);
+    }
+
     /// The state at the start of `s` (the replayed scenario moved to a start whose window the bars
-    /// cover), bit for bit [`MarketState::measure`]'s but for `spread_edge` (`None`); the rolling
-    /// sums are moved to its window on the way.
-    pub(crate) fn state(&mut self, s: &Scenario) -> Result<MarketState, BacktestError> {
+    /// cover), bit for bit [`MarketState::measure`]'s but for `spread_edge` (`None`). It reads the
+    /// history only (not the rolling sums), so the days of a chunk are evaluated in parallel.
+    pub(crate) fn state(&self, s: &Scenario) -> Result<MarketState, BacktestError> {
         let start = s.start.as_millis();
         let (from, to) = self.window_of(start);
-        self.move_to(from, to);
         let arrival = self.arrival(s)?;
         let daily = match &self.price.daily {
             Ok(d) => d.window(from, to),
@@ -343,8 +348,8 @@ impl<'a> ReplayMarket<'a> {
     /// [`ReplayMarket::state`] to about 1e-15 relative, not bit for bit.
     pub(crate) fn rolling_state(&mut self, s: &Scenario) -> Result<MarketState, BacktestError> {
         let start = s.start.as_millis();
+        self.advance(start);
         let (from, to) = self.window_of(start);
-        self.move_to(from, to);
         let arrival = self.arrival(s)?;
         if let Err(e) = &self.price.daily {
             return Err(BacktestError::Coverage(e.to_string()));

@@ -299,6 +299,9 @@ impl RunTail<'_> {
         use std::io::Write;
         let out = out_dir(self.out, self.scenario);
         let mut stage = Staging::new(&out, self.inputs, self.force)?;
+        // Staged in this order: the files move into place (and are listed) json first, as the
+        // unstreamed run did.
+        let json_path = stage.path(&format!("{}.json", self.stem))?;
         let csv_path = stage.path(&format!("{}.csv", self.stem))?;
         let members_path = stage.scratch(&format!("{}.{key}.json", self.stem));
         let create = |p: &Path| {
@@ -366,7 +369,6 @@ impl RunTail<'_> {
             format!("the {} document has no empty top-level {key:?}", self.stem)
         })? + empty.len()
             - 1;
-        let json_path = stage.path(&format!("{}.json", self.stem))?;
         let write_doc = || -> std::io::Result<()> {
             let mut w =
                 std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&json_path)?);
