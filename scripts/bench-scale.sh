@@ -9,8 +9,9 @@
 #   sweep-1m     blocksale sweep --sizes 100:100000:1000 --durations 1h:30d:1000
 #                1,000,000 requested cells x 6 models; target <= 3 s, peak RSS < 150 MB
 #   replay-day   blocksale --data DATA replay --scenario HIST --from 2017-08-17 --to 2025-11-30 --every day
-#   replay-hour  the same --every hour (about 72,600 starts); the base has no --every hour
-#                target <= 5 s
+#   replay-hour  the same --every hour (72,648 starts); target <= 5 s, peak RSS flat in the
+#                number of starts (rows streamed to replay.csv and replay.json); side by side with
+#                a base that has --every hour (from e60a37c), new only before that
 #   HIST is data/scenarios/cango-2026-02.toml with its replay source (binance-spot-1h) pointed at
 #   the long history binance/spot/history/BTCUSDT-1h-derived-from-1m.csv.gz (2017-08 .. 2025-11),
 #   written to the scratch folder.
@@ -100,7 +101,12 @@ bench() {
 bench sweep-100k "$sweep100k" "$runs"
 bench sweep-1m "$sweep1m" "$runs_slow"
 bench replay-day "$rday" "$runs"
-bench replay-hour "$rhour" -
+# The base has --every hour when its help lists it.
+if "$old" replay --help | grep -q 'hour'; then
+  bench replay-hour "$rhour" "$runs"
+else
+  bench replay-hour "$rhour" -
+fi
 
 python3 - "$scratch" "$results" <<'EOF'
 import json, os, sys
@@ -126,8 +132,8 @@ for name in ["sweep-100k", "sweep-1m"]:
 EOF
 
 echo
-echo "time split of the new sweeps (BLOCKSALE_TIMING=1; the computation runs on other threads while this one writes):"
-for w in "sweep-100k|$sweep100k" "sweep-1m|$sweep1m"; do
+echo "time split of the new sweeps and hourly replay (BLOCKSALE_TIMING=1; the computation runs on other threads while this one writes):"
+for w in "sweep-100k|$sweep100k" "sweep-1m|$sweep1m" "replay-hour|$rhour"; do
   name=${w%%|*} args=${w#*|}
   rm -rf "$scratch/timing"
   echo "  $name: $(env -u BLOCKSALE_DATA BLOCKSALE_TIMING=1 "$new" -q $args --out "$scratch/timing" 2>&1 >/dev/null | grep '^timing:')"
@@ -161,14 +167,22 @@ print(f"  {name} sweep.csv base vs new: {lines:,} rows, {n:,} fields differ" + "
 EOF
   fi
 done
-echo "  replay-day replay.csv base vs new: $(same "$scratch/out-replay-day-old/replay.csv" "$scratch/out-replay-day-new/replay.csv")"
-for w in "sweep-100k|$sweep100k|sweep.csv" "replay-hour|$rhour|replay.csv"; do
-  IFS='|' read -r name args file <<<"$w"
+for name in replay-day replay-hour; do
+  for file in replay.csv replay.json; do
+    if [ -f "$scratch/out-$name-old/$file" ]; then
+      echo "  $name $file base vs new: $(same "$scratch/out-$name-old/$file" "$scratch/out-$name-new/$file")"
+    fi
+  done
+done
+for w in "sweep-100k|$sweep100k|sweep.csv" "replay-hour|$rhour|replay.csv replay.json"; do
+  IFS='|' read -r name args files <<<"$w"
   for t in 1 2; do
     rm -rf "$scratch/threads-$t"
     env -u BLOCKSALE_DATA RAYON_NUM_THREADS=$t "$new" -q $args --out "$scratch/threads-$t" >/dev/null
   done
-  echo "  $name $file RAYON_NUM_THREADS=1 vs 2: $(same "$scratch/threads-1/$file" "$scratch/threads-2/$file")"
+  for file in $files; do
+    echo "  $name $file RAYON_NUM_THREADS=1 vs 2: $(same "$scratch/threads-1/$file" "$scratch/threads-2/$file")"
+  done
 done
 echo "  the README's grids (scripts/same-outputs.sh, both scenarios, every file):"
 BLOCKSALE_DATA="$data" "$here/same-outputs.sh" "$old" "$new" | sed 's/^/    /' || true

@@ -41,6 +41,7 @@ pub mod models;
 mod observed;
 pub mod replay;
 mod result;
+mod rolling;
 mod scenario;
 pub mod scorecard;
 pub mod sweep;

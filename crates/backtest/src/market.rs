@@ -6,7 +6,7 @@ use blocksale_core::{day_start_ms, is_weekend, BarSeries, Timestamp, MS_PER_DAY}
 use blocksale_impact::estimators::{
     all_vol_estimators, DailyBars, Edge, Ohlc, SpreadEstimator, MIN_DAY_COVERAGE,
 };
-use blocksale_impact::schedules::VolumeProfile;
+use blocksale_impact::schedules::{ClockHour, VolumeProfile};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -87,9 +87,30 @@ pub fn calibration_window(start_ms: i64, days: u32) -> (i64, i64) {
 /// Average daily volume of one venue over `[from, to)` and the UTC days behind it, by the one
 /// daily rule of [`DailyBars`] (a day needs 90 % of its bars; its volume is scaled to 24 hours).
 fn venue_adv(bars: &BarSeries, from: i64, to: i64) -> Result<(VenueAdv, DailyBars), BacktestError> {
-    let daily = DailyBars::from_bars(&bars.slice_time(from, to))
-        .map_err(|e| BacktestError::Coverage(format!("cannot build daily bars: {e}")))?;
+    let daily = daily_bars(&bars.slice_time(from, to))?;
+    Ok((days_adv(&daily, from, to)?, daily))
+}
+
+/// [`DailyBars::from_bars`], its error a coverage error.
+pub(crate) fn daily_bars(bars: &BarSeries) -> Result<DailyBars, BacktestError> {
+    DailyBars::from_bars(bars)
+        .map_err(|e| BacktestError::Coverage(format!("cannot build daily bars: {e}")))
+}
+
+/// Average daily volume over the used days of `daily` (the calibration window `[from, to)`):
+/// all days and weekend days; at least 3 used days.
+pub(crate) fn days_adv(daily: &DailyBars, from: i64, to: i64) -> Result<VenueAdv, BacktestError> {
     let (all_btc, n_used) = daily.mean_volume_btc(|_| true);
+    enough_days(n_used, from, to)?;
+    let (weekend_btc, _) = daily.mean_volume_btc(is_weekend);
+    Ok(VenueAdv {
+        all_btc,
+        weekend_btc,
+    })
+}
+
+/// A calibration window `[from, to)` needs at least 3 used days.
+pub(crate) fn enough_days(n_used: usize, from: i64, to: i64) -> Result<(), BacktestError> {
     if n_used < 3 {
         return Err(BacktestError::Coverage(format!(
             "only {n_used} UTC days with at least {:.0} % of their bars in the calibration window {} .. {}; at least 3 are needed",
@@ -98,14 +119,59 @@ fn venue_adv(bars: &BarSeries, from: i64, to: i64) -> Result<(VenueAdv, DailyBar
             Timestamp::from_millis(to),
         )));
     }
-    let (weekend_btc, _) = daily.mean_volume_btc(is_weekend);
-    Ok((
-        VenueAdv {
-            all_btc,
-            weekend_btc,
-        },
-        daily,
-    ))
+    Ok(())
+}
+
+/// What a calibration window gives before the scenario's choices (which sigma, which V): the
+/// price venue's volume and days, every volatility estimator on all days and on weekend days,
+/// the hour-of-week volume profile and the spread. [`MarketState::measure`] takes it from the
+/// bars; a replay from the days of its whole history (`replay.rs`), or from rolling sums.
+#[derive(Debug, Clone)]
+pub(crate) struct WindowStats {
+    /// The price venue's average daily volume (all days, weekend days).
+    pub price_adv: VenueAdv,
+    /// Its used days.
+    pub days_used: usize,
+    /// Its used weekend days.
+    pub weekend_days_used: usize,
+    /// Its gap days between the first and the last bar.
+    pub gap_days: usize,
+    /// Every volatility estimator on all used days.
+    pub sigma_all: BTreeMap<String, f64>,
+    /// Every volatility estimator on the weekend days.
+    pub sigma_weekend: BTreeMap<String, f64>,
+    /// Mean volume per hour of the week, BTC/hour (empty when none).
+    pub volume_by_hour_of_week_btc: Vec<f64>,
+    /// EDGE spread (`None` when not measured).
+    pub spread_edge: Option<f64>,
+}
+
+impl WindowStats {
+    /// From the price venue's daily bars of the window `[from, to)` (ADV and sigma) and its
+    /// clock hours (the profile; `None` when the bars count USD).
+    pub(crate) fn from_days(
+        daily: &DailyBars,
+        from: i64,
+        to: i64,
+        hours: Option<&[ClockHour]>,
+        spread_edge: Option<f64>,
+    ) -> Result<Self, BacktestError> {
+        let price_adv = days_adv(daily, from, to)?;
+        let (_, weekend_days_used) = daily.mean_volume_btc(is_weekend);
+        Ok(Self {
+            price_adv,
+            days_used: daily.n_used(),
+            weekend_days_used,
+            gap_days: daily.n_gaps(),
+            sigma_all: sigma_by_estimator(daily, |_| true),
+            sigma_weekend: sigma_by_estimator(daily, is_weekend),
+            volume_by_hour_of_week_btc: hours
+                .and_then(|h| VolumeProfile::from_clock_hours(h).ok())
+                .map(|p| p.btc_per_hour().to_vec())
+                .unwrap_or_default(),
+            spread_edge,
+        })
+    }
 }
 
 impl MarketState {
@@ -135,8 +201,47 @@ impl MarketState {
         }
         let arrival_price_usd = bars.open()[window.start];
         let (cal_start, cal_end) = calibration_window(start, s.market.calibration_days);
-        let (price_adv, daily) = venue_adv(bars, cal_start, cal_end)?;
-        let (_, n_wk) = daily.mean_volume_btc(is_weekend);
+        let cal_bars = bars.slice_time(cal_start, cal_end);
+        let daily = daily_bars(&cal_bars)?;
+        // The profile of the estimators' ADV: none unless the bars count BTC and some day is used.
+        let hours = (daily.n_used() > 0)
+            .then(|| ClockHour::from_bars(&cal_bars).ok())
+            .flatten();
+        let spread_edge = Edge
+            .estimate(&Ohlc::from_series(&cal_bars))
+            .ok()
+            .map(|e| e.spread);
+        let stats =
+            WindowStats::from_days(&daily, cal_start, cal_end, hours.as_deref(), spread_edge)?;
+        Self::from_window(
+            s,
+            arrival_price_usd,
+            (cal_start, cal_end),
+            stats,
+            &mut |v| venue_adv(source(sources, v)?, cal_start, cal_end).map(|(a, _)| a),
+        )
+    }
+
+    /// The state from what the calibration window gave: the scenario's sigma (estimator, days) and
+    /// V (venues, basis, mode). `other_adv` gives the average daily volume of a volume venue other
+    /// than the price venue.
+    pub(crate) fn from_window(
+        s: &Scenario,
+        arrival_price_usd: f64,
+        (cal_start, cal_end): (i64, i64),
+        stats: WindowStats,
+        other_adv: &mut dyn FnMut(&str) -> Result<VenueAdv, BacktestError>,
+    ) -> Result<Self, BacktestError> {
+        let WindowStats {
+            price_adv,
+            days_used,
+            weekend_days_used: n_wk,
+            gap_days,
+            sigma_all: by_est,
+            sigma_weekend,
+            volume_by_hour_of_week_btc: hourly,
+            spread_edge,
+        } = stats;
         if n_wk == 0 && s.market.volume_basis == VolumeBasis::Weekend {
             return Err(BacktestError::Coverage(
                 "no complete weekend day in the calibration window".into(),
@@ -144,16 +249,13 @@ impl MarketState {
         }
 
         // Volatility on the same daily bars: a gap day breaks the chain of returns.
-        let by_est = sigma_by_estimator(&daily, |_| true);
         let sigma_all = *by_est.get(&s.market.sigma_estimator).ok_or_else(|| {
             BacktestError::Coverage(format!(
                 "the {} estimator has too few daily bars in the calibration window",
                 s.market.sigma_estimator
             ))
         })?;
-        let sigma_weekend = sigma_by_estimator(&daily, is_weekend)
-            .get(&s.market.sigma_estimator)
-            .copied();
+        let sigma_weekend = sigma_weekend.get(&s.market.sigma_estimator).copied();
         let weekend_sigma = match (s.market.sigma_days, s.market.volume_basis) {
             (SigmaDays::Weekend, _) | (SigmaDays::Paired, VolumeBasis::Weekend) => true,
             (SigmaDays::All, _) | (SigmaDays::Paired, VolumeBasis::All) => false,
@@ -177,7 +279,7 @@ impl MarketState {
         adv_by_venue.insert(s.data.price.clone(), price_adv);
         for v in s.volume_venues() {
             if let std::collections::btree_map::Entry::Vacant(e) = adv_by_venue.entry(v) {
-                let (a, ..) = venue_adv(source(sources, e.key())?, cal_start, cal_end)?;
+                let a = other_adv(e.key())?;
                 e.insert(a);
             }
         }
@@ -206,14 +308,6 @@ impl MarketState {
                 "V = {model_volume_btc} BTC/day from {how}: no volume to price against"
             )));
         }
-        let cal_bars = bars.slice_time(cal_start, cal_end);
-        let hourly = blocksale_impact::estimators::adv(&cal_bars)
-            .map(|a| a.by_hour_of_week_btc)
-            .unwrap_or_default();
-        let spread_edge = Edge
-            .estimate(&Ohlc::from_series(&cal_bars))
-            .ok()
-            .map(|e| e.spread);
         let describe = |v: &str| {
             s.source(v).map_or(v.to_string(), |x| {
                 if x.description.is_empty() {
@@ -251,9 +345,9 @@ impl MarketState {
             spread_edge,
             calibration_start: Timestamp::from_millis(cal_start),
             calibration_end: Timestamp::from_millis(cal_end),
-            calibration_days_used: daily.n_used(),
+            calibration_days_used: days_used,
             weekend_days_used: n_wk,
-            incomplete_days_dropped: daily.n_gaps(),
+            incomplete_days_dropped: gap_days,
         })
     }
 }

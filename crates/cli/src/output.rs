@@ -156,59 +156,6 @@ pub struct RunTail<'a> {
     pub force: bool,
 }
 
-impl RunTail<'_> {
-    /// Compute, write and print.
-    ///
-    /// # Errors
-    /// The computation's error as a user error with context; an output error.
-    pub fn run<R: serde::Serialize, E: std::fmt::Display>(
-        self,
-        compute: impl FnOnce(&(dyn Fn(usize, usize) + Sync)) -> Result<R, E>,
-        csv: impl FnOnce(&R) -> String,
-        summary: impl FnOnce(&R) -> String,
-    ) -> anyhow::Result<()> {
-        use crate::error::UserContext;
-        let pb = crate::progress::bar(0, self.stem, self.quiet);
-        let tick = crate::progress::ticker(&pb);
-        let result = compute(&tick).user_err(|| {
-            format!(
-                "{} of scenario {} on data in {}",
-                self.stem,
-                self.scenario,
-                self.data_dir.display()
-            )
-        })?;
-        pb.finish_and_clear();
-        let out = out_dir(self.out, self.scenario);
-        if self.json {
-            let (json, written) = write_json_and_csv(
-                &out,
-                self.inputs,
-                self.force,
-                self.stem,
-                &result,
-                &csv(&result),
-            )?;
-            return print_result(true, &json, || summary(&result), &written);
-        }
-        // No JSON on stdout: the document goes straight to its file, never whole in memory (an
-        // hourly replay's is 100 MB); the same bytes as write_json_and_csv.
-        let mut stage = Staging::new(&out, self.inputs, self.force)?;
-        let path = stage.path(&format!("{}.json", self.stem))?;
-        let write_doc = || -> std::io::Result<()> {
-            use std::io::Write;
-            let mut w = std::io::BufWriter::new(std::fs::File::create(&path)?);
-            serde_json::to_writer_pretty(&mut w, &result)?;
-            w.write_all(b"\n")?;
-            w.flush()
-        };
-        write_doc().with_context(|| format!("cannot write {}", path.display()))?;
-        stage.write(&format!("{}.csv", self.stem), csv(&result).as_bytes())?;
-        let written = stage.commit()?;
-        print_result(false, "", || summary(&result), &written)
-    }
-}
-
 /// What stops a streamed computation: its own error (the user's, given context) or a failed write.
 #[derive(Debug)]
 pub enum StreamError<E> {
@@ -300,25 +247,170 @@ impl RunTail<'_> {
     }
 }
 
-/// Write the document `doc` as `<stem>.json` (pretty, newline-terminated) and `csv` as `<stem>.csv`
-/// together into `out`. Returns the JSON text and the paths written.
-///
-/// # Errors
-/// As [`Staging`].
-pub fn write_json_and_csv(
-    out: &Path,
-    inputs: &[PathBuf],
-    force: bool,
-    stem: &str,
-    doc: &impl serde::Serialize,
-    csv: &str,
-) -> anyhow::Result<(String, Vec<PathBuf>)> {
-    let mut stage = Staging::new(out, inputs, force)?;
-    let mut json = serde_json::to_string_pretty(doc)?;
-    json.push('\n');
-    stage.write(&format!("{stem}.json"), json.as_bytes())?;
-    stage.write(&format!("{stem}.csv"), csv.as_bytes())?;
-    Ok((json, stage.commit()?))
+/// The members of a JSON array streamed one at a time, in the bytes `serde_json`'s pretty printer
+/// gives them as the value of a top-level key of a document (two-space indent: each member on its
+/// own lines, four spaces in).
+#[derive(Debug, Default)]
+pub struct JsonMembers {
+    started: bool,
+    item: Vec<u8>,
+}
+
+impl JsonMembers {
+    /// Append `x` as the next member (its separator first) to `out`.
+    ///
+    /// # Errors
+    /// When `x` does not serialize.
+    pub fn push(&mut self, out: &mut Vec<u8>, x: &impl serde::Serialize) -> serde_json::Result<()> {
+        self.item.clear();
+        serde_json::to_writer_pretty(&mut self.item, x)?;
+        out.extend_from_slice(if self.started { b",\n    " } else { b"\n    " });
+        self.started = true;
+        // Strings never hold a raw newline (JSON escapes it): every newline starts a line.
+        for (i, line) in self.item.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b"\n    ");
+            }
+            out.extend_from_slice(line);
+        }
+        Ok(())
+    }
+}
+
+impl RunTail<'_> {
+    /// [`RunTail::run_streamed`] for a document with one array too long to hold (`rows` of a
+    /// replay): `compute` streams `<stem>.csv` and the array's members ([`JsonMembers`]) to its
+    /// sink, and returns the document with that array empty. `<stem>.json` is then written as
+    /// that document with the streamed members in place of the empty array: the bytes
+    /// `serde_json::to_string_pretty` gives for the whole document. Memory stays flat; with
+    /// `--json` the file is copied to stdout.
+    ///
+    /// # Errors
+    /// The computation's error as a user error with context; an output error.
+    pub fn run_streamed_array<R: serde::Serialize, T: serde::Serialize, E: std::fmt::Display>(
+        self,
+        key: &str,
+        compute: impl FnOnce(
+            &(dyn Fn(usize, usize) + Sync),
+            &mut dyn FnMut(&[u8], &[T]) -> Result<(), StreamError<E>>,
+        ) -> Result<R, StreamError<E>>,
+        summary: impl FnOnce(&R) -> String,
+    ) -> anyhow::Result<()> {
+        use std::io::Write;
+        let out = out_dir(self.out, self.scenario);
+        let mut stage = Staging::new(&out, self.inputs, self.force)?;
+        // Staged in this order: the files move into place (and are listed) json first, as the
+        // unstreamed run did.
+        let json_path = stage.path(&format!("{}.json", self.stem))?;
+        let csv_path = stage.path(&format!("{}.csv", self.stem))?;
+        let members_path = stage.scratch(&format!("{}.{key}.json", self.stem));
+        let create = |p: &Path| {
+            std::fs::File::create(p)
+                .map(|f| std::io::BufWriter::with_capacity(1 << 20, f))
+                .with_context(|| format!("cannot write {}", p.display()))
+        };
+        let (mut csv_w, mut members_w) = (create(&csv_path)?, create(&members_path)?);
+        let (mut members, mut text) = (JsonMembers::default(), Vec::new());
+        let pb = crate::progress::bar(0, self.stem, self.quiet);
+        let tick = crate::progress::ticker(&pb);
+        // BLOCKSALE_TIMING=1: how long this thread spent formatting and writing (the computation
+        // runs on other threads meanwhile), on stderr; for scripts/bench-scale.sh.
+        let timing = std::env::var_os("BLOCKSALE_TIMING").is_some_and(|v| v == "1");
+        let started = std::time::Instant::now();
+        let mut writing = std::time::Duration::ZERO;
+        let mut sink = |csv: &[u8], rows: &[T]| -> Result<(), StreamError<E>> {
+            let t = timing.then(std::time::Instant::now);
+            text.clear();
+            for r in rows {
+                members
+                    .push(&mut text, r)
+                    .map_err(|e| StreamError::Write(e.into()))?;
+            }
+            let r = csv_w
+                .write_all(csv)
+                .with_context(|| format!("cannot write {}", csv_path.display()))
+                .and_then(|()| {
+                    members_w
+                        .write_all(&text)
+                        .with_context(|| format!("cannot write {}", members_path.display()))
+                })
+                .map_err(StreamError::Write);
+            if let Some(t) = t {
+                writing += t.elapsed();
+            }
+            r
+        };
+        let result = match compute(&tick, &mut sink) {
+            Ok(r) => r,
+            Err(StreamError::Write(e)) => return Err(e),
+            Err(StreamError::Compute(e)) => {
+                return Err(crate::error::user(format!(
+                    "{} of scenario {} on data in {}: {e}",
+                    self.stem,
+                    self.scenario,
+                    self.data_dir.display()
+                )))
+            }
+        };
+        pb.finish_and_clear();
+        csv_w
+            .flush()
+            .with_context(|| format!("cannot write {}", csv_path.display()))?;
+        members_w
+            .flush()
+            .with_context(|| format!("cannot write {}", members_path.display()))?;
+        drop((csv_w, members_w));
+        let any_member = members.started;
+        // The document with its empty array, then the members spliced in.
+        let mut doc = serde_json::to_string_pretty(&result)?;
+        doc.push('\n');
+        let empty = format!("\n  \"{key}\": []");
+        let at = doc.find(&empty).with_context(|| {
+            format!("the {} document has no empty top-level {key:?}", self.stem)
+        })? + empty.len()
+            - 1;
+        let write_doc = || -> std::io::Result<()> {
+            let mut w =
+                std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&json_path)?);
+            if any_member {
+                w.write_all(&doc.as_bytes()[..at])?;
+                std::io::copy(&mut std::fs::File::open(&members_path)?, &mut w)?;
+                w.write_all(b"\n  ")?;
+                w.write_all(&doc.as_bytes()[at..])?;
+            } else {
+                w.write_all(doc.as_bytes())?;
+            }
+            w.flush()
+        };
+        let t = std::time::Instant::now();
+        write_doc().with_context(|| format!("cannot write {}", json_path.display()))?;
+        let _ = std::fs::remove_file(&members_path);
+        if timing {
+            eprintln!(
+                "timing: {} in {:.3} s; this thread formatting and writing rows {:.3} s, waiting for the computation {:.3} s, assembling {}.json {:.3} s",
+                self.stem,
+                started.elapsed().as_secs_f64(),
+                writing.as_secs_f64(),
+                (t - started).as_secs_f64() - writing.as_secs_f64(),
+                self.stem,
+                t.elapsed().as_secs_f64(),
+            );
+        }
+        let written = stage.commit()?;
+        if self.json {
+            let json = out.join(format!("{}.json", self.stem));
+            let copy = || -> std::io::Result<()> {
+                let mut w = std::io::stdout().lock();
+                std::io::copy(&mut std::fs::File::open(&json)?, &mut w)?;
+                w.flush()
+            };
+            return match copy() {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.context("cannot write to stdout"),
+            };
+        }
+        print_result(false, "", || summary(&result), &written)
+    }
 }
 
 /// A set of output files written together.
@@ -379,6 +471,12 @@ impl Staging {
         check_replace(&self.dest, name, &self.owned, self.force)?;
         self.files.push(name.to_string());
         Ok(self.tmp.join(name))
+    }
+
+    /// Path of a working file `name` in the staging folder, never moved into place (remove it
+    /// before [`Staging::commit`]; a failed run's staging folder goes with it).
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        self.tmp.join(name)
     }
 
     /// Write `bytes` as `name`.

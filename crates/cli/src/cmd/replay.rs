@@ -3,7 +3,7 @@
 
 use super::Global;
 use crate::error::{user, UserContext};
-use blocksale_backtest::replay::{replay, Distribution, Every, ReplayInput, ReplayResult};
+use blocksale_backtest::replay::{replay_to, Distribution, Every, ReplayInput, ReplayResult};
 use blocksale_backtest::run_calibration;
 use blocksale_core::Timestamp;
 use clap::{Args as ClapArgs, ValueEnum};
@@ -123,9 +123,9 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         quiet: g.quiet,
         force: g.force,
     }
-    .run(
-        |tick| replay(&input, Some(tick)),
-        ReplayResult::csv,
+    .run_streamed_array(
+        "rows",
+        |tick, sink| replay_to(&input, Some(tick), &mut |rows, csv| sink(csv, rows)),
         |r| match &what_if {
             Some(t) => format!("{t}\n{}", summary(r)),
             None => summary(r),

@@ -245,3 +245,64 @@ fn help_shows_an_example() {
         "{h}"
     );
 }
+
+/// The replay's market state on the long history (Binance spot 1h, 2017-08 .. 2025-11, with its
+/// outages): at every daily start, every weekly start and every hourly start of 2021, the state
+/// the rows are priced with equals a measurement from scratch bit for bit, and the rolling state
+/// (running sums moved from day to day) equals it to 1e-12 relative. Without the file (outside
+/// CI) the backtest crate's test on a generated three-year history is the check.
+#[test]
+fn rolling_market_state_on_the_long_history() {
+    use blocksale_backtest::replay::{check_market_states, Every, ReplayInput};
+    use blocksale_backtest::Scenario;
+    use blocksale_core::Timestamp;
+    let dir = std::env::var_os("BLOCKSALE_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let file = dir.join("binance/spot/history/BTCUSDT-1h-derived-from-1m.csv.gz");
+    if !file.is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is missing (set BLOCKSALE_DATA); CI must run on the real files",
+            file.display()
+        );
+        eprintln!(
+            "{} missing: the generated history of blocksale-backtest is the check",
+            file.display()
+        );
+        return;
+    }
+    let bars = blocksale_ingest::load_file(&file, &Default::default())
+        .unwrap()
+        .series;
+    let toml = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/scenarios/cango-2026-02.toml"),
+    )
+    .unwrap();
+    let scenario: Scenario = toml::from_str(&toml).unwrap();
+    let sources = std::collections::BTreeMap::from([("binance-spot-1h".to_string(), bars)]);
+    let ts = |d: &str| Timestamp::parse_rfc3339(d).unwrap();
+    for (from, to, every, at_least) in [
+        ("2017-08-17", "2025-11-30", Every::Day, 3_000),
+        ("2017-08-17", "2025-11-30", Every::Week, 420),
+        ("2021-01-01", "2022-01-01", Every::Hour, 8_000),
+    ] {
+        let c = check_market_states(&ReplayInput {
+            scenario: &scenario,
+            sources: &sources,
+            calibration: None,
+            from: ts(from),
+            to: ts(to),
+            every,
+        })
+        .unwrap();
+        assert!(c.with_state >= at_least, "{every:?}: {c:?}");
+        assert_eq!(
+            (c.exact_mismatches, c.rolling_mismatches),
+            (0, 0),
+            "{every:?}: {c:?}"
+        );
+        assert!(c.rolling_max_rel_diff <= 1e-12, "{every:?}: {c:?}");
+        eprintln!("{every:?}: {c:?}");
+    }
+}

@@ -116,6 +116,46 @@ impl DailyBars {
         Ok(out)
     }
 
+    /// The days of `[from_ms, to_ms)` (midnights UTC), from the first day with a bar to the last:
+    /// bit for bit what [`DailyBars::from_bars`] gives on the bars of those days (a day's
+    /// figures depend on its own bars only), without reading a bar. A replay moves its
+    /// calibration window over the days of a long history this way.
+    pub fn window(&self, from_ms: i64, to_ms: i64) -> Self {
+        let a = self.day_start_ms.partition_point(|&d| d < from_ms);
+        let b = self.day_start_ms.partition_point(|&d| d < to_ms).max(a);
+        let with_bars = |k: &usize| self.bars_present[*k] > 0;
+        let (Some(first), Some(last)) = ((a..b).find(with_bars), (a..b).rev().find(with_bars))
+        else {
+            return Self {
+                slots_per_day: self.slots_per_day,
+                ..Self::empty()
+            };
+        };
+        let r = first..last + 1;
+        Self {
+            day_start_ms: self.day_start_ms[r.clone()].to_vec(),
+            open: self.open[r.clone()].to_vec(),
+            high: self.high[r.clone()].to_vec(),
+            low: self.low[r.clone()].to_vec(),
+            close: self.close[r.clone()].to_vec(),
+            volume_btc: self.volume_btc[r.clone()].to_vec(),
+            dollar_volume_usd: self.dollar_volume_usd[r.clone()].to_vec(),
+            bars_present: self.bars_present[r].to_vec(),
+            slots_per_day: self.slots_per_day,
+        }
+    }
+
+    /// Daily OHLC and volume of day `k`: `(open, high, low, close, volume_btc)` (`NaN` on a gap).
+    pub fn day(&self, k: usize) -> (f64, f64, f64, f64, f64) {
+        (
+            self.open[k],
+            self.high[k],
+            self.low[k],
+            self.close[k],
+            self.volume_btc[k],
+        )
+    }
+
     fn empty() -> Self {
         Self {
             day_start_ms: vec![],
@@ -283,6 +323,39 @@ mod tests {
         assert!((v - ((a - m).powi(2) + (b - m).powi(2))).abs() < 1e-15);
         // Yang-Zhang: the overnight term needs the previous close too (days 1 and 2 only).
         assert_eq!(YangZhang.variance_per_bar(&d.ohlc()).unwrap().1, 2);
+    }
+
+    /// A window of the days of a whole series is what the bars of those days give: every day
+    /// inside, the gap days, and the days without a bar at either end left out.
+    #[test]
+    fn a_window_of_days_equals_the_days_of_its_bars() {
+        let b = bars();
+        let all = DailyBars::from_bars(&b).unwrap();
+        for from in 0..7 {
+            for to in from..8 {
+                let (f, t) = (MON + from * 24 * HOUR, MON + to * 24 * HOUR);
+                let want = DailyBars::from_bars(&b.slice_time(f, t)).unwrap();
+                let got = all.window(f, t);
+                // NaN != NaN: compare the bits.
+                let bits = |d: &DailyBars| -> Vec<u64> {
+                    [
+                        &d.open,
+                        &d.high,
+                        &d.low,
+                        &d.close,
+                        &d.volume_btc,
+                        &d.dollar_volume_usd,
+                    ]
+                    .iter()
+                    .flat_map(|c| c.iter().map(|x| x.to_bits()))
+                    .collect()
+                };
+                assert_eq!(got.day_start_ms, want.day_start_ms, "{from}..{to}");
+                assert_eq!(got.bars_present, want.bars_present, "{from}..{to}");
+                assert_eq!(bits(&got), bits(&want), "{from}..{to}");
+                assert_eq!((got.n_used(), got.n_gaps()), (want.n_used(), want.n_gaps()));
+            }
+        }
     }
 
     #[test]

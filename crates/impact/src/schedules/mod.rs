@@ -39,7 +39,7 @@ pub use pov::Pov;
 pub use spec::{Placed, ScheduleSpec};
 pub use twap::{twap, Twap};
 pub use user::UserSchedule;
-pub use vwap::{VolumeProfile, Vwap};
+pub use vwap::{ClockHour, VolumeProfile, Vwap};
 
 use crate::error::non_negative;
 use crate::ImpactError;

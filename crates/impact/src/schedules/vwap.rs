@@ -38,50 +38,29 @@ impl VolumeProfile {
     /// covered less than half are left out), then averaged per hour of the week. An hour of the
     /// week never seen gets the mean of the others.
     ///
+    /// The same as [`VolumeProfile::from_clock_hours`] on [`ClockHour::from_bars`].
+    ///
     /// # Errors
     /// [`ImpactError::Input`] when the series is empty, has no volume, or counts volume in USD.
     pub fn from_bars(bars: &BarSeries) -> Result<Self, ImpactError> {
-        if bars.is_empty() {
-            return Err(ImpactError::Input(
-                "no bars to measure a volume profile from".into(),
-            ));
-        }
-        if bars.volume_unit() != VolumeUnit::Base {
-            return Err(ImpactError::Input(
-                "the volume profile needs volume in BTC, the bars count USD".into(),
-            ));
-        }
-        let bar_ms = bars.bar_ms();
-        // Clock-hour totals and the time the bars cover in each hour, in time order (bars are sorted).
-        let mut hours: Vec<(i64, f64, i64)> = Vec::new();
-        let mut add = |h: i64, v: f64, covered: i64| match hours.last_mut() {
-            Some((last, acc, cov)) if *last == h => {
-                *acc += v;
-                *cov += covered;
-            }
-            _ => hours.push((h, v, covered)),
-        };
-        for (&t, &v) in bars.open_time_ms().iter().zip(bars.volume()) {
-            if bar_ms <= MS_PER_HOUR {
-                add(t.div_euclid(MS_PER_HOUR), v, bar_ms);
-            } else {
-                let n = (bar_ms / MS_PER_HOUR).max(1);
-                for i in 0..n {
-                    add(t.div_euclid(MS_PER_HOUR) + i, v / n as f64, MS_PER_HOUR);
-                }
-            }
-        }
+        Self::from_clock_hours(&ClockHour::from_bars(bars)?)
+    }
+
+    /// The profile of clock hours in time order (from [`ClockHour::from_bars`], or a run of
+    /// them: the hours of whole UTC days give the profile of those days' bars, bit for bit).
+    ///
+    /// # Errors
+    /// [`ImpactError::Input`] when no hour has volume.
+    pub fn from_clock_hours(hours: &[ClockHour]) -> Result<Self, ImpactError> {
         let mut sum = [0.0f64; 168];
         let mut cnt = [0u64; 168];
-        for (h, v, covered) in hours {
+        for h in hours {
             // An hour half covered (a data gap, the ends of the sample) is scaled to a full hour;
             // one covered less than half is left out.
-            if covered * 2 < MS_PER_HOUR {
-                continue;
+            if let Some(v) = h.scaled_btc() {
+                sum[h.hour_of_week()] += v;
+                cnt[h.hour_of_week()] += 1;
             }
-            let how = hour_of_week(h * MS_PER_HOUR) as usize;
-            sum[how] += v * MS_PER_HOUR as f64 / covered.min(MS_PER_HOUR) as f64;
-            cnt[how] += 1;
         }
         let seen: Vec<f64> = (0..168)
             .filter(|&i| cnt[i] > 0)
@@ -124,6 +103,75 @@ impl VolumeProfile {
     /// rate of its first hour; [`VolumeProfile::expected_volume`] integrates across hours).
     pub fn bar_volume_at_open(&self, open_ms: i64, bar_hours: f64) -> f64 {
         self.btc_per_hour[hour_of_week(open_ms) as usize] * bar_hours
+    }
+}
+
+/// The volume of one UTC clock hour and the time its bars cover: what
+/// [`VolumeProfile::from_bars`] averages per hour of the week.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClockHour {
+    /// Hours since the epoch (`open_ms / 3_600_000`).
+    pub hour: i64,
+    /// Volume of the bars in the hour, BTC (a bar longer than an hour gives each of its hours an
+    /// equal share).
+    pub btc: f64,
+    /// Time the bars cover in the hour, ms.
+    pub covered_ms: i64,
+}
+
+impl ClockHour {
+    /// The clock hours of `bars` in time order (hours without a bar are absent).
+    ///
+    /// # Errors
+    /// [`ImpactError::Input`] when the series is empty or counts volume in USD.
+    pub fn from_bars(bars: &BarSeries) -> Result<Vec<Self>, ImpactError> {
+        if bars.is_empty() {
+            return Err(ImpactError::Input(
+                "no bars to measure a volume profile from".into(),
+            ));
+        }
+        if bars.volume_unit() != VolumeUnit::Base {
+            return Err(ImpactError::Input(
+                "the volume profile needs volume in BTC, the bars count USD".into(),
+            ));
+        }
+        let bar_ms = bars.bar_ms();
+        // Clock-hour totals and the time the bars cover in each hour, in time order (bars are sorted).
+        let mut hours: Vec<Self> = Vec::new();
+        let mut add = |hour: i64, btc: f64, covered_ms: i64| match hours.last_mut() {
+            Some(last) if last.hour == hour => {
+                last.btc += btc;
+                last.covered_ms += covered_ms;
+            }
+            _ => hours.push(Self {
+                hour,
+                btc,
+                covered_ms,
+            }),
+        };
+        for (&t, &v) in bars.open_time_ms().iter().zip(bars.volume()) {
+            if bar_ms <= MS_PER_HOUR {
+                add(t.div_euclid(MS_PER_HOUR), v, bar_ms);
+            } else {
+                let n = (bar_ms / MS_PER_HOUR).max(1);
+                for i in 0..n {
+                    add(t.div_euclid(MS_PER_HOUR) + i, v / n as f64, MS_PER_HOUR);
+                }
+            }
+        }
+        Ok(hours)
+    }
+
+    /// The hour's volume scaled to a full hour, BTC/hour; `None` when its bars cover less than
+    /// half of it.
+    pub fn scaled_btc(&self) -> Option<f64> {
+        (self.covered_ms * 2 >= MS_PER_HOUR)
+            .then(|| self.btc * MS_PER_HOUR as f64 / self.covered_ms.min(MS_PER_HOUR) as f64)
+    }
+
+    /// Hour of the week, 0 = Monday 00:00 UTC.
+    pub fn hour_of_week(&self) -> usize {
+        hour_of_week(self.hour * MS_PER_HOUR) as usize
     }
 }
 
