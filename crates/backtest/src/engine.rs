@@ -479,17 +479,21 @@ mod tests {
     use crate::sweep::tests::setup;
     use blocksale_core::Side;
 
-    fn run_side(side: Side) -> BacktestResult {
-        let (mut s, src) = setup();
-        s.side = side;
-        s.disclosed_proceeds_usd = None;
+    fn run_on(s: &Scenario, src: &BTreeMap<String, BarSeries>) -> BacktestResult {
         run(&BacktestInput {
-            scenario: &s,
-            sources: &src,
+            scenario: s,
+            sources: src,
             data_files: Vec::new(),
             what_if: None,
         })
         .unwrap()
+    }
+
+    fn run_side(side: Side) -> BacktestResult {
+        let (mut s, src) = setup();
+        s.side = side;
+        s.disclosed_proceeds_usd = None;
+        run_on(&s, &src)
     }
 
     /// A sale and a purchase of the same size in the same window, each filled 1 % worse than the
@@ -504,13 +508,7 @@ mod tests {
             let mut s = s0.clone();
             s.side = side;
             s.disclosed_proceeds_usd = Some(s.size_btc * arrival * factor);
-            run(&BacktestInput {
-                scenario: &s,
-                sources: &src,
-                data_files: Vec::new(),
-                what_if: None,
-            })
-            .unwrap()
+            run_on(&s, &src)
         };
         let (sell, buy) = (run_at(Side::Sell, 0.99), run_at(Side::Buy, 1.01));
         for r in [&sell, &buy] {
@@ -620,13 +618,7 @@ mod tests {
             s.size_btc = 10f64.powf(log_q);
             s.end = Timestamp::from_millis(s.start.as_millis() + hours * MS_PER_HOUR);
             s.side = if buy { Side::Buy } else { Side::Sell };
-            let r = run(&BacktestInput {
-                scenario: &s,
-                sources: &src,
-                data_files: Vec::new(),
-                what_if: None,
-            })
-            .unwrap();
+            let r = run_on(&s, &src);
             for m in &r.models {
                 for x in [
                     m.peak_impact_bps,

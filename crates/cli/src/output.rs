@@ -172,6 +172,20 @@ impl<E> From<E> for StreamError<E> {
 }
 
 impl RunTail<'_> {
+    /// A streamed computation's result: a write error as it is, the computation's own error as a
+    /// user error naming the output, the scenario and the data folder.
+    fn streamed<R, E: std::fmt::Display>(&self, r: Result<R, StreamError<E>>) -> anyhow::Result<R> {
+        r.map_err(|e| match e {
+            StreamError::Write(e) => e,
+            StreamError::Compute(e) => crate::error::user(format!(
+                "{} of scenario {} on data in {}: {e}",
+                self.stem,
+                self.scenario,
+                self.data_dir.display()
+            )),
+        })
+    }
+
     /// Compute while streaming `<stem>.csv` into the staging folder (through a buffered writer:
     /// memory stays flat however many rows), then write `<stem>.json` from the document `compute`
     /// returns, move both into place together and print the summary (or the JSON with `--json`).
@@ -188,7 +202,7 @@ impl RunTail<'_> {
         summary: impl FnOnce(&R) -> String,
     ) -> anyhow::Result<()> {
         use std::io::Write;
-        let out = out_dir(self.out, self.scenario);
+        let out = out_dir(self.out.clone(), self.scenario);
         let mut stage = Staging::new(&out, self.inputs, self.force)?;
         let csv_path = stage.path(&format!("{}.csv", self.stem))?;
         let file = std::fs::File::create(&csv_path)
@@ -212,18 +226,7 @@ impl RunTail<'_> {
             }
             r
         };
-        let result = match compute(&tick, &mut sink) {
-            Ok(r) => r,
-            Err(StreamError::Write(e)) => return Err(e),
-            Err(StreamError::Compute(e)) => {
-                return Err(crate::error::user(format!(
-                    "{} of scenario {} on data in {}: {e}",
-                    self.stem,
-                    self.scenario,
-                    self.data_dir.display()
-                )))
-            }
-        };
+        let result = self.streamed(compute(&tick, &mut sink))?;
         pb.finish_and_clear();
         let t = std::time::Instant::now();
         w.flush()
@@ -297,7 +300,7 @@ impl RunTail<'_> {
         summary: impl FnOnce(&R) -> String,
     ) -> anyhow::Result<()> {
         use std::io::Write;
-        let out = out_dir(self.out, self.scenario);
+        let out = out_dir(self.out.clone(), self.scenario);
         let mut stage = Staging::new(&out, self.inputs, self.force)?;
         // Staged in this order: the files move into place (and are listed) json first, as the
         // unstreamed run did.
@@ -340,18 +343,7 @@ impl RunTail<'_> {
             }
             r
         };
-        let result = match compute(&tick, &mut sink) {
-            Ok(r) => r,
-            Err(StreamError::Write(e)) => return Err(e),
-            Err(StreamError::Compute(e)) => {
-                return Err(crate::error::user(format!(
-                    "{} of scenario {} on data in {}: {e}",
-                    self.stem,
-                    self.scenario,
-                    self.data_dir.display()
-                )))
-            }
-        };
+        let result = self.streamed(compute(&tick, &mut sink))?;
         pb.finish_and_clear();
         csv_w
             .flush()

@@ -215,6 +215,17 @@ impl FlowReach {
     }
 }
 
+/// The declared range of a model priced per BTC of flow (Kyle's lambda, the exponential kernel's
+/// eta): the reach of its regression when calibrated, else the premise bound.
+pub fn per_btc_validity(reach: Option<FlowReach>) -> Validity {
+    reach.map_or_else(|| premise_bound(PER_BTC_EVIDENCE), |r| r.validity())
+}
+
+/// The `V` such a model's check divides by: `V_c` when calibrated, else the market's.
+pub fn per_btc_volume(reach: Option<FlowReach>, market_adv_btc: f64) -> f64 {
+    reach.map_or(market_adv_btc, |r| r.adv_btc)
+}
+
 /// The words every out-of-range warning carries (so a reader, or a filter, can find them).
 pub const OUTSIDE_RANGE: &str = "outside its declared range";
 

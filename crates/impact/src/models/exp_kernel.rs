@@ -114,14 +114,11 @@ impl ImpactModel for ExpKernel {
     /// Calibrated: the reach of its regression; given: the premise bound, Obizhaeva-Wang being
     /// theory (docs/methods.md §31).
     fn validity(&self) -> Option<crate::validity::Validity> {
-        Some(self.reach.map_or_else(
-            || crate::validity::premise_bound(crate::validity::PER_BTC_EVIDENCE),
-            |r| r.validity(),
-        ))
+        Some(crate::validity::per_btc_validity(self.reach))
     }
 
     fn validity_volume(&self, market: &MarketInputs) -> f64 {
-        self.reach.map_or(market.adv_btc, |r| r.adv_btc)
+        crate::validity::per_btc_volume(self.reach, market.adv_btc)
     }
 
     fn name(&self) -> String {
