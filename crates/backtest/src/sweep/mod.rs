@@ -56,6 +56,7 @@
 //!     durations_seconds: vec![3_600, 86_400],
 //!     models: None,
 //!     max_cost_bps: Some(50.0),
+//!     grid_path: false,
 //! };
 //! let r = sweep(&input, None).unwrap();
 //! assert_eq!(r.rows.len(), 5 * 2 * 2);
@@ -109,6 +110,9 @@ pub struct SweepInput<'a> {
     pub models: Option<Vec<String>>,
     /// Cost limit of the inverse query, bps; `None`: no inverse query.
     pub max_cost_bps: Option<f64>,
+    /// Evaluate every model on the bar grid, the reference the closed forms are checked against,
+    /// instead of in closed form where one exists (slower: `O(N)` to `O(N^2)` per evaluation).
+    pub grid_path: bool,
 }
 
 /// Market state the whole sweep uses (measured once, at the scenario's start).
@@ -476,7 +480,9 @@ impl<'a> Prepared<'a> {
                     sizes: &self.sizes,
                     max_cost: self.input.max_cost_bps.map(|x| x / 1e4),
                     allow_scaling,
-                    constant_days: layout.constant_rate_days(&self.s.schedule),
+                    constant_days: (!self.input.grid_path)
+                        .then(|| layout.constant_rate_days(&self.s.schedule))
+                        .flatten(),
                 })?;
                 let k = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if let Some(p) = progress {
@@ -662,7 +668,12 @@ impl<'a> Prepared<'a> {
                 "sizes: where a model's cost, peak and permanent impact on a duration's grid are homogeneous in the size (checked at the smallest, middle and largest size to a relative {SCALING_REL_TOL:e}), the other sizes are scaled from those evaluations (scaling[].size_exponent); otherwise every size is evaluated"
             ),
         ];
-        if matches!(s.schedule, ScheduleSpec::Twap | ScheduleSpec::Block) {
+        if self.input.grid_path {
+            notes.push(
+                "every model evaluated on the bar grid (--grid-path): the reference the closed forms are checked against"
+                    .into(),
+            );
+        } else if matches!(s.schedule, ScheduleSpec::Twap | ScheduleSpec::Block) {
             notes.push(format!(
                 "{} sells at a constant rate: each model with a closed form for it (sqrt, power, linear, kyle, amihud, athl, exp_decay, propagator) is evaluated in closed form, equal to its grid path to 1e-9 relative, instead of on the bar grid",
                 s.schedule.kind()
@@ -792,7 +803,50 @@ pub(crate) mod tests {
             durations_seconds: vec![3_600, 6 * 3_600, 86_400, 2 * 86_400, 7 * 86_400],
             models: None,
             max_cost_bps: Some(50.0),
+            grid_path: false,
         }
+    }
+
+    /// `grid_path`: every cell on the bar grid, the reference. The default's closed forms agree
+    /// with it to 1e-9 relative on every number of every row (the linear ones to the bit), and
+    /// the note says which evaluation ran.
+    #[test]
+    fn the_grid_path_option_is_the_reference_the_closed_forms_match() {
+        let (s, src) = setup();
+        let fast = sweep(&input(&s, &src), None).unwrap();
+        let slow = sweep(
+            &SweepInput {
+                grid_path: true,
+                ..input(&s, &src)
+            },
+            None,
+        )
+        .unwrap();
+        assert_eq!(fast.rows.len(), slow.rows.len());
+        let mut differ = 0;
+        for (a, b) in fast.rows.iter().zip(&slow.rows) {
+            assert_eq!((a.size_btc, &a.model), (b.size_btc, &b.model));
+            for (x, y) in [
+                (a.avg_cost_bps, b.avg_cost_bps),
+                (a.avg_cost_low_bps, b.avg_cost_low_bps),
+                (a.avg_cost_high_bps, b.avg_cost_high_bps),
+                (a.peak_impact_bps, b.peak_impact_bps),
+                (a.peak_impact_low_bps, b.peak_impact_low_bps),
+                (a.peak_impact_high_bps, b.peak_impact_high_bps),
+                (a.permanent_impact_bps, b.permanent_impact_bps),
+            ] {
+                assert!((x - y).abs() <= 1e-9 * y.abs(), "{} {x} {y}", a.model);
+                if ["linear", "kyle"].contains(&a.model.as_str()) {
+                    assert_eq!(x, y, "{}", a.model);
+                }
+                differ += usize::from(x != y);
+            }
+        }
+        // The two evaluations are different computations (the test would pass vacuously if the
+        // option did nothing).
+        assert!(differ > 0);
+        assert!(slow.notes.iter().any(|n| n.contains("--grid-path")));
+        assert!(!fast.notes.iter().any(|n| n.contains("--grid-path")));
     }
 
     #[test]

@@ -141,6 +141,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
             durations_seconds: durations,
             models: None,
             max_cost_bps: None,
+            grid_path: false,
         },
         None,
     )

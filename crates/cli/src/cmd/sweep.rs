@@ -35,6 +35,11 @@ pub struct Args {
     /// Also find, per duration and model, the largest size whose average cost is within this many bps
     #[arg(long, value_name = "BPS", allow_negative_numbers = true)]
     pub max_cost_bps: Option<f64>,
+    /// Evaluate every cell on the bar grid (the reference the closed forms of a TWAP or block are
+    /// checked against) instead of in closed form: slower, and the last digit of some numbers
+    /// can differ (docs/methods.md §26)
+    #[arg(long)]
+    pub grid_path: bool,
     /// Print the sweep document as JSON on stdout instead of the summary
     #[arg(long)]
     pub json: bool,
@@ -160,6 +165,7 @@ pub fn run(g: &Global, a: Args) -> anyhow::Result<()> {
         durations_seconds: durations,
         models: a.models.clone(),
         max_cost_bps: a.max_cost_bps,
+        grid_path: a.grid_path,
     };
     let what_if = loaded_scenario.what_if.as_ref().map(|w| w.title());
     crate::output::RunTail {

@@ -109,6 +109,7 @@ fn fixture() -> Fixture {
             durations_seconds: vec![3_600, 6 * 3_600, 86_400, 2 * 86_400, 7 * 86_400],
             models: None,
             max_cost_bps: None,
+            grid_path: false,
         },
         None,
     )
