@@ -170,62 +170,6 @@ pub fn premise_bound(evidence: &str) -> Validity {
     }
 }
 
-/// The reach of a coefficient fitted on net flow per bar (Kyle's lambda, and the exponential
-/// kernel's eta taken from it): the largest `|SV|` in one bar of the regression.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct FlowReach {
-    /// The largest net taker flow in one bar of the regression, BTC.
-    pub max_abs_flow_btc: f64,
-    /// The regression's bar length, seconds.
-    pub bar_seconds: i64,
-    /// `V_c`: the calibration bars' average daily volume, BTC/day (the `V` of the check).
-    pub adv_btc: f64,
-}
-
-impl FlowReach {
-    /// The reach of `c`'s Kyle regression.
-    pub fn of(c: &crate::calibration::Calibration) -> Self {
-        Self {
-            max_abs_flow_btc: c.kyle.max_abs_flow_btc,
-            bar_seconds: c.bar_seconds,
-            adv_btc: c.adv_btc,
-        }
-    }
-
-    /// The declared range: the sale's rate `Q/T` up to the largest net flow rate of one
-    /// regression bar (`max |SV| / bar`), written as participation on `V_c`:
-    /// `Q/(V_c T) <= max |SV| / (V_c bar_days)` [C].
-    pub fn validity(&self) -> Validity {
-        let bar_days = self.bar_seconds as f64 / 86_400.0;
-        Validity {
-            q_over_v: None,
-            participation: Some(Interval::up_to(
-                self.max_abs_flow_btc / (self.adv_btc * bar_days),
-            )),
-            horizon_days: None,
-            basis: "calibration flows [C]".into(),
-            source: format!(
-                "this run's calibration [C]: the largest net taker flow in one {} s bar of the regression, {:.0} BTC, a rate of {:.0} BTC/day against V_c {:.0} BTC/day; a sale selling faster (Q/T above it) is a flow the regression never saw",
-                self.bar_seconds,
-                self.max_abs_flow_btc,
-                self.max_abs_flow_btc / bar_days,
-                self.adv_btc
-            ),
-        }
-    }
-}
-
-/// The declared range of a model priced per BTC of flow (Kyle's lambda, the exponential kernel's
-/// eta): the reach of its regression when calibrated, else the premise bound.
-pub fn per_btc_validity(reach: Option<FlowReach>) -> Validity {
-    reach.map_or_else(|| premise_bound(PER_BTC_EVIDENCE), |r| r.validity())
-}
-
-/// The `V` such a model's check divides by: `V_c` when calibrated, else the market's.
-pub fn per_btc_volume(reach: Option<FlowReach>, market_adv_btc: f64) -> f64 {
-    reach.map_or(market_adv_btc, |r| r.adv_btc)
-}
-
 /// The words every out-of-range warning carries (so a reader, or a filter, can find them).
 pub const OUTSIDE_RANGE: &str = "outside its declared range";
 
@@ -322,25 +266,6 @@ mod tests {
         let q: Vec<&str> = c.outside.iter().map(|b| b.quantity).collect();
         assert_eq!(q, ["q_over_v", "horizon_days"]);
         assert!(c.warning("x").unwrap().contains("below"));
-    }
-
-    #[test]
-    fn a_flow_reach_bounds_the_sale_rate_by_the_largest_bar_flow() {
-        // 900 s bars (1/96 day), largest |SV| 1,200 BTC, V_c 20,000 BTC/day: a rate of
-        // 115,200 BTC/day, participation 5.76 on V_c.
-        let r = FlowReach {
-            max_abs_flow_btc: 1_200.0,
-            bar_seconds: 900,
-            adv_btc: 20_000.0,
-        };
-        let v = r.validity();
-        assert!((v.participation.unwrap().high - 5.76).abs() < 1e-12);
-        // 4,451 BTC over 2 days (2,225.5 BTC/day) is inside; the same in one bar is outside.
-        assert!(!check(&v, SaleShape::new(4_451.0, 20_000.0, 2.0)).is_outside());
-        assert!(check(&v, SaleShape::new(4_451.0, 20_000.0, 1.0 / 96.0)).is_outside());
-        // A rate just above the largest bar's: outside.
-        assert!(check(&v, SaleShape::new(1_201.0, 20_000.0, 1.0 / 96.0)).is_outside());
-        assert!(!check(&v, SaleShape::new(1_199.0, 20_000.0, 1.0 / 96.0)).is_outside());
     }
 
     #[test]

@@ -971,17 +971,12 @@ fn calibrated_power_law_applies_its_own_scale() {
             .to_string()
             .contains("outside its declared range"));
     }
-    // Kyle's lambda declares the reach of its regression: the sale's rate against the largest net
-    // flow of one calibration bar, both on V_c, by hand.
+    // Kyle's lambda, calibrated, declares the premise bound on the market's V like the literature
+    // models: the reach of its regression (the largest net flow of one bar) is reported in the
+    // calibration, but as a rate it is far looser than the premise (8,930 BTC in 15 minutes).
     let kyle = models.iter().find(|m| m["name"] == "kyle").unwrap();
-    let v = &kyle["validity"];
-    assert_eq!(v["range"]["basis"], "calibration flows [C]");
-    let bar_days = f(c, "bar_seconds") / 86_400.0;
-    let reach = f(c, "kyle.max_abs_flow_btc") / (v_c * bar_days);
-    assert!((v["range"]["participation"]["high"].as_f64().unwrap() - reach).abs() < 1e-12 * reach);
-    let rate = q / v_c / 2.0;
-    assert!((v["sale"]["participation"].as_f64().unwrap() - rate).abs() < 1e-12 * rate);
-    assert_eq!(v["outside"].as_array().unwrap().is_empty(), rate <= reach);
+    assert_eq!(kyle["validity"]["range"]["basis"], "premise bound [C]");
+    assert!(f(c, "kyle.max_abs_flow_btc") > 0.0);
     // The literature square root carries the premise bound, inside it for Cango
     // (Q/V = 4451 / V < 1, participation Q/V/2 days < 1).
     let lit = &models[0]["validity"];
@@ -1066,12 +1061,7 @@ fn an_absurd_size_keeps_prices_positive_and_columns_aligned() {
             cell == "n/a" || cell.replace(',', "").parse::<f64>().unwrap() > 0.0,
             "{row}"
         );
-        // Kyle and the kernel declare their regression's flow reach (a rate), the rest the
-        // premise bound (Q/V and participation).
-        assert!(
-            row.ends_with("outside: Q/V, participation") || row.ends_with("outside: participation"),
-            "{row}"
-        );
+        assert!(row.ends_with("outside: Q/V, participation"), "{row}");
     }
     // paths.csv: every price cell is positive or empty.
     let csv = std::fs::read_to_string(_o.path().join("s/paths.csv")).unwrap();

@@ -1,6 +1,4 @@
-use super::registry::{
-    calibrated_reach, given_or_calibrated, per_btc_built, per_btc_coefficient, positive_key,
-};
+use super::registry::{given_or_calibrated, per_btc_built, per_btc_coefficient, positive_key};
 use super::{
     sale_end, BuildContext, BuiltModel, ConstantRate, Decay, ImpactModel, ModelEntry, ParamSource,
 };
@@ -40,8 +38,6 @@ pub struct ExpKernel {
     eta_per_btc: f64,
     rho_per_day: f64,
     decay: Decay,
-    /// Set when eta was calibrated (Kyle's lambda): the reach of its regression.
-    reach: Option<crate::validity::FlowReach>,
 }
 
 impl ExpKernel {
@@ -57,15 +53,7 @@ impl ExpKernel {
             eta_per_btc: positive("eta (per BTC)", eta_per_btc)?,
             rho_per_day: positive("rho (1/day)", rho_per_day)?,
             decay: Decay::Full,
-            reach: None,
         })
-    }
-
-    /// The reach of the regression eta was calibrated on (Kyle's lambda): the declared range
-    /// becomes the largest net flow rate of one regression bar instead of the premise bound.
-    pub fn with_reach(mut self, reach: Option<crate::validity::FlowReach>) -> Self {
-        self.reach = reach;
-        self
     }
 
     /// From a half-life in days: `rho = ln 2 / half_life`.
@@ -111,14 +99,11 @@ impl ExpKernel {
 }
 
 impl ImpactModel for ExpKernel {
-    /// Calibrated: the reach of its regression; given: the premise bound, Obizhaeva-Wang being
-    /// theory (docs/methods.md §31).
+    /// The premise bound: Obizhaeva-Wang is theory (docs/methods.md §31).
     fn validity(&self) -> Option<crate::validity::Validity> {
-        Some(crate::validity::per_btc_validity(self.reach))
-    }
-
-    fn validity_volume(&self, market: &MarketInputs) -> f64 {
-        crate::validity::per_btc_volume(self.reach, market.adv_btc)
+        Some(crate::validity::premise_bound(
+            crate::validity::PER_BTC_EVIDENCE,
+        ))
     }
 
     fn name(&self) -> String {
@@ -256,8 +241,7 @@ impl ModelEntry for ExpDecaySpec {
         let m = match ctx.decay {
             Some(d) => self.kernel(eta)?.with_decay(d)?,
             None => self.kernel(eta)?,
-        }
-        .with_reach(calibrated_reach(self.params, ctx));
+        };
         Ok(per_btc_built(Box::new(m), self.params, range, src))
     }
 

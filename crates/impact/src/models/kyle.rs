@@ -1,4 +1,4 @@
-use super::registry::{calibrated_reach, given_or_calibrated, per_btc_built, per_btc_coefficient};
+use super::registry::{given_or_calibrated, per_btc_built, per_btc_coefficient};
 use super::{
     cumulative_constant_rate, cumulative_path, BuildContext, BuiltModel, ConstantRate, Decay,
     ImpactModel, ModelEntry, ParamSource,
@@ -34,8 +34,6 @@ use std::collections::BTreeMap;
 pub struct Kyle {
     lambda_per_btc: f64,
     decay: Decay,
-    /// Set when lambda was calibrated: the reach of its regression (the declared range).
-    reach: Option<crate::validity::FlowReach>,
 }
 
 impl Kyle {
@@ -47,15 +45,7 @@ impl Kyle {
         Ok(Self {
             lambda_per_btc: positive("lambda (per BTC)", lambda_per_btc)?,
             decay: Decay::Permanent,
-            reach: None,
         })
-    }
-
-    /// The reach of the regression lambda was calibrated on: the declared range becomes the
-    /// largest net flow rate of one regression bar instead of the premise bound.
-    pub fn with_reach(mut self, reach: Option<crate::validity::FlowReach>) -> Self {
-        self.reach = reach;
-        self
     }
 
     /// The same model with another decay after the sale.
@@ -80,14 +70,11 @@ impl Kyle {
 }
 
 impl ImpactModel for Kyle {
-    /// Calibrated: the reach of its regression; given: the premise bound, Kyle 1985 being theory
-    /// (docs/methods.md §31).
+    /// The premise bound: Kyle 1985 is theory (docs/methods.md §31).
     fn validity(&self) -> Option<crate::validity::Validity> {
-        Some(crate::validity::per_btc_validity(self.reach))
-    }
-
-    fn validity_volume(&self, market: &MarketInputs) -> f64 {
-        crate::validity::per_btc_volume(self.reach, market.adv_btc)
+        Some(crate::validity::premise_bound(
+            crate::validity::PER_BTC_EVIDENCE,
+        ))
     }
 
     fn name(&self) -> String {
@@ -149,9 +136,7 @@ impl ModelEntry for KyleSpec {
             ctx.calibration,
             "calibrated: per BTC of the calibration venue's net taker flow, applied 1:1; band: Newey-West 95 % interval",
         )?;
-        let m = Kyle::new_checked(lambda)?
-            .with_decay(ctx.decay.unwrap_or(Decay::Permanent))?
-            .with_reach(calibrated_reach(self.params, ctx));
+        let m = Kyle::new_checked(lambda)?.with_decay(ctx.decay.unwrap_or(Decay::Permanent))?;
         Ok(per_btc_built(Box::new(m), self.params, range, src))
     }
 

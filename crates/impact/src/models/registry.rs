@@ -280,18 +280,6 @@ pub(crate) fn per_btc_built(
     }
 }
 
-/// The reach of the calibration's Kyle regression when `params` is calibrated (the declared range
-/// of a model built on its lambda), else `None`.
-pub(crate) fn calibrated_reach(
-    params: ParamSource,
-    ctx: &BuildContext<'_>,
-) -> Option<crate::validity::FlowReach> {
-    (params == ParamSource::Calibrated)
-        .then_some(ctx.calibration)
-        .flatten()
-        .map(crate::validity::FlowReach::of)
-}
-
 /// A linear coefficient per BTC (Kyle's lambda, the exponential kernel's eta): the given value, or
 /// the calibrated Kyle lambda with its Newey-West interval as a relative range.
 ///
