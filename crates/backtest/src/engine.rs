@@ -534,6 +534,42 @@ mod tests {
         }
     }
 
+    /// A sale of half a day's volume in 2 hours (participation 6) is outside every model's premise
+    /// bound on participation alone; over 2 days (participation 0.25) it is inside.
+    #[test]
+    fn participation_alone_puts_a_sale_outside_the_declared_range() {
+        let (mut s, src) = setup();
+        let v = run_on(&s, &src).market.state.model_volume_btc;
+        s.size_btc = 0.5 * v;
+        for (hours, outside) in [(2, true), (48, false)] {
+            s.end = Timestamp::from_millis(s.start.as_millis() + hours * MS_PER_HOUR);
+            let r = run_on(&s, &src);
+            for m in &r.models {
+                let c = m.validity.as_ref().unwrap();
+                assert!((c.sale.q_over_v - 0.5).abs() < 1e-12, "{}", m.name);
+                let q: Vec<&str> = c.outside.iter().map(|b| b.quantity).collect();
+                assert_eq!(
+                    q,
+                    if outside {
+                        vec!["participation"]
+                    } else {
+                        vec![]
+                    },
+                    "{}",
+                    m.name
+                );
+                assert_eq!(
+                    m.warnings
+                        .iter()
+                        .any(|w| w.contains(blocksale_impact::validity::OUTSIDE_RANGE)),
+                    outside,
+                    "{}",
+                    m.name
+                );
+            }
+        }
+    }
+
     /// A purchase mirrors a sale of the same size in the same window: every model predicts the
     /// same cost and band, and the price moves the other way (up for a buy).
     #[test]
