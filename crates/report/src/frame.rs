@@ -61,6 +61,8 @@ pub(crate) enum Mark {
     LineBand(RGBColor, f64, Option<(f64, f64)>, f64),
     /// A filled dot.
     Dot(RGBAColor),
+    /// A hollow dot (a ring).
+    Ring(RGBAColor),
     /// A dot with a vertical whisker.
     Whisker(RGBColor),
     /// A white line with a dark casing (contours).
@@ -185,6 +187,13 @@ where
         }
         Mark::Dot(c) => area
             .draw(&Circle::new((x + w / 2, y), o.font(6.0) as i32, c.filled()))
+            .map_err(de),
+        Mark::Ring(c) => area
+            .draw(&Circle::new(
+                (x + w / 2, y),
+                o.font(6.0) as i32,
+                c.stroke_width(o.px(1.8).max(1)),
+            ))
             .map_err(de),
         Mark::Cased => {
             line(RGBColor(30, 30, 30).stroke_width(o.px(4.5).max(2)), None)?;

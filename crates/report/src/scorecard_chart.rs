@@ -180,6 +180,15 @@ impl Chart for CardChart<'_> {
             Mark::Line(style::ANNOTATION.to_rgba(), 1.5, Some((3.0, 5.0))),
             "prediction = implied",
         ));
+        if c.events
+            .iter()
+            .any(|e| e.models.iter().any(|m| m.outside_declared_range))
+        {
+            legend.push(Entry::new(
+                Mark::Ring(style::MUTED.to_rgba()),
+                "hollow: the event lies outside the model's declared range (docs/methods.md §31)",
+            ));
+        }
         let main = frame::page(
             root,
             o,
@@ -293,11 +302,17 @@ impl Chart for CardChart<'_> {
                         col.mix(0.35).stroke_width(o.px(1.2).max(1)),
                     )))
                     .map_err(de)?;
+                // Hollow where the event lies outside the model's declared range.
+                let dot = if m.outside_declared_range {
+                    col.stroke_width(o.px(1.8).max(1))
+                } else {
+                    col.filled()
+                };
                 chart
                     .draw_series(std::iter::once(Circle::new(
                         (x, symlog(e.implied_vs_arrival_bps)),
                         o.font(4.5) as i32,
-                        col.filled(),
+                        dot,
                     )))
                     .map_err(de)?;
             }
