@@ -807,6 +807,19 @@ pub(crate) mod tests {
         }
     }
 
+    /// A row's seven impact numbers (costs and peaks with their bands, the permanent impact), bps.
+    fn impact_numbers(r: &SweepRow) -> [f64; 7] {
+        [
+            r.avg_cost_bps,
+            r.avg_cost_low_bps,
+            r.avg_cost_high_bps,
+            r.peak_impact_bps,
+            r.peak_impact_low_bps,
+            r.peak_impact_high_bps,
+            r.permanent_impact_bps,
+        ]
+    }
+
     /// `grid_path`: every cell on the bar grid, the reference. The default's closed forms agree
     /// with it to 1e-9 relative on every number of every row (the linear ones to the bit), and
     /// the note says which evaluation ran.
@@ -826,15 +839,7 @@ pub(crate) mod tests {
         let mut differ = 0;
         for (a, b) in fast.rows.iter().zip(&slow.rows) {
             assert_eq!((a.size_btc, &a.model), (b.size_btc, &b.model));
-            for (x, y) in [
-                (a.avg_cost_bps, b.avg_cost_bps),
-                (a.avg_cost_low_bps, b.avg_cost_low_bps),
-                (a.avg_cost_high_bps, b.avg_cost_high_bps),
-                (a.peak_impact_bps, b.peak_impact_bps),
-                (a.peak_impact_low_bps, b.peak_impact_low_bps),
-                (a.peak_impact_high_bps, b.peak_impact_high_bps),
-                (a.permanent_impact_bps, b.permanent_impact_bps),
-            ] {
+            for (x, y) in impact_numbers(a).into_iter().zip(impact_numbers(b)) {
                 assert!((x - y).abs() <= 1e-9 * y.abs(), "{} {x} {y}", a.model);
                 if ["linear", "kyle"].contains(&a.model.as_str()) {
                     assert_eq!(x, y, "{}", a.model);
@@ -1023,15 +1028,7 @@ pub(crate) mod tests {
             assert!(slow.scaling.iter().all(|x| x.size_exponent.is_none()));
             let rel = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12);
             for (a, b) in fast.rows.iter().zip(&slow.rows) {
-                for (x, y) in [
-                    (a.avg_cost_bps, b.avg_cost_bps),
-                    (a.avg_cost_low_bps, b.avg_cost_low_bps),
-                    (a.avg_cost_high_bps, b.avg_cost_high_bps),
-                    (a.peak_impact_bps, b.peak_impact_bps),
-                    (a.peak_impact_low_bps, b.peak_impact_low_bps),
-                    (a.peak_impact_high_bps, b.peak_impact_high_bps),
-                    (a.permanent_impact_bps, b.permanent_impact_bps),
-                ] {
+                for (x, y) in impact_numbers(a).into_iter().zip(impact_numbers(b)) {
                     assert!(rel(x, y), "{kind} {a:?} vs {b:?}");
                 }
             }
