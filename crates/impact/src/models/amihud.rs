@@ -1,7 +1,6 @@
 use super::registry::positive_key;
 use super::{
-    cumulative_constant_rate, cumulative_path, BuildContext, BuiltModel, ConstantRate, Decay,
-    ImpactModel, ModelEntry,
+    BuildContext, BuiltModel, ConstantRate, CumulativeLaw, Decay, ImpactModel, ModelEntry,
 };
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
@@ -63,6 +62,16 @@ impl Amihud {
     pub fn impact(&self, q_btc: f64) -> f64 {
         self.illiq_per_usd * q_btc * self.price_usd
     }
+
+    /// The impact law the grid path and the closed form both evaluate: `f(q)` and its
+    /// antiderivative.
+    fn law(&self) -> CumulativeLaw<impl Fn(f64) -> f64 + '_, impl Fn(f64) -> f64 + '_> {
+        CumulativeLaw {
+            decay: self.decay,
+            impact_of: move |q| self.impact(q),
+            antiderivative: move |q| self.impact(q) * q / 2.0,
+        }
+    }
 }
 
 impl ImpactModel for Amihud {
@@ -89,21 +98,11 @@ impl ImpactModel for Amihud {
     }
 
     fn path(&self, grid: &ExecutionGrid, _m: &MarketInputs) -> ImpactPath {
-        cumulative_path(
-            grid,
-            self.decay,
-            |q| self.impact(q),
-            |q| self.impact(q) * q / 2.0,
-        )
+        self.law().path(grid)
     }
 
     fn constant_rate(&self, size_btc: f64, _days: f64, _m: &MarketInputs) -> Option<ConstantRate> {
-        Some(cumulative_constant_rate(
-            size_btc,
-            self.decay,
-            |q| self.impact(q),
-            |q| self.impact(q) * q / 2.0,
-        ))
+        Some(self.law().constant_rate(size_btc))
     }
 }
 

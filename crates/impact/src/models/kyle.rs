@@ -1,7 +1,7 @@
 use super::registry::{given_or_calibrated, per_btc_built, per_btc_coefficient};
 use super::{
-    cumulative_constant_rate, cumulative_path, BuildContext, BuiltModel, ConstantRate, Decay,
-    ImpactModel, ModelEntry, ParamSource,
+    BuildContext, BuiltModel, ConstantRate, CumulativeLaw, Decay, ImpactModel, ModelEntry,
+    ParamSource,
 };
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
@@ -67,6 +67,16 @@ impl Kyle {
     pub fn impact(&self, q_btc: f64) -> f64 {
         self.lambda_per_btc * q_btc
     }
+
+    /// The impact law the grid path and the closed form both evaluate: `f(q)` and its
+    /// antiderivative.
+    fn law(&self) -> CumulativeLaw<impl Fn(f64) -> f64 + '_, impl Fn(f64) -> f64 + '_> {
+        CumulativeLaw {
+            decay: self.decay,
+            impact_of: move |q| self.impact(q),
+            antiderivative: move |q| self.impact(q) * q / 2.0,
+        }
+    }
 }
 
 impl ImpactModel for Kyle {
@@ -94,21 +104,11 @@ impl ImpactModel for Kyle {
     }
 
     fn path(&self, grid: &ExecutionGrid, _m: &MarketInputs) -> ImpactPath {
-        cumulative_path(
-            grid,
-            self.decay,
-            |q| self.impact(q),
-            |q| self.impact(q) * q / 2.0,
-        )
+        self.law().path(grid)
     }
 
     fn constant_rate(&self, size_btc: f64, _days: f64, _m: &MarketInputs) -> Option<ConstantRate> {
-        Some(cumulative_constant_rate(
-            size_btc,
-            self.decay,
-            |q| self.impact(q),
-            |q| self.impact(q) * q / 2.0,
-        ))
+        Some(self.law().constant_rate(size_btc))
     }
 }
 

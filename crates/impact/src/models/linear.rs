@@ -1,7 +1,6 @@
 use super::registry::positive_key;
 use super::{
-    cumulative_constant_rate, cumulative_path, BuildContext, BuiltModel, ConstantRate, Decay,
-    ImpactModel, ModelEntry,
+    BuildContext, BuiltModel, ConstantRate, CumulativeLaw, Decay, ImpactModel, ModelEntry,
 };
 use crate::error::{positive, SpecError};
 use crate::{ExecutionGrid, ImpactError, ImpactPath, MarketInputs};
@@ -74,6 +73,19 @@ impl Linear {
     pub fn impact(&self, q_btc: f64, m: &MarketInputs) -> f64 {
         self.k * m.sigma_daily * q_btc / m.adv_btc
     }
+
+    /// The impact law the grid path and the closed form both evaluate: `f(q)` and its
+    /// antiderivative.
+    fn law<'a>(
+        &'a self,
+        m: &'a MarketInputs,
+    ) -> CumulativeLaw<impl Fn(f64) -> f64 + 'a, impl Fn(f64) -> f64 + 'a> {
+        CumulativeLaw {
+            decay: self.decay,
+            impact_of: move |q| self.impact(q, m),
+            antiderivative: move |q| self.impact(q, m) * q / 2.0,
+        }
+    }
 }
 
 impl ImpactModel for Linear {
@@ -97,21 +109,11 @@ impl ImpactModel for Linear {
     }
 
     fn path(&self, grid: &ExecutionGrid, m: &MarketInputs) -> ImpactPath {
-        cumulative_path(
-            grid,
-            self.decay,
-            |q| self.impact(q, m),
-            |q| self.impact(q, m) * q / 2.0,
-        )
+        self.law(m).path(grid)
     }
 
     fn constant_rate(&self, size_btc: f64, _days: f64, m: &MarketInputs) -> Option<ConstantRate> {
-        Some(cumulative_constant_rate(
-            size_btc,
-            self.decay,
-            |q| self.impact(q, m),
-            |q| self.impact(q, m) * q / 2.0,
-        ))
+        Some(self.law(m).constant_rate(size_btc))
     }
 }
 

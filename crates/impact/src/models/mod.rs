@@ -263,6 +263,30 @@ pub(crate) fn sale_end(grid: &ExecutionGrid) -> Option<(usize, f64)> {
     grid.last_trade_bar().map(|k| (k, grid.t_days()[k + 1]))
 }
 
+/// An impact law of the cumulative quantity sold, `I = f(q)`, with the antiderivative `F` that prices
+/// the fills and the decay after the sale: the one description a model's grid path
+/// ([`cumulative_path`]) and its closed form ([`cumulative_constant_rate`]) both evaluate, so the
+/// two cannot drift apart.
+pub(crate) struct CumulativeLaw<I, A> {
+    pub(crate) decay: Decay,
+    /// `f(q)`.
+    pub(crate) impact_of: I,
+    /// `F(q)`, with `F' = f`.
+    pub(crate) antiderivative: A,
+}
+
+impl<I: Fn(f64) -> f64, A: Fn(f64) -> f64> CumulativeLaw<I, A> {
+    /// The law on the bar grid.
+    pub(crate) fn path(self, grid: &ExecutionGrid) -> ImpactPath {
+        cumulative_path(grid, self.decay, self.impact_of, self.antiderivative)
+    }
+
+    /// The law for `total` sold at a constant rate.
+    pub(crate) fn constant_rate(self, total: f64) -> ConstantRate {
+        cumulative_constant_rate(total, self.decay, self.impact_of, self.antiderivative)
+    }
+}
+
 /// Path of an instantaneous impact function of cumulative quantity, `I = f(q)`, with the cost of each
 /// fill integrated exactly: the fills pay `(F(Q) - F(0)) / Q` on average where `F` is the
 /// antiderivative of `f`. After the sale the impact follows `decay` (square-root relaxation for

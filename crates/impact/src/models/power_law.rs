@@ -1,8 +1,8 @@
 use super::registry::{need_calibration, positive_key};
 use super::WhatIfBand;
 use super::{
-    cumulative_constant_rate, cumulative_path, BuildContext, BuiltModel, ConstantRate, Decay,
-    ImpactModel, ModelEntry, ParamBand, ParamSource,
+    BuildContext, BuiltModel, ConstantRate, CumulativeLaw, Decay, ImpactModel, ModelEntry,
+    ParamBand, ParamSource,
 };
 use crate::calibration::FitScale;
 use crate::error::{positive, SpecError};
@@ -134,6 +134,20 @@ impl PowerLaw {
         };
         self.y * sigma * p
     }
+
+    /// The impact law the grid path and the closed form both evaluate: `f(q)` and its
+    /// antiderivative.
+    fn law<'a>(
+        &'a self,
+        m: &'a MarketInputs,
+    ) -> CumulativeLaw<impl Fn(f64) -> f64 + 'a, impl Fn(f64) -> f64 + 'a> {
+        let d = self.delta;
+        CumulativeLaw {
+            decay: self.decay,
+            impact_of: move |q| self.impact(q, m),
+            antiderivative: move |q| self.impact(q, m) * q / (1.0 + d),
+        }
+    }
 }
 
 impl ImpactModel for PowerLaw {
@@ -189,23 +203,11 @@ impl ImpactModel for PowerLaw {
     }
 
     fn path(&self, grid: &ExecutionGrid, m: &MarketInputs) -> ImpactPath {
-        let d = self.delta;
-        cumulative_path(
-            grid,
-            self.decay,
-            |q| self.impact(q, m),
-            |q| self.impact(q, m) * q / (1.0 + d),
-        )
+        self.law(m).path(grid)
     }
 
     fn constant_rate(&self, size_btc: f64, _days: f64, m: &MarketInputs) -> Option<ConstantRate> {
-        let d = self.delta;
-        Some(cumulative_constant_rate(
-            size_btc,
-            self.decay,
-            |q| self.impact(q, m),
-            |q| self.impact(q, m) * q / (1.0 + d),
-        ))
+        Some(self.law(m).constant_rate(size_btc))
     }
 }
 
