@@ -1105,6 +1105,24 @@ mod tests {
     use blocksale_core::BarColumns;
     use blocksale_impact::estimators::YangZhang;
 
+    /// A replay of `s` on `src` from `from` to `to` (RFC 3339 dates), every `every`, uncalibrated.
+    fn dated<'a>(
+        s: &'a Scenario,
+        src: &'a BTreeMap<String, BarSeries>,
+        from: &str,
+        to: &str,
+        every: Every,
+    ) -> ReplayInput<'a> {
+        ReplayInput {
+            scenario: s,
+            sources: src,
+            calibration: None,
+            from: Timestamp::parse_rfc3339(from).unwrap(),
+            to: Timestamp::parse_rfc3339(to).unwrap(),
+            every,
+        }
+    }
+
     fn ms(s: &str) -> i64 {
         Timestamp::parse_rfc3339(s).unwrap().as_millis()
     }
@@ -1309,14 +1327,7 @@ mod tests {
         })];
         let src = BTreeMap::from([("synthetic".to_string(), planted(&plant))]);
         let r = replay(
-            &ReplayInput {
-                scenario: &s,
-                sources: &src,
-                calibration: None,
-                from: Timestamp::parse_rfc3339("2025-09-01").unwrap(),
-                to: Timestamp::parse_rfc3339("2025-12-01").unwrap(),
-                every: Every::Weekend,
-            },
+            &dated(&s, &src, "2025-09-01", "2025-12-01", Every::Weekend),
             None,
         )
         .unwrap();
@@ -1363,14 +1374,7 @@ mod tests {
         // bit for bit, the state measured afresh at every start: every row, every distribution.
         let s = Scenario::example();
         let src = BTreeMap::from([("synthetic".to_string(), planted(&plant))]);
-        let inp = ReplayInput {
-            scenario: &s,
-            sources: &src,
-            calibration: None,
-            from: Timestamp::parse_rfc3339("2025-08-20").unwrap(),
-            to: Timestamp::parse_rfc3339("2025-10-10").unwrap(),
-            every: Every::Hour,
-        };
+        let inp = dated(&s, &src, "2025-08-20", "2025-10-10", Every::Hour);
         let cached = replay(&inp, None).unwrap();
         let fresh = replay_with(&inp, None, true).unwrap();
         assert!(cached.starts_used > 1_000, "{}", cached.starts_used);
@@ -1453,14 +1457,7 @@ mod tests {
             venue: "other".into(),
             ..summed.data.sources[0].clone()
         });
-        let range = |from: &str, to: &str, every| ReplayInput {
-            scenario: &weekend,
-            sources: &src,
-            calibration: None,
-            from: Timestamp::parse_rfc3339(from).unwrap(),
-            to: Timestamp::parse_rfc3339(to).unwrap(),
-            every,
-        };
+        let range = |from, to, every| dated(&weekend, &src, from, to, every);
         let mut skipped_some = false;
         for s in [&weekend, &summed] {
             for inp in [
@@ -1488,14 +1485,7 @@ mod tests {
         // replay, and the same document without its rows.
         let s = Scenario::example();
         let src = BTreeMap::from([("synthetic".to_string(), long_history(7, 1.0))]);
-        let inp = ReplayInput {
-            scenario: &s,
-            sources: &src,
-            calibration: None,
-            from: Timestamp::parse_rfc3339("2024-02-01").unwrap(),
-            to: Timestamp::parse_rfc3339("2024-10-01").unwrap(),
-            every: Every::Hour,
-        };
+        let inp = dated(&s, &src, "2024-02-01", "2024-10-01", Every::Hour);
         let whole = replay(&inp, None).unwrap();
         let (mut bytes, mut rows, mut calls) = (Vec::new(), Vec::new(), 0);
         let streamed = replay_to(&inp, None, &mut |r, b| {
@@ -1534,14 +1524,7 @@ mod tests {
         let bars = planted(&plant);
         let src = BTreeMap::from([("synthetic".to_string(), bars)]);
         let r = replay(
-            &ReplayInput {
-                scenario: &s,
-                sources: &src,
-                calibration: None,
-                from: Timestamp::parse_rfc3339("2026-01-01").unwrap(),
-                to: Timestamp::parse_rfc3339("2026-02-09").unwrap(),
-                every: Every::Day,
-            },
+            &dated(&s, &src, "2026-01-01", "2026-02-09", Every::Day),
             None,
         )
         .unwrap();
@@ -1555,14 +1538,7 @@ mod tests {
         assert_eq!(e.overlapping_starts_excluded, 3);
         assert_eq!(e.reference_starts, r.starts_used - 3);
         let bad = replay(
-            &ReplayInput {
-                scenario: &s,
-                sources: &src,
-                calibration: None,
-                from: Timestamp::parse_rfc3339("2026-01-01").unwrap(),
-                to: Timestamp::parse_rfc3339("2026-01-01").unwrap(),
-                every: Every::Day,
-            },
+            &dated(&s, &src, "2026-01-01", "2026-01-01", Every::Day),
             None,
         );
         assert!(bad.unwrap_err().to_string().contains("`to`"));
