@@ -58,16 +58,37 @@ fn every_catalog_event_runs_and_scores() {
         assert!(models.len() >= 4, "{}", e["event"]);
         let noise = e["noise_vs_arrival_bps"].as_f64().unwrap();
         assert!(noise > 0.0);
+        // Every event is a TWAP over its window: outside the premise bound every model declares
+        // exactly when Q/V or Q/(V T) exceeds 1, from the event's own columns.
+        let qv = e["q_over_v"].as_f64().unwrap();
+        let outside = qv > 1.0 || qv / e["duration_days"].as_f64().unwrap() > 1.0;
         for m in models {
             let z = (e["implied_vs_arrival_bps"].as_f64().unwrap()
                 - m["predicted_bps"].as_f64().unwrap())
                 / noise;
             assert!((z - m["z"].as_f64().unwrap()).abs() < 1e-9);
+            assert_eq!(
+                m["outside_declared_range"].as_bool().unwrap(),
+                outside,
+                "{} {}",
+                e["event"],
+                m["model"]
+            );
         }
     }
     for m in card["models"].as_array().unwrap() {
         let c = m["coverage_95"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&c));
+        let name = &m["model"];
+        let counted = ev
+            .iter()
+            .flat_map(|e| e["models"].as_array().unwrap())
+            .filter(|x| &x["model"] == name && x["outside_declared_range"] == true)
+            .count();
+        assert_eq!(
+            m["outside_declared_range"].as_u64().unwrap() as usize,
+            counted
+        );
     }
     assert!(card["verdict"].as_str().unwrap().starts_with("Across "));
     // The Cango event's implied cost: 305M / 4,451 against the first open of the window.
