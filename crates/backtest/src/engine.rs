@@ -259,7 +259,7 @@ pub fn run(input: &BacktestInput<'_>) -> Result<BacktestResult, BacktestError> {
             // that leaves the range of positive finite numbers (a cost of hundreds of log units)
             // cannot be formed and is left out, with the warning below.
             predicted_avg_price_usd: Some(arrival * (sign * p.avg_cost).exp())
-                .filter(|x| x.is_finite() && *x > 0.0),
+                .filter(|&x| crate::is_price(x)),
             drag_usd: s.size_btc * arrival * p.avg_cost,
             share_of_observed_move: (moved_with_sale && !trade_changed)
                 .then(|| at_end / observed.return_window.abs()),

@@ -524,9 +524,15 @@ pub struct PathRow {
 /// JSON), so no output shows a zero, negative or infinite price (an impact of hundreds of log
 /// units moves `close * exp(-side * I)` out of range).
 pub fn price_or_nan(x: f64) -> f64 {
-    if x.is_finite() && x > 0.0 {
+    if is_price(x) {
         x
     } else {
         f64::NAN
     }
+}
+
+/// True when `x` can stand in an output as a price: finite and > 0 (the rule behind
+/// [`price_or_nan`] and the predicted average price's `None`).
+pub fn is_price(x: f64) -> bool {
+    x.is_finite() && x > 0.0
 }
