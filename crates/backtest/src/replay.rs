@@ -108,7 +108,7 @@ pub enum Every {
 }
 
 impl Every {
-    /// `weekend` or `day`.
+    /// The step's name as `--every` takes it: `weekend`, `day`, `hour` or `week`.
     pub fn as_str(self) -> &'static str {
         match self {
             Every::Weekend => "weekend",

@@ -7,7 +7,7 @@ use crate::series::drag_table;
 use crate::style::{self, size, tick_label, ChartOptions, FONT};
 use crate::table::Table;
 use crate::text::decay_words;
-use crate::text::{headline_models, model_range, window_words};
+use crate::text::{headline_models, model_range, sale_timing_words};
 use crate::ReportError;
 use crate::{Report, ReportInput};
 use blocksale_backtest::BacktestResult;
@@ -94,9 +94,8 @@ impl Chart for DragChart<'_> {
         );
         let subtitle = vec![
             format!(
-                "Impact builds while the {} sale runs ({}) and then {}. Observed drag = {}CAR of the {} event study (estimation {} to {}), positive when the price fell against its expected return.",
-                s.schedule,
-                window_words(r),
+                "{} and then {}. Observed drag = {}CAR of the {} event study (estimation {} to {}), positive when the price fell against its expected return.",
+                sale_timing_words(r),
                 decay_words(&s.decay),
                 if sign < 0.0 { "-" } else { "+" },
                 es.expected_return_model.label(),

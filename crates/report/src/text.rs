@@ -41,6 +41,26 @@ pub(crate) fn window_words(r: &BacktestResult) -> String {
     )
 }
 
+/// When the sale's impact is laid down: over the window for a schedule that spreads the sale,
+/// in the first bar for a block ("the block sale fills in its first 15m bar (Sat 07 Feb 2026
+/// 00:00 UTC)").
+pub(crate) fn sale_timing_words(r: &BacktestResult) -> String {
+    let s = &r.scenario;
+    if s.schedule == "block" {
+        format!(
+            "Impact arrives as the block sale fills in its first {} bar ({} UTC)",
+            blocksale_core::duration_label(r.market.bar_seconds),
+            s.start.to_datetime().format("%a %d %b %Y %H:%M")
+        )
+    } else {
+        format!(
+            "Impact builds while the {} sale runs ({})",
+            s.schedule,
+            window_words(r)
+        )
+    }
+}
+
 /// The range of a model statistic across models, "60 to 203".
 pub(crate) fn model_range(
     r: &BacktestResult,

@@ -22,8 +22,12 @@ pub const MAX_GRID_BARS: i64 = 1000;
 /// One duration of the sweep and the grid it ran on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SweepDuration {
-    /// Duration as asked, seconds.
+    /// Duration as asked, seconds (the shortest, when several rounded to this grid).
     pub requested_seconds: i64,
+    /// The other requested durations that rounded to this grid, seconds, ascending (their rows
+    /// would repeat this duration's, so the sweep has one row per grid; absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged_requested_seconds: Vec<i64>,
     /// Duration used (a whole number of grid bars), seconds.
     pub duration_seconds: i64,
     /// Duration used, days.
@@ -76,6 +80,7 @@ pub fn grid_for(requested_seconds: i64, bar_seconds: i64) -> SweepDuration {
     let dur = n * step;
     SweepDuration {
         requested_seconds,
+        merged_requested_seconds: Vec::new(),
         duration_seconds: dur,
         duration_days: dur as f64 / 86_400.0,
         label: duration_label(dur),

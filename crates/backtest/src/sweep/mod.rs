@@ -432,7 +432,13 @@ impl<'a> Prepared<'a> {
             .collect();
         durations.sort_by_key(|d| (d.duration_seconds, d.requested_seconds));
         let n_req = durations.len();
-        durations.dedup_by_key(|d| d.duration_seconds);
+        durations.dedup_by(|later, kept| {
+            let same = later.duration_seconds == kept.duration_seconds;
+            if same && later.requested_seconds != kept.requested_seconds {
+                kept.merged_requested_seconds.push(later.requested_seconds);
+            }
+            same
+        });
         let merged = n_req - durations.len();
         let profile = market.volume_profile();
         Ok(Self {
@@ -681,7 +687,7 @@ impl<'a> Prepared<'a> {
         }
         if self.merged > 0 {
             notes.push(format!(
-                "{} requested durations rounded to the same grid as another and were merged",
+                "{} requested durations rounded to the same grid as another and were merged (durations[].merged_requested_seconds lists them)",
                 self.merged
             ));
         }
@@ -1068,5 +1074,36 @@ pub(crate) mod tests {
                 }
             }
         }
+    }
+
+    /// Requested durations that round to one grid give one row each per size and model, and the
+    /// duration lists what merged into it; the count in the note is theirs.
+    #[test]
+    fn durations_that_round_to_one_grid_share_its_rows_and_are_listed() {
+        let (s, src) = setup();
+        let mut inp = input(&s, &src);
+        // Hourly bars: 50, 70 and 60 minutes all round to one bar; 2 h 20 m to two.
+        inp.durations_seconds = vec![3_000, 4_200, 3_600, 8_400];
+        let r = sweep(&inp, None).unwrap();
+        let got: Vec<(i64, i64, &[i64])> = r
+            .durations
+            .iter()
+            .map(|d| {
+                (
+                    d.duration_seconds,
+                    d.requested_seconds,
+                    d.merged_requested_seconds.as_slice(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![(3_600, 3_000, &[3_600, 4_200][..]), (7_200, 8_400, &[][..])]
+        );
+        assert_eq!(r.rows.len(), 2 * inp.sizes_btc.len() * 7);
+        assert!(r
+            .notes
+            .iter()
+            .any(|n| n.starts_with("2 requested durations rounded")));
     }
 }
