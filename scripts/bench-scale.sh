@@ -11,7 +11,7 @@
 #   replay-day   blocksale --data DATA replay --scenario HIST --from 2017-08-17 --to 2025-11-30 --every day
 #   replay-hour  the same --every hour (72,648 starts); target <= 5 s, peak RSS flat in the
 #                number of starts (rows streamed to replay.csv and replay.json); side by side with
-#                a base that has --every hour (from e60a37c), new only before that
+#                a base that has --every hour (from e60a37c on), new only with an older base
 #   HIST is data/scenarios/cango-2026-02.toml with its replay source (binance-spot-1h) pointed at
 #   the long history binance/spot/history/BTCUSDT-1h-derived-from-1m.csv.gz (2017-08 .. 2025-11),
 #   written to the scratch folder.
