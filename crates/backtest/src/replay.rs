@@ -689,7 +689,7 @@ fn drive<E: From<BacktestError>>(
         chunks.push(&rest[..k]);
         rest = &rest[k..];
     }
-    let mut market = ReplayMarket::new(&moved(s, &venue, ev_start), input.sources)?;
+    let market = ReplayMarket::new(&moved(s, &venue, ev_start), input.sources)?;
     // At most one row per start: the exact capacity, never doubled past it.
     let mut tally = Tally {
         observed: Vec::with_capacity(total),
@@ -707,19 +707,19 @@ fn drive<E: From<BacktestError>>(
         sc.spawn(move || {
             for chunk in chunks {
                 let made: Result<Vec<Day>, BacktestError> = {
-                    // Each day's first start whose window the bars cover: the rolling sums move
-                    // there in time order; the day's exact state is evaluated with its rows.
-                    let mut work = Vec::with_capacity(chunk.len());
-                    for &day_starts in chunk {
-                        let first = day_starts
-                            .iter()
-                            .copied()
-                            .find(|&t0| covered_ms(t0, t0 + len_ms, bars).is_ok());
-                        if let Some(t0) = first {
-                            market.advance(t0);
-                        }
-                        work.push((day_starts, first));
-                    }
+                    // Each day's first start whose window the bars cover: the day's exact state
+                    // is evaluated there, with its rows, in parallel (the running sums are not
+                    // moved: they price nothing; check_market_states compares them).
+                    let work: Vec<(&[i64], Option<i64>)> = chunk
+                        .iter()
+                        .map(|&day_starts| {
+                            let first = day_starts
+                                .iter()
+                                .copied()
+                                .find(|&t0| covered_ms(t0, t0 + len_ms, bars).is_ok());
+                            (day_starts, first)
+                        })
+                        .collect();
                     let market = &market;
                     work.into_par_iter()
                         .map(|(day_starts, first)| {
