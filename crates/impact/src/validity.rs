@@ -64,6 +64,45 @@ pub struct Validity {
     pub source: String,
 }
 
+impl Validity {
+    /// True when `sale` lies inside every bound: what [`check`] says, without building the
+    /// report.
+    pub fn contains(&self, sale: SaleShape) -> bool {
+        [
+            (self.q_over_v, sale.q_over_v),
+            (self.participation, sale.participation),
+            (self.horizon_days, sale.horizon_days),
+        ]
+        .iter()
+        .all(|(r, x)| r.is_none_or(|r| r.contains(*x)))
+    }
+
+    /// The sizes, in BTC, a sale over `duration_days` may have and stay inside this range against
+    /// a daily volume of `volume_btc`: `Q/V` in its interval gives `Q` in `[low V, high V]`,
+    /// participation in its interval gives `Q` in `[low V T, high V T]`, and the two intersect;
+    /// `high` is `f64::INFINITY` when neither bounds it. `None` when no size is inside (the
+    /// horizon outside its interval, or the two intervals disjoint). A size exactly on a bound
+    /// may land on either side of [`check`] by one rounding.
+    pub fn sizes_inside(&self, volume_btc: f64, duration_days: f64) -> Option<Interval> {
+        if let Some(h) = self.horizon_days {
+            if !h.contains(duration_days) {
+                return None;
+            }
+        }
+        let mut inside = Interval::new(0.0, f64::INFINITY);
+        for (r, scale) in [
+            (self.q_over_v, volume_btc),
+            (self.participation, volume_btc * duration_days),
+        ] {
+            if let Some(r) = r {
+                inside.low = inside.low.max(r.low * scale);
+                inside.high = inside.high.min(r.high * scale);
+            }
+        }
+        (inside.low <= inside.high).then_some(inside)
+    }
+}
+
 /// A sale in the terms a range is stated in.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SaleShape {
@@ -237,6 +276,39 @@ mod tests {
             basis: "test bound".into(),
             source: "a test".into(),
         }
+    }
+
+    /// The sizes inside agree with `check` on either side of each end (a relative step of 1e-9).
+    #[test]
+    fn sizes_inside_are_the_sizes_check_accepts() {
+        let r = range();
+        let (v, t) = (1000.0, 0.5);
+        // Q/V in [1e-4, 0.1] -> Q in [0.1, 100]; participation <= 0.3 -> Q <= 150.
+        let i = r.sizes_inside(v, t).unwrap();
+        assert!(
+            (i.low - 0.1).abs() < 1e-12 && (i.high - 100.0).abs() < 1e-12,
+            "{i:?}"
+        );
+        for (q, inside) in [
+            (i.low * (1.0 + 1e-9), true),
+            (i.low * (1.0 - 1e-9), false),
+            (i.high * (1.0 - 1e-9), true),
+            (i.high * (1.0 + 1e-9), false),
+        ] {
+            let sale = SaleShape::new(q, v, t);
+            assert_eq!(!check(&r, sale).is_outside(), inside, "{q}");
+            assert_eq!(r.contains(sale), inside, "{q}");
+        }
+        // A short sale: participation binds first (Q <= 0.3 V T = 3).
+        assert!((r.sizes_inside(v, 0.01).unwrap().high - 3.0).abs() < 1e-12);
+        // The horizon outside: no size is inside; the premise bound has no horizon.
+        assert_eq!(r.sizes_inside(v, 2.0), None);
+        let p = premise_bound("e").sizes_inside(v, 30.0).unwrap();
+        assert_eq!((p.low, p.high), (0.0, v));
+        // Disjoint: Q/V >= 1e-4 needs Q >= 0.1, participation <= 0.3 over 1e-4 days allows 0.03.
+        let mut r2 = range();
+        r2.horizon_days = None;
+        assert_eq!(r2.sizes_inside(v, 1e-4), None);
     }
 
     #[test]

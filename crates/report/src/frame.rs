@@ -67,6 +67,8 @@ pub(crate) enum Mark {
     Whisker(RGBColor),
     /// A white line with a dark casing (contours).
     Cased,
+    /// A box of the colour hatched with white lines (a region marked on a map).
+    Hatch(RGBColor),
 }
 
 /// One legend entry.
@@ -100,6 +102,32 @@ fn font<'a>(o: &ChartOptions, px: f64) -> TextStyle<'a> {
 
 fn bold<'a>(o: &ChartOptions, px: f64) -> TextStyle<'a> {
     (FONT, o.font(px)).into_font().style(FontStyle::Bold).into()
+}
+
+/// White 45-degree lines over the pixel rectangle `[a, b]` of `area` (coordinates relative to it),
+/// at a spacing fixed in the area, so that the hatches of adjacent rectangles join up.
+pub(crate) fn hatch<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (x0, y0): (i32, i32),
+    (x1, y1): (i32, i32),
+    o: &ChartOptions,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let gap = o.px(9.0).max(4) as i32;
+    let st = WHITE.mix(0.8).stroke_width(o.px(1.6).max(1));
+    // The lines x + y = c rise to the right on the screen.
+    let mut c = (x0 + y0).div_euclid(gap) * gap;
+    while c <= x1 + y1 {
+        let (xa, xb) = (x0.max(c - y1), x1.min(c - y0));
+        if xa < xb {
+            area.draw(&PathElement::new(vec![(xa, c - xa), (xb, c - xb)], st))
+                .map_err(de)?;
+        }
+        c += gap;
+    }
+    Ok(())
 }
 
 /// Text width in pixels as the backend will draw it.
@@ -198,6 +226,11 @@ where
         Mark::Cased => {
             line(RGBColor(30, 30, 30).stroke_width(o.px(4.5).max(2)), None)?;
             line(WHITE.stroke_width(o.px(2.0).max(1)), None)
+        }
+        Mark::Hatch(c) => {
+            area.draw(&Rectangle::new([(x, y - h), (x + w, y + h)], c.filled()))
+                .map_err(de)?;
+            hatch(area, (x, y - h), (x + w, y + h), o)
         }
         Mark::Whisker(c) => {
             area.draw(&PathElement::new(

@@ -268,10 +268,40 @@ impl Chart for SweepChart<'_> {
                 "The {model} model's average cost does not depend on the duration (it depends on the cumulative quantity only), so its map is vertical bands; `blocksale sweep --models` draws another model."
             ));
         }
-        let legend = vec![
+        // The cells outside the model's declared range, per duration row (docs/methods.md §31).
+        let ranges: Vec<_> = self
+            .sw
+            .declared_range
+            .iter()
+            .filter(|x| x.model == model)
+            .collect();
+        let outside: Vec<Vec<bool>> = g
+            .hours
+            .iter()
+            .map(|&h| {
+                let row = ranges
+                    .iter()
+                    .find(|x| x.duration_seconds as f64 / 3600.0 == h);
+                g.sizes
+                    .iter()
+                    .map(|&q| row.is_some_and(|x| !x.inside_btc.is_some_and(|i| i.contains(q))))
+                    .collect()
+            })
+            .collect();
+        let mut legend = vec![
             Entry::new(Mark::Cased, "contour of equal cost (labelled, bp)"),
             Entry::new(Mark::Dot(style::OBSERVED.to_rgba()), "the real sale"),
         ];
+        if let Some(basis) = ranges
+            .first()
+            .filter(|_| outside.iter().flatten().any(|&o| o))
+            .map(|x| x.basis.as_str())
+        {
+            legend.push(Entry::new(
+                Mark::Hatch(RGBColor(120, 120, 120)),
+                format!("outside the {model} model's declared range ({basis}, docs/methods.md §31): the formula extrapolated"),
+            ));
+        }
         let main = frame::page(
             root,
             o,
@@ -350,6 +380,29 @@ impl Chart for SweepChart<'_> {
             }
         }
         chart.draw_series(cells).map_err(de)?;
+        // Hatch each row's runs of cells outside the declared range.
+        let base = plot.get_base_pixel();
+        for (d, row) in outside.iter().enumerate() {
+            let mut k = 0;
+            while k < row.len() {
+                if !row[k] {
+                    k += 1;
+                    continue;
+                }
+                let k0 = k;
+                while k < row.len() && row[k] {
+                    k += 1;
+                }
+                let (ax, ay) = chart.backend_coord(&(xe[k0], ye[d + 1]));
+                let (bx, by) = chart.backend_coord(&(xe[k], ye[d]));
+                frame::hatch(
+                    &plot,
+                    (ax - base.0, ay - base.1),
+                    (bx - base.0, by - base.1),
+                    o,
+                )?;
+            }
+        }
         // Contours: white with a dark casing so they read on every cell colour.
         let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
         for &lvl in &CONTOUR_BPS {

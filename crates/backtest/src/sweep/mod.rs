@@ -66,11 +66,13 @@
 mod column;
 mod grid;
 mod inverse;
+mod range;
 
 pub use crate::models::{Progress, SweepModel};
 pub use column::SCALING_REL_TOL;
 pub use grid::{grid_for, log_space, SweepDuration, MAX_GRID_BARS};
 pub use inverse::{MaxSizeRow, INVERSE_REL_TOL, MAX_SEARCH_BTC, MIN_SEARCH_BTC};
+pub use range::RangeRow;
 
 use crate::csvfmt::push_f64;
 use crate::market::source;
@@ -90,8 +92,8 @@ use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Layout version of [`SweepResult`] and `sweep.csv` (2: `sweep.json` carries `row_count`, the rows
-/// are in `sweep.csv` alone).
-pub const SWEEP_SCHEMA_VERSION: u32 = 2;
+/// are in `sweep.csv` alone; 3: `declared_range`).
+pub const SWEEP_SCHEMA_VERSION: u32 = 3;
 
 /// What [`sweep`] needs.
 #[derive(Debug, Clone)]
@@ -222,6 +224,9 @@ pub struct SweepResult {
     pub max_cost_bps: Option<f64>,
     /// The inverse query, ordered by duration, then model.
     pub max_size: Vec<MaxSizeRow>,
+    /// Per duration and model (ordered so), the sizes inside the model's declared range; models
+    /// that declare none have no row.
+    pub declared_range: Vec<RangeRow>,
     /// What the numbers assume.
     pub notes: Vec<String>,
 }
@@ -343,6 +348,26 @@ pub fn sweep_to<E: From<BacktestError>>(
 /// Cells computed and formatted together in one chunk of a streamed sweep (at least one
 /// duration's worth).
 pub const CHUNK_CELLS: usize = 1 << 16;
+
+/// The note on the cells outside the models' declared ranges, when any is: how many per model.
+fn range_note(r: &SweepResult) -> Option<String> {
+    let cells = r.sizes_btc.len() * r.durations.len();
+    let per_model: Vec<String> = r
+        .models
+        .iter()
+        .filter_map(|m| {
+            let rows = r.declared_range.iter().filter(|x| x.model == m.name);
+            let outside: usize = rows.map(|x| x.sizes_outside).sum();
+            (outside > 0).then(|| format!("{} {outside}", m.name))
+        })
+        .collect();
+    (!per_model.is_empty()).then(|| {
+        format!(
+            "outside the model's declared range (docs/methods.md §31), of {cells} size x duration cells: {}; their numbers are the formula's extrapolation (declared_range[] gives the sizes inside per duration and model)",
+            per_model.join(", ")
+        )
+    })
+}
 
 /// One CSV line of `sweep.csv` (newline included); numbers in Rust's shortest round-trip form
 /// (what `{}` prints, through [`push_f64`]).
@@ -654,6 +679,10 @@ impl<'a> Prepared<'a> {
         r.row_count = nd * ns * nm;
         r.scaling = scaling;
         r.max_size = max_size;
+        r.declared_range = self.declared_ranges()?;
+        if let Some(note) = range_note(&r) {
+            r.notes.push(note);
+        }
         Ok(r)
     }
 
@@ -724,6 +753,7 @@ impl<'a> Prepared<'a> {
             scaling: Vec::new(),
             max_cost_bps: self.input.max_cost_bps,
             max_size: Vec::new(),
+            declared_range: Vec::new(),
             notes,
         }
     }
@@ -1105,5 +1135,68 @@ pub(crate) mod tests {
             .notes
             .iter()
             .any(|n| n.starts_with("2 requested durations rounded")));
+    }
+
+    /// `declared_range`: on each duration, the sizes outside each model's range are the cells
+    /// whose own sale (the schedule placed on the duration's grid, its length from the first
+    /// filled bar to the end of the last) the model's `validity_check` puts outside, for a TWAP, a
+    /// block, a front-loaded and a POV schedule; the closed-form interval agrees with that check.
+    #[test]
+    fn declared_ranges_count_the_cells_the_models_check_puts_outside() {
+        let (mut s, src) = setup();
+        for schedule in [
+            ScheduleSpec::Twap,
+            ScheduleSpec::Block,
+            ScheduleSpec::FrontLoaded,
+            ScheduleSpec::Pov { participation: 0.2 },
+        ] {
+            s.schedule = schedule;
+            let kind = schedule.kind();
+            let mut inp = input(&s, &src);
+            inp.sizes_btc = log_space(10.0, 200_000.0, 15).unwrap();
+            let r = sweep(&inp, None).unwrap();
+            let p = Prepared::new(&inp).unwrap();
+            let (mut k, mut outside_total) = (0, 0);
+            for d in &p.durations {
+                let layout = grid::Layout::new(s.start.as_millis(), d);
+                for (m, built) in &p.models {
+                    let checks: Option<Vec<bool>> = p
+                        .sizes
+                        .iter()
+                        .map(|&q| {
+                            let g = layout.grid(&s.schedule, q, p.profile.as_ref()).unwrap();
+                            built
+                                .model
+                                .validity_check(q, g.execution_days(), &p.inputs)
+                                .map(|c| c.is_outside())
+                        })
+                        .collect();
+                    let Some(checks) = checks else { continue };
+                    let outside = checks.iter().filter(|&&o| o).count();
+                    let row = &r.declared_range[k];
+                    assert_eq!(
+                        (row.duration_seconds, row.model.as_str()),
+                        (d.duration_seconds, m.name.as_str()),
+                        "{kind}"
+                    );
+                    assert_eq!(row.sizes_outside, outside, "{kind} {row:?}");
+                    if let Some(i) = row.inside_btc {
+                        for (&q, &o) in p.sizes.iter().zip(&checks) {
+                            assert_eq!(i.contains(q), !o, "{kind} {q} {row:?}");
+                        }
+                    } else {
+                        assert_eq!(outside, p.sizes.len(), "{kind} {row:?}");
+                    }
+                    outside_total += outside;
+                    k += 1;
+                }
+            }
+            assert_eq!(k, r.declared_range.len(), "{kind}");
+            let cells = p.sizes.len() * p.durations.len() * k / p.durations.len();
+            assert!(
+                outside_total > 0 && outside_total < cells,
+                "{kind} {outside_total}"
+            );
+        }
     }
 }

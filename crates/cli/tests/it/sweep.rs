@@ -107,7 +107,7 @@ fn scenario_size_and_duration_match_the_backtest() {
 fn default_grid_inverse_query_and_files() {
     let out = tempfile::tempdir().unwrap();
     let s = run(&["--max-cost-bps", "50"], out.path());
-    assert_eq!(s["schema_version"], 2);
+    assert_eq!(s["schema_version"], 3);
     assert!(s.get("rows").is_none(), "the rows are in sweep.csv alone");
     assert_eq!(s["sizes_btc"].as_array().unwrap().len(), 40);
     assert_eq!(s["durations"].as_array().unwrap().len(), 12);
@@ -153,6 +153,46 @@ fn default_grid_inverse_query_and_files() {
     // ATHL's temporary part falls with the selling rate: longer sales allow larger blocks.
     let athl = of("athl");
     assert!(athl.windows(2).all(|w| w[1] > w[0]), "{athl:?}");
+    // The declared ranges from the rows' own columns: every built-in model declares the premise
+    // bound, so a TWAP cell is outside exactly when Q/V > 1 or its participation_of_v
+    // (Q/(V T)) > 1, and the largest size inside is V min(1, T).
+    let ranges = s["declared_range"].as_array().unwrap();
+    assert_eq!(ranges.len(), 12 * 6);
+    let mut outside_total = 0;
+    for g in ranges {
+        let cells: Vec<&Value> = rows
+            .iter()
+            .filter(|r| r["model"] == g["model"] && r["duration_seconds"] == g["duration_seconds"])
+            .collect();
+        assert_eq!(cells.len(), 40);
+        let outside = cells
+            .iter()
+            .filter(|r| {
+                r["size_btc"].as_f64().unwrap() / v > 1.0
+                    || r["participation_of_v"].as_f64().unwrap() > 1.0
+            })
+            .count();
+        assert_eq!(g["sizes_outside"], outside, "{g}");
+        outside_total += outside;
+        let days = g["duration_seconds"].as_f64().unwrap() / 86_400.0;
+        assert!(
+            (g["execution_days"].as_f64().unwrap() / days - 1.0).abs() < 1e-12,
+            "{g}"
+        );
+        let high = g["inside_btc"]["high"].as_f64().unwrap();
+        assert!((high / (v * days.min(1.0)) - 1.0).abs() < 1e-12, "{g}");
+    }
+    // Short sales of large blocks are outside (1 h: above V/24), and the note counts them.
+    assert!(outside_total > 0 && outside_total < 40 * 12 * 6);
+    let note = format!("sqrt {}", outside_total / 6);
+    assert!(
+        s["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains(&note)),
+        "{note}"
+    );
     let csv = std::fs::read_to_string(out.path().join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 40 * 12 * 6);
     assert!(csv.starts_with("size_btc,duration_seconds,duration,model,avg_cost_bps,"));
