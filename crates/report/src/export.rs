@@ -123,6 +123,19 @@ pub fn charts_json(
             .get(crate::sweep_chart::HEATMAP_MODEL)
             .map(|m| m.name.clone())),
         "sweep_contours_bps": crate::sweep_chart::CONTOUR_BPS,
+        // The heatmap's hatch: per duration, the sizes inside the model's declared range.
+        "sweep_declared_range": sweep.map(|s| {
+            let model = s.models.get(crate::sweep_chart::HEATMAP_MODEL).map(|m| m.name.as_str());
+            s.declared_range
+                .iter()
+                .filter(|x| Some(x.model.as_str()) == model)
+                .map(|x| json!({
+                    "duration_hours": x.duration_seconds as f64 / 3600.0,
+                    "basis": x.basis,
+                    "inside_btc": x.inside_btc,
+                }))
+                .collect::<Vec<_>>()
+        }),
         "replay_event": replay.and_then(|p| p.event.as_ref().map(|e| json!({
             "start": e.row.start,
             "observed_return_bps": e.row.observed_return_bps,

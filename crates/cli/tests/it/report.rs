@@ -250,6 +250,25 @@ fn exported_series_are_the_backtests_and_redraw_the_charts() {
             assert!(out.path().join(f.as_str().unwrap()).is_file(), "{f}");
         }
     }
+    // The heatmap's hatch, one entry per duration of sweep.csv: under the premise bound the
+    // sizes inside a TWAP over T days reach V min(1, T), V the backtest's.
+    let v = result["market"]["model_volume_btc"].as_f64().unwrap();
+    let mut hours: Vec<f64> = column(&read("sweep.csv"), "duration_hours")
+        .iter()
+        .map(|h| h.parse().unwrap())
+        .collect();
+    hours.sort_by(f64::total_cmp);
+    hours.dedup();
+    let ranges = cj["sweep_declared_range"].as_array().unwrap();
+    assert_eq!(ranges.len(), hours.len());
+    for (g, h) in ranges.iter().zip(&hours) {
+        assert_eq!(g["duration_hours"].as_f64().unwrap(), *h, "{g}");
+        let high = g["inside_btc"]["high"].as_f64().unwrap();
+        assert!(
+            (high / (v * (h / 24.0).min(1.0)) - 1.0).abs() < 1e-12,
+            "{g} {v}"
+        );
+    }
 }
 
 #[test]
