@@ -126,7 +126,7 @@ impl Chart for SizeChart<'_> {
             s.schedule,
             thousands(r.market.state.model_volume_btc, 0),
             r.market.state.sigma_daily * 100.0,
-            growth.map_or(String::new(), |g| format!(" Around the real size the {} cost grows as size^{g:.2}.", names[0]))
+            growth.map_or(String::new(), |g| format!(" Around the marked size the {} cost grows as size^{g:.2}.", names[0]))
         )];
         if let Some(i) = &r.implied {
             let others = [
@@ -160,7 +160,11 @@ impl Chart for SizeChart<'_> {
         }
         legend.push(Entry::new(
             Mark::Line(style::ANNOTATION.to_rgba(), 1.5, Some((3.0, 5.0))),
-            format!("the real sale, {} BTC", thousands(s.size_btc, 0)),
+            format!(
+                "{}, {} BTC",
+                crate::text::sale_name(r),
+                thousands(s.size_btc, 0)
+            ),
         ));
         if r.implied.is_some() {
             legend.push(Entry::new(

@@ -81,7 +81,7 @@ pub fn sweep_table(sw: &SweepResult) -> Table {
 
 /// Draw `sweep.png`: cells coloured by the log of the average cost (a perceptually uniform
 /// sequential scale, dark = cheap, light = dear, readable in greyscale), contours at
-/// [`CONTOUR_BPS`] labelled, the real sale marked, a colour bar on the right.
+/// [`CONTOUR_BPS`] labelled, the run's sale marked, a colour bar on the right.
 ///
 /// # Errors
 /// [`ReportError::Empty`] when the sweep has fewer than 2 sizes or durations, [`ReportError::Draw`]
@@ -255,11 +255,12 @@ impl Chart for SweepChart<'_> {
             }
         );
         let mut subtitle = vec![format!(
-            "Average execution cost against arrival, {} schedule, market state at {} (V = {} BTC/day, sigma = {:.2} %/day); a forecast from the models, not an observation. The real sale: {} BTC over {}.",
+            "Average execution cost against arrival, {} schedule, market state at {} (V = {} BTC/day, sigma = {:.2} %/day); a forecast from the models, not an observation. {}: {} BTC over {}.",
             self.sw.schedule,
             self.sw.start.to_short(),
             thousands(self.sw.market.model_volume_btc, 0),
             self.sw.market.sigma_daily * 100.0,
+            crate::text::upper_first(crate::text::sale_name(r)),
             thousands(s.size_btc, 0),
             blocksale_core::duration_label((real_h * 3600.0).round() as i64),
         )];
@@ -290,7 +291,10 @@ impl Chart for SweepChart<'_> {
             .collect();
         let mut legend = vec![
             Entry::new(Mark::Cased, "contour of equal cost (labelled, bp)"),
-            Entry::new(Mark::Dot(style::OBSERVED.to_rgba()), "the real sale"),
+            Entry::new(
+                Mark::Dot(style::OBSERVED.to_rgba()),
+                crate::text::sale_name(r),
+            ),
         ];
         if let Some(basis) = ranges
             .first()
@@ -306,8 +310,8 @@ impl Chart for SweepChart<'_> {
             root,
             o,
             &Page {
-                title,
-                subtitle,
+                title: crate::text::what_if_title(r, title),
+                subtitle: crate::text::what_if_subtitle(r, subtitle),
                 legend,
                 footer: frame::footer(&s.name, self.source),
             },
@@ -476,7 +480,7 @@ impl Chart for SweepChart<'_> {
                 break;
             }
         }
-        // The real sale.
+        // The real (or what-if) sale.
         let pt = (s.size_btc, real_h);
         chart
             .draw_series([

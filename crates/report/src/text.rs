@@ -98,6 +98,24 @@ pub(crate) fn decay_words(label: &str) -> String {
     }
 }
 
+/// What a chart calls the sale it marks: "the real sale", or "the what-if sale" in a what-if run
+/// (whose size, window or schedule may not be the real one's).
+pub(crate) fn sale_name(r: &BacktestResult) -> &'static str {
+    if r.what_if.is_some() {
+        "the what-if sale"
+    } else {
+        "the real sale"
+    }
+}
+
+/// `s` with its first letter in upper case ("the real sale" -> "The real sale").
+pub(crate) fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// A what-if's chart title: "What if size_btc = 10000? " before the chart's own title.
 pub(crate) fn what_if_title(r: &BacktestResult, title: String) -> String {
     match &r.what_if {
@@ -157,5 +175,17 @@ pub(crate) fn range_suffix(m: &blocksale_backtest::ModelResult) -> &'static str 
         ", outside its declared range"
     } else {
         ""
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upper_first;
+
+    #[test]
+    fn upper_first_capitalises_the_first_letter_only() {
+        assert_eq!(upper_first("the what-if sale"), "The what-if sale");
+        assert_eq!(upper_first("élan"), "Élan");
+        assert_eq!(upper_first(""), "");
     }
 }
