@@ -650,11 +650,7 @@ fn drive<E: From<BacktestError>>(
         }
         .into());
     }
-    let venue = s
-        .replay
-        .venue
-        .clone()
-        .unwrap_or_else(|| s.data.price.clone());
+    let venue = s.replay_venue().to_string();
     let bars = source(input.sources, &venue)?;
     let models = built_models(s, input.calibration, None)?;
     let all = starts(from, to, input.every, s.start.as_millis());
@@ -1032,11 +1028,7 @@ fn state_labels(m: &MarketState) -> Vec<String> {
 pub fn check_market_states(input: &ReplayInput<'_>) -> Result<StateCheck, BacktestError> {
     let s = input.scenario;
     s.validate()?;
-    let venue = s
-        .replay
-        .venue
-        .clone()
-        .unwrap_or_else(|| s.data.price.clone());
+    let venue = s.replay_venue().to_string();
     let bars = source(input.sources, &venue)?;
     let mut market = ReplayMarket::new(&moved(s, &venue, s.start.as_millis()), input.sources)?;
     let mut c = StateCheck {

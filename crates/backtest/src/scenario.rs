@@ -429,6 +429,11 @@ pub const SIGMA_ESTIMATORS: [&str; 5] = [
 ];
 
 impl Scenario {
+    /// The venue a replay runs on: `replay.venue`, or the price venue when it names none.
+    pub fn replay_venue(&self) -> &str {
+        self.replay.venue.as_deref().unwrap_or(&self.data.price)
+    }
+
     /// Check every range the types cannot express.
     ///
     /// # Errors

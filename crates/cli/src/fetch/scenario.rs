@@ -60,8 +60,7 @@ pub fn scenario_days(s: &Scenario) -> (NaiveDate, NaiveDate) {
 /// the first start and the window and context days after the last.
 pub fn source_days(s: &Scenario, venue: &str) -> (NaiveDate, NaiveDate) {
     let (mut lo, mut hi) = scenario_days(s);
-    let replay_venue = s.replay.venue.as_deref().unwrap_or(s.data.price.as_str());
-    if let (true, Some(from), Some(to)) = (venue == replay_venue, s.replay.from, s.replay.to) {
+    if let (true, Some(from), Some(to)) = (venue == s.replay_venue(), s.replay.from, s.replay.to) {
         let day = |ms: i64| {
             blocksale_core::Timestamp::from_millis(ms)
                 .to_datetime()
