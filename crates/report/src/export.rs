@@ -125,10 +125,7 @@ pub fn charts_json(
         "sweep_contours_bps": crate::sweep_chart::CONTOUR_BPS,
         // The heatmap's hatch: per duration, the sizes inside the model's declared range.
         "sweep_declared_range": sweep.map(|s| {
-            let model = s.models.get(crate::sweep_chart::HEATMAP_MODEL).map(|m| m.name.as_str());
-            s.declared_range
-                .iter()
-                .filter(|x| Some(x.model.as_str()) == model)
+            crate::sweep_chart::heatmap_ranges(s)
                 .map(|x| json!({
                     "duration_hours": x.duration_seconds as f64 / 3600.0,
                     "basis": x.basis,

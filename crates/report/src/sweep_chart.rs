@@ -6,7 +6,7 @@ use crate::style::{self, log_tick, size, thousands, ChartOptions, FONT};
 use crate::table::Table;
 use crate::ReportError;
 use crate::{Report, ReportInput};
-use blocksale_backtest::sweep::SweepResult;
+use blocksale_backtest::sweep::{RangeRow, SweepResult};
 use blocksale_backtest::BacktestResult;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -18,6 +18,15 @@ pub const CONTOUR_BPS: [f64; 4] = [25.0, 50.0, 100.0, 200.0];
 
 /// The model the heatmap shows: the scenario's first model, the sweep's headline.
 pub const HEATMAP_MODEL: usize = 0;
+
+/// The heatmap model's declared range per duration (`sweep.json` `declared_range`), which the
+/// chart hatches and `charts.json` exports; empty when the model declares none.
+pub fn heatmap_ranges(sw: &SweepResult) -> impl Iterator<Item = &RangeRow> {
+    let model = sw.models.get(HEATMAP_MODEL).map(|m| m.name.as_str());
+    sw.declared_range
+        .iter()
+        .filter(move |x| Some(x.model.as_str()) == model)
+}
 
 /// True when the heatmap model's average cost at the size nearest `size_btc` is independent of
 /// the duration (changes by 5 % or less across the durations: its map is vertical bands).
@@ -270,12 +279,7 @@ impl Chart for SweepChart<'_> {
             ));
         }
         // The cells outside the model's declared range, per duration row (docs/methods.md §31).
-        let ranges: Vec<_> = self
-            .sw
-            .declared_range
-            .iter()
-            .filter(|x| x.model == model)
-            .collect();
+        let ranges: Vec<_> = heatmap_ranges(self.sw).collect();
         let outside: Vec<Vec<bool>> = g
             .hours
             .iter()
@@ -387,24 +391,20 @@ impl Chart for SweepChart<'_> {
         // Hatch each row's runs of cells outside the declared range.
         let base = plot.get_base_pixel();
         for (d, row) in outside.iter().enumerate() {
-            let mut k = 0;
-            while k < row.len() {
-                if !row[k] {
-                    k += 1;
-                    continue;
+            let mut k0 = 0;
+            for run in row.chunk_by(|a, b| a == b) {
+                let k1 = k0 + run.len();
+                if run[0] {
+                    let (ax, ay) = chart.backend_coord(&(xe[k0], ye[d + 1]));
+                    let (bx, by) = chart.backend_coord(&(xe[k1], ye[d]));
+                    frame::hatch(
+                        &plot,
+                        (ax - base.0, ay - base.1),
+                        (bx - base.0, by - base.1),
+                        o,
+                    )?;
                 }
-                let k0 = k;
-                while k < row.len() && row[k] {
-                    k += 1;
-                }
-                let (ax, ay) = chart.backend_coord(&(xe[k0], ye[d + 1]));
-                let (bx, by) = chart.backend_coord(&(xe[k], ye[d]));
-                frame::hatch(
-                    &plot,
-                    (ax - base.0, ay - base.1),
-                    (bx - base.0, by - base.1),
-                    o,
-                )?;
+                k0 = k1;
             }
         }
         // Contours: white with a dark casing so they read on every cell colour.
